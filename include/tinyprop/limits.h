@@ -1,0 +1,16 @@
+// Compile-time capacities. Everything in the core is sized by these constants or by the
+// caller's arena; nothing grows at run time.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+namespace tinyprop {
+
+// Maximum number of layers (trainable and activation layers together) in one model.
+inline constexpr uint32_t kMaxLayers = 24;
+
+// Every buffer handed out of an arena starts on this boundary (bytes). The arena itself must
+// start on it too, so that the planned byte count equals the bound byte count exactly.
+inline constexpr size_t kArenaAlignment = 16;
+
+}  // namespace tinyprop

@@ -1,0 +1,24 @@
+// Backpropagation-ratio policies. A policy looks at one layer's error for one sample and
+// decides k (how many neurons to backpropagate); it never touches kernels.
+#pragma once
+#include <stdint.h>
+
+#include "tinyprop/train_config.h"
+
+namespace tinyprop {
+
+struct RatioDecision {
+  uint32_t k = 0;       // neurons to keep, in [1, n]
+  float ratio = 1.0f;   // the backpropagation ratio before flooring (tinyprop's bpr)
+  float relative_error = 1.0f;  // Y / Y_max after the update (1 when Y_max = 0 guards)
+};
+
+// Y = sum_i |delta_i|.
+float local_error(const float* delta, uint32_t n);
+
+// Decides k for a layer with n outputs at trainable depth d (0 = output layer).
+// For tinyprop methods, updates *y_max (optionally decayed first) with Y.
+RatioDecision decide_ratio(const SparsityConfig& cfg, const float* delta, uint32_t n,
+                           uint32_t depth, float* y_max);
+
+}  // namespace tinyprop

@@ -1,0 +1,24 @@
+// Error values of the core library. The core never throws: every function that can fail
+// returns a Status, checked in plan/bind so that the training hot path can run blind.
+#pragma once
+
+namespace tinyprop {
+
+enum class [[nodiscard]] Status : unsigned char {
+  kOk = 0,
+  kInvalidArgument,   // a parameter is out of its documented range
+  kBadShape,          // layer sizes do not chain, or a size is zero
+  kTooManyLayers,     // more layers than kMaxLayers
+  kArenaTooSmall,     // bind() was handed fewer bytes than plan() reported
+  kArenaMisaligned,   // the arena does not start on a kArenaAlignment boundary
+  kNotBound,          // a model or trainer was used before bind()
+  kNothingToTrain,    // no trainable layer with parameters
+  kUnsupported,       // a combination the library does not implement
+};
+
+// A short, stable, human-readable name for a status (never null).
+const char* status_name(Status s);
+
+inline bool ok(Status s) { return s == Status::kOk; }
+
+}  // namespace tinyprop

@@ -1,0 +1,51 @@
+// Training configuration: optimizer, backpropagation method, batch size.
+#pragma once
+#include <stdint.h>
+
+#include "tinyprop/status.h"
+
+namespace tinyprop {
+
+enum class OptimizerKind : uint8_t { kSgd = 0, kAdam };
+
+struct OptimizerConfig {
+  OptimizerKind kind = OptimizerKind::kSgd;
+  float learning_rate = 0.01f;
+  float momentum = 0.0f;   // SGD only; 0 = plain SGD (no velocity buffer planned)
+  float beta1 = 0.9f;      // Adam
+  float beta2 = 0.999f;    // Adam
+  float epsilon = 1e-8f;   // Adam
+};
+
+// The four backpropagation methods of docs/ALGORITHM.md (shared/tinyprop-spec.md).
+enum class Method : uint8_t {
+  kFull = 0,     // every neuron
+  kStatic,       // meProp: k = clamp(floor(r N), 1, N) by top-k |delta|
+  kTinyProp,     // adaptive ratio per layer and sample
+  kTinyPropV2,   // tinyprop plus skipping samples whose output error is relatively small
+};
+
+const char* method_name(Method m);
+// Parses "full", "static", "tinyprop", "tinypropv2"; returns false for anything else.
+bool parse_method(const char* text, Method* out);
+
+struct SparsityConfig {
+  Method method = Method::kFull;
+  float ratio = 0.1f;           // static: backpropagation ratio r in (0, 1]
+  float s_min = 0.1f;           // tinyprop: lower bound of the ratio
+  float s_max = 0.9f;           // tinyprop: upper bound of the ratio
+  float zeta = 0.5f;            // tinyprop: damping per trainable layer away from the output
+  float skip_threshold = 0.1f;  // tinypropv2: skip when Y_L / Y_max,L < threshold
+  float y_max_decay = 1.0f;     // extension: Y_max *= decay before each update (1 = off)
+  bool sparse_bias = false;     // update only the selected neurons' biases (reference: dense)
+};
+
+struct TrainConfig {
+  OptimizerConfig optimizer;
+  SparsityConfig sparsity;
+  uint32_t batch_size = 1;  // 1: fused per-row updates, no gradient buffers at all
+
+  Status validate() const;
+};
+
+}  // namespace tinyprop

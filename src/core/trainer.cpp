@@ -1,0 +1,270 @@
+#include "tinyprop/trainer.h"
+
+#include "layers/layer.h"
+#include "tinyprop/kernels/activation.h"
+#include "tinyprop/kernels/dense.h"
+#include "tinyprop/loss.h"
+#include "tinyprop/optimizer.h"
+#include "tinyprop/select.h"
+#include "tinyprop/sparsity.h"
+
+namespace tinyprop {
+namespace {
+
+void zero(float* p, uint32_t n) {
+  if (p == nullptr) return;
+  for (uint32_t i = 0; i < n; ++i) p[i] = 0.0f;
+}
+
+}  // namespace
+
+Status Trainer::plan(const ModelSpec& spec, const TrainConfig& config, MemoryPlan* plan) {
+  if (plan == nullptr) return Status::kInvalidArgument;
+  Arena planning;
+  Model model;
+  Status s = model.bind(spec, planning);
+  if (!ok(s)) return s;
+  Trainer trainer;
+  trainer.model_ = &model;
+  s = trainer.layout(spec, config, planning);
+  if (!ok(s)) return s;
+  *plan = planning.plan();
+  return Status::kOk;
+}
+
+Status Trainer::bind(Model& model, const TrainConfig& config, Arena& arena) {
+  model_ = nullptr;
+  if (!model.bound()) return Status::kNotBound;
+  model_ = &model;
+  Status s = layout(model.spec(), config, arena);
+  if (ok(s) && arena.misaligned()) s = Status::kArenaMisaligned;
+  if (ok(s) && (!arena.ok() || arena.planning())) s = Status::kArenaTooSmall;
+  if (!ok(s)) {
+    model_ = nullptr;
+    return s;
+  }
+  reset_run();
+  return Status::kOk;
+}
+
+// Layout order: gradients, optimizer state, error buffers, selection indices. With batch size 1
+// there are no gradient buffers at all: rows are updated as they are computed.
+Status Trainer::layout(const ModelSpec& spec, const TrainConfig& config, Arena& arena) {
+  Status s = config.validate();
+  if (!ok(s)) return s;
+  config_ = config;
+  const Model& m = *model_;
+  const uint32_t n = spec.n_layers;
+
+  bool any = false;
+  for (uint32_t i = 0; i < n; ++i) {
+    state_[i] = LayerTrainState{};
+    state_[i].trainable = layer_has_params(spec.layers[i].kind) && spec.layers[i].trainable;
+    if (state_[i].trainable && !any) {
+      lowest_trainable_ = i;
+      any = true;
+    }
+  }
+  if (!any) return Status::kNothingToTrain;
+  int32_t depth = 0;
+  for (uint32_t i = n; i-- > 0;) {
+    if (state_[i].trainable) state_[i].depth = depth++;
+  }
+
+  const bool accumulate = config.batch_size > 1;
+  if (accumulate) {
+    for (uint32_t i = 0; i < n; ++i) {
+      if (!state_[i].trainable) continue;
+      state_[i].dw = arena.take_array<float>(Region::kGradients, m.layer(i).n_weights);
+      state_[i].db = arena.take_array<float>(Region::kGradients, m.layer(i).n_bias);
+    }
+  }
+  const uint32_t per_param = optimizer_state_per_param(config.optimizer);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!state_[i].trainable) continue;
+    const Layer& l = m.layer(i);
+    if (per_param >= 1) {
+      state_[i].m_w = arena.take_array<float>(Region::kOptimizerState, l.n_weights);
+      state_[i].m_b = arena.take_array<float>(Region::kOptimizerState, l.n_bias);
+    }
+    if (per_param >= 2) {
+      state_[i].v_w = arena.take_array<float>(Region::kOptimizerState, l.n_weights);
+      state_[i].v_b = arena.take_array<float>(Region::kOptimizerState, l.n_bias);
+    }
+  }
+
+  // Errors flow only from the output down to the lowest trainable layer: size the ping-pong
+  // buffers for the widest output among those layers (which also covers their inputs).
+  uint32_t widest = 0, widest_trainable = 0;
+  for (uint32_t i = lowest_trainable_; i < n; ++i) {
+    const uint32_t w = m.layer(i).out_size;
+    if (w > widest) widest = w;
+    if (state_[i].trainable && w > widest_trainable) widest_trainable = w;
+  }
+  delta_a_ = arena.take_array<float>(Region::kScratch, widest);
+  delta_b_ = arena.take_array<float>(Region::kScratch, widest);
+  select_idx_ = arena.take_array<uint32_t>(Region::kIndices, widest_trainable);
+  if (accumulate) {
+    for (uint32_t i = 0; i < n; ++i) {
+      if (!state_[i].trainable) continue;
+      state_[i].touched = arena.take_array<uint8_t>(Region::kIndices, m.layer(i).out_size);
+    }
+  }
+  return Status::kOk;
+}
+
+void Trainer::reset_run() {
+  if (model_ == nullptr) return;
+  for (uint32_t i = 0; i < model_->n_layers(); ++i) {
+    LayerTrainState& st = state_[i];
+    if (!st.trainable) continue;
+    const Layer& l = model_->layer(i);
+    st.y_max = 0.0f;
+    zero(st.dw, l.n_weights);
+    zero(st.db, l.n_bias);
+    zero(st.m_w, l.n_weights);
+    zero(st.m_b, l.n_bias);
+    zero(st.v_w, l.n_weights);
+    zero(st.v_b, l.n_bias);
+    if (st.touched != nullptr) {
+      for (uint32_t j = 0; j < l.out_size; ++j) st.touched[j] = 0;
+    }
+  }
+  in_batch_ = 0;
+  opt_step_ = 0;
+  beta1_pow_ = 1.0f;
+  beta2_pow_ = 1.0f;
+  last_loss_ = 0.0f;
+}
+
+float Trainer::loss(const float* x, Target target) {
+  const float* out = model_->forward(x);
+  return loss_forward_backward(model_->spec().loss, out, model_->output_size(), target.values,
+                               target.label, delta_a_);
+}
+
+void Trainer::train_sample(const float* x, Target target, StepCounters* counters) {
+  StepCounters local;
+  StepCounters* c = counters != nullptr ? counters : &local;
+  *c = StepCounters{};
+  last_loss_ = loss(x, target);
+  c->forward_macs = model_->forward_macs();
+  backward(x, c);
+}
+
+void Trainer::flush(StepCounters* counters) {
+  if (config_.batch_size <= 1 || in_batch_ == 0) return;
+  StepCounters local;
+  apply_batch(counters != nullptr ? counters : &local);
+}
+
+// Walks from the output down to the lowest trainable layer with the error in `cur`.
+void Trainer::backward(const float* x, StepCounters* c) {
+  Model& m = *model_;
+  float* cur = delta_a_;
+  float* other = delta_b_;
+  const bool fused = config_.batch_size == 1;
+  OptimizerStep step;
+  bool step_ready = false;
+
+  for (uint32_t i = m.n_layers(); i-- > lowest_trainable_;) {
+    Layer& l = m.layer(i);
+    const float* in = (i == 0) ? x : m.layer(i - 1).out;
+    if (!layer_has_params(l.spec.kind)) {
+      activation_backward(l.spec.kind, l.spec.alpha, cur, l.out, l.out_size);
+      continue;
+    }
+    LayerTrainState& st = state_[i];
+    const bool need_dx = i > lowest_trainable_;
+    const uint64_t row_macs = l.in_size;
+    const uint64_t passes = need_dx ? 2 : 1;  // weight gradient, and error to the layer below
+
+    if (!st.trainable) {  // frozen layer between trainable ones: pass the error through, dense
+      dense_backward_input(other, l.w, cur, nullptr, l.out_size, l.in_size);
+      c->backward_macs += row_macs * l.out_size;
+      c->backward_macs_full += row_macs * l.out_size;
+      float* t = cur; cur = other; other = t;
+      continue;
+    }
+
+    const RatioDecision d = decide_ratio(config_.sparsity, cur, l.out_size,
+                                         static_cast<uint32_t>(st.depth), &st.y_max);
+    c->backward_macs_full += passes * row_macs * l.out_size;
+    if (config_.sparsity.method == Method::kTinyPropV2 && st.depth == 0 &&
+        d.relative_error < config_.sparsity.skip_threshold) {
+      // The output error is small relative to the largest seen: this sample teaches little.
+      // Count what full backprop would have cost for the layers below, then stop.
+      c->skipped = true;
+      for (uint32_t j = i; j-- > lowest_trainable_;) {
+        const Layer& lj = m.layer(j);
+        if (!layer_has_params(lj.spec.kind)) continue;
+        c->backward_macs_full += (j > lowest_trainable_ ? 2u : 1u) *
+                                 static_cast<uint64_t>(lj.in_size) * lj.out_size;
+      }
+      return;
+    }
+    if (fused && !step_ready) {
+      ++opt_step_;
+      beta1_pow_ *= config_.optimizer.beta1;
+      beta2_pow_ *= config_.optimizer.beta2;
+      step.lr = config_.optimizer.learning_rate;
+      step.bias_correction1 = 1.0f - beta1_pow_;
+      step.bias_correction2 = 1.0f - beta2_pow_;
+      step_ready = true;
+    }
+
+    const uint32_t k = d.k;
+    const uint32_t* rows = nullptr;
+    if (k < l.out_size) {
+      c->selection_comparisons += select_top_k(cur, l.out_size, k, select_idx_);
+      rows = select_idx_;
+    }
+    c->k[i] = k;
+    c->n[i] = l.out_size;
+    c->backward_macs += passes * row_macs * k;
+
+    // The error below must use W before this step changes it.
+    if (need_dx) dense_backward_input(other, l.w, cur, rows, k, l.in_size);
+    if (fused) {
+      c->updated_params += dense_update_fused(l, st, in, cur, rows, k, config_.optimizer, step,
+                                              config_.sparsity.sparse_bias);
+    } else {
+      dense_accumulate(l, st, in, cur, rows, k, config_.sparsity.sparse_bias);
+    }
+    if (need_dx) {
+      float* t = cur; cur = other; other = t;
+    }
+  }
+
+  if (!fused && ++in_batch_ >= config_.batch_size) apply_batch(c);
+}
+
+void Trainer::apply_batch(StepCounters* c) {
+  ++opt_step_;
+  beta1_pow_ *= config_.optimizer.beta1;
+  beta2_pow_ *= config_.optimizer.beta2;
+  OptimizerStep step;
+  step.lr = config_.optimizer.learning_rate;
+  step.bias_correction1 = 1.0f - beta1_pow_;
+  step.bias_correction2 = 1.0f - beta2_pow_;
+  const float scale = 1.0f / static_cast<float>(in_batch_);
+  for (uint32_t i = 0; i < model_->n_layers(); ++i) {
+    if (!state_[i].trainable) continue;
+    c->updated_params += dense_apply_accumulated(model_->layer(i), state_[i], config_.optimizer,
+                                                 step, scale, config_.sparsity.sparse_bias);
+  }
+  in_batch_ = 0;
+}
+
+Status bind_training(const ModelSpec& spec, const TrainConfig& config, void* arena,
+                     size_t arena_bytes, Model* model, Trainer* trainer) {
+  if (arena == nullptr || model == nullptr || trainer == nullptr) {
+    return Status::kInvalidArgument;
+  }
+  Arena a(arena, arena_bytes);
+  Status s = model->bind(spec, a);
+  if (!ok(s)) return s;
+  return trainer->bind(*model, config, a);
+}
+
+}  // namespace tinyprop

@@ -1,0 +1,106 @@
+#include "layers/layer.h"
+
+#include <math.h>
+
+#include "tinyprop/kernels/activation.h"
+#include "tinyprop/kernels/dense.h"
+
+namespace tinyprop {
+
+void layer_forward(Layer& layer, const float* in) {
+  switch (layer.spec.kind) {
+    case LayerKind::kDense:
+      dense_forward(layer.out, in, layer.w, layer.b, layer.in_size, layer.out_size);
+      break;
+    default:
+      activation_forward(layer.spec.kind, layer.spec.alpha, layer.out, in, layer.out_size);
+      break;
+  }
+}
+
+uint64_t layer_forward_macs(const Layer& layer) {
+  if (layer.spec.kind == LayerKind::kDense) {
+    return static_cast<uint64_t>(layer.in_size) * layer.out_size;
+  }
+  return 0;
+}
+
+void layer_init_params(Layer& layer, Rng& rng) {
+  if (layer.spec.kind != LayerKind::kDense) return;
+  // He uniform: Var(w) = 2 / fan_in keeps ReLU activations at a stable scale.
+  const float bound = sqrtf(6.0f / static_cast<float>(layer.in_size));
+  for (uint32_t i = 0; i < layer.n_weights; ++i) layer.w[i] = rng.uniform(-bound, bound);
+  for (uint32_t i = 0; i < layer.n_bias; ++i) layer.b[i] = 0.0f;
+}
+
+namespace {
+
+inline float* row(float* base, uint32_t j, uint32_t len) {
+  return base == nullptr ? nullptr : base + static_cast<uint64_t>(j) * len;
+}
+
+}  // namespace
+
+uint64_t dense_update_fused(const Layer& layer, LayerTrainState& st, const float* x,
+                            const float* dy, const uint32_t* rows, uint32_t k,
+                            const OptimizerConfig& cfg, const OptimizerStep& step,
+                            bool sparse_bias) {
+  const uint32_t n_in = layer.in_size;
+  for (uint32_t t = 0; t < k; ++t) {
+    const uint32_t j = rows != nullptr ? rows[t] : t;
+    // dW[j, :] = dy[j] * x, consumed directly: W[j, :] -= step(dy[j] * x)
+    optimizer_update(cfg, step, row(layer.w, j, n_in), row(st.m_w, j, n_in),
+                     row(st.v_w, j, n_in), x, dy[j], n_in);
+  }
+  uint64_t updated = static_cast<uint64_t>(k) * n_in;
+  if (sparse_bias && rows != nullptr) {
+    for (uint32_t t = 0; t < k; ++t) {
+      const uint32_t j = rows[t];
+      optimizer_update(cfg, step, layer.b + j, row(st.m_b, j, 1), row(st.v_b, j, 1), dy + j,
+                       1.0f, 1);
+    }
+    updated += k;
+  } else {
+    optimizer_update(cfg, step, layer.b, st.m_b, st.v_b, dy, 1.0f, layer.out_size);
+    updated += layer.out_size;
+  }
+  return updated;
+}
+
+void dense_accumulate(const Layer& layer, LayerTrainState& st, const float* x, const float* dy,
+                      const uint32_t* rows, uint32_t k, bool sparse_bias) {
+  dense_accumulate_weight_grad(st.dw, x, dy, rows, k, layer.in_size);
+  for (uint32_t t = 0; t < k; ++t) st.touched[rows != nullptr ? rows[t] : t] = 1;
+  if (sparse_bias && rows != nullptr) {
+    for (uint32_t t = 0; t < k; ++t) st.db[rows[t]] += dy[rows[t]];
+  } else {
+    for (uint32_t j = 0; j < layer.out_size; ++j) st.db[j] += dy[j];
+  }
+}
+
+uint64_t dense_apply_accumulated(const Layer& layer, LayerTrainState& st,
+                                 const OptimizerConfig& cfg, const OptimizerStep& step,
+                                 float scale, bool sparse_bias) {
+  const uint32_t n_in = layer.in_size;
+  uint64_t updated = 0;
+  for (uint32_t j = 0; j < layer.out_size; ++j) {
+    const bool touched = st.touched[j] != 0;
+    if (touched) {
+      float* g = row(st.dw, j, n_in);
+      optimizer_update(cfg, step, row(layer.w, j, n_in), row(st.m_w, j, n_in),
+                       row(st.v_w, j, n_in), g, scale, n_in);
+      for (uint32_t i = 0; i < n_in; ++i) g[i] = 0.0f;
+      updated += n_in;
+    }
+    if (touched || !sparse_bias) {
+      optimizer_update(cfg, step, layer.b + j, row(st.m_b, j, 1), row(st.v_b, j, 1), st.db + j,
+                       scale, 1);
+      st.db[j] = 0.0f;
+      ++updated;
+    }
+    st.touched[j] = 0;
+  }
+  return updated;
+}
+
+}  // namespace tinyprop

@@ -1,0 +1,37 @@
+// Layer glue: forward dispatch and the dense layer's parameter updates. Internal header.
+#pragma once
+#include <stdint.h>
+
+#include "tinyprop/model.h"
+#include "tinyprop/optimizer.h"
+#include "tinyprop/rng.h"
+#include "tinyprop/trainer.h"
+
+namespace tinyprop {
+
+// out = layer(in).
+void layer_forward(Layer& layer, const float* in);
+// Forward MACs of one sample through this layer.
+uint64_t layer_forward_macs(const Layer& layer);
+// Initial parameter values.
+void layer_init_params(Layer& layer, Rng& rng);
+
+// Batch size 1: the weight gradient row dy[j] * x is applied straight to row j of W by the
+// optimizer, so no gradient buffer exists. Bias gets delta (all rows, or the selected ones with
+// sparse_bias). Returns the number of parameters updated.
+uint64_t dense_update_fused(const Layer& layer, LayerTrainState& st, const float* x,
+                            const float* dy, const uint32_t* rows, uint32_t k,
+                            const OptimizerConfig& cfg, const OptimizerStep& step,
+                            bool sparse_bias);
+
+// Batch size > 1: accumulates dW rows and db, marking the rows touched.
+void dense_accumulate(const Layer& layer, LayerTrainState& st, const float* x, const float* dy,
+                      const uint32_t* rows, uint32_t k, bool sparse_bias);
+
+// Batch size > 1: applies the mean gradient (scale = 1 / samples) of the touched rows, then
+// clears them. Returns the number of parameters updated.
+uint64_t dense_apply_accumulated(const Layer& layer, LayerTrainState& st,
+                                 const OptimizerConfig& cfg, const OptimizerStep& step,
+                                 float scale, bool sparse_bias);
+
+}  // namespace tinyprop

@@ -1,0 +1,55 @@
+#include "tinyprop/sparsity.h"
+
+#include <math.h>
+
+#include "tinyprop/select.h"
+
+namespace tinyprop {
+
+float local_error(const float* delta, uint32_t n) {
+  float y = 0.0f;
+  for (uint32_t i = 0; i < n; ++i) y += fabsf(delta[i]);
+  return y;
+}
+
+// TinyProp (shared/tinyprop-spec.md, section 2):
+//   Y = sum |delta|;  Y_max = max(Y_max, Y)
+//   bpr = (S_min + (S_max - S_min) * Y / Y_max) * zeta^d, or S_min * zeta^d when Y_max = 0
+//   k = clamp(floor(bpr * N), 1, N)
+RatioDecision decide_ratio(const SparsityConfig& cfg, const float* delta, uint32_t n,
+                           uint32_t depth, float* y_max) {
+  RatioDecision d;
+  switch (cfg.method) {
+    case Method::kFull:
+      d.k = n;
+      d.ratio = 1.0f;
+      return d;
+    case Method::kStatic:
+      d.k = k_for_ratio(cfg.ratio, n);
+      d.ratio = cfg.ratio;
+      return d;
+    case Method::kTinyProp:
+    case Method::kTinyPropV2:
+      break;
+  }
+  const float y = local_error(delta, n);
+  if (cfg.y_max_decay < 1.0f) *y_max *= cfg.y_max_decay;
+  if (y > *y_max) *y_max = y;
+  float damping = 1.0f;
+  for (uint32_t i = 0; i < depth; ++i) damping *= cfg.zeta;
+  float bpr;
+  if (*y_max > 0.0f) {
+    d.relative_error = y / *y_max;
+    bpr = (cfg.s_min + (cfg.s_max - cfg.s_min) * d.relative_error) * damping;
+  } else {
+    d.relative_error = 1.0f;  // guard: no error seen yet, Y / Y_max would be 0 / 0
+    bpr = cfg.s_min * damping;
+  }
+  if (bpr < 0.0f) bpr = 0.0f;
+  if (bpr > 1.0f) bpr = 1.0f;
+  d.ratio = bpr;
+  d.k = k_for_ratio(bpr, n);
+  return d;
+}
+
+}  // namespace tinyprop
