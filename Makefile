@@ -31,5 +31,8 @@ demo: build
 bench: build
 	scripts/run-benchmarks.sh
 
+# Further targets (mcu, results, ...) live in mk/*.mk.
+-include mk/*.mk
+
 clean:
 	rm -rf build
