@@ -9,10 +9,10 @@ groups=("$@")
 
 declare -A PKGS=(
   [build]="cmake ninja-build g++ libgtest-dev libgmock-dev libbenchmark-dev valgrind"
-  [cli]="libcli11-dev nlohmann-json3-dev zlib1g-dev"
+  [cli]="libcli11-dev nlohmann-json3-dev zlib1g-dev libsndfile1-dev libfftw3-dev"
   [plot]="python3-matplotlib python3-numpy"
   [mcu]="gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
-  [data]="dataset-fashion-mnist npm"
+  [data]="dataset-fashion-mnist npm sox"
 )
 
 SUDO=""
