@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the build needs, only if missing (idempotent). Debian 12, run as root or with sudo.
-# Usage: scripts/install-deps.sh [group ...]   groups: build cli plot mcu data (default: build cli)
+# Usage: scripts/install-deps.sh [group ...]   groups: build cli plot mcu data refgen (default: build cli)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,7 @@ declare -A PKGS=(
   [cli]="libcli11-dev nlohmann-json3-dev zlib1g-dev libsndfile1-dev libfftw3-dev"
   [plot]="python3-matplotlib python3-numpy"
   [mcu]="gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
+  [refgen]="python3-torch python3-numpy python3-scipy"
   [data]="dataset-fashion-mnist npm sox"
 )
 
