@@ -13,7 +13,7 @@ declare -A PKGS=(
   [plot]="python3-matplotlib python3-numpy"
   [mcu]="gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
   [refgen]="python3-torch python3-numpy python3-scipy"
-  [data]="dataset-fashion-mnist npm sox"
+  [data]="dataset-fashion-mnist sox"
 )
 
 SUDO=""
@@ -25,6 +25,12 @@ for g in "${groups[@]}"; do
   for p in ${PKGS[$g]}; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+done
+
+# npm: nodesource's nodejs ships its own npm and conflicts with Debian's package, so only
+# install Debian's npm where no npm exists at all.
+for g in "${groups[@]}"; do
+  if [ "$g" = data ] && ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
 done
 
 if [ ${#missing[@]} -gt 0 ]; then

@@ -31,6 +31,12 @@ void save_model(const std::string& path, const ModelFile& file);
 // a one-line message ("model.tpm: CRC mismatch (file damaged)", ...).
 ModelFile load_model(const std::string& path);
 
+// load_model on bytes already in memory; `name` stands for the file in messages. For tests and
+// fuzzing: every check of load_model happens here.
+ModelFile load_model_from_bytes(const std::vector<uint8_t>& bytes, const std::string& name);
+// The exact bytes save_model writes (after the same validation).
+std::vector<uint8_t> encode_model(const ModelFile& file, const std::string& name);
+
 // Copies a loaded file into a model bound from file.spec (parameter counts must match).
 void copy_params_into(const ModelFile& file, Model& model);
 
@@ -44,5 +50,8 @@ std::string describe_model_spec(const ModelSpec& spec);
 // A C header for firmware: architecture constants and `static const float` arrays, guarded,
 // with a comment naming the source file. symbol: a C identifier prefix, e.g. "mnist_mlp".
 void export_c_header(const std::string& path, const ModelFile& file, const std::string& symbol);
+// The same, naming `source` (e.g. the .tpm path) in the header's provenance comment.
+void export_c_header(const std::string& path, const ModelFile& file, const std::string& symbol,
+                     const std::string& source);
 
 }  // namespace tinyprop::host

@@ -1,0 +1,199 @@
+// C header export: the generated header compiles as C and as C++, and a program built from it
+// reads back every parameter bit and the architecture.
+#include <gtest/gtest.h>
+#include <string.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include "error.h"
+#include "model_file.h"
+#include "test_data_helpers.h"
+
+namespace tinyprop::host {
+namespace {
+
+using test::contains;
+using test::error_of;
+using test::TempDir;
+using test::write_text;
+
+ModelFile small_model() {
+  ModelFile f;
+  f.spec.input = Shape{2, 2, 1};
+  EXPECT_TRUE(ok(f.spec.add_dense(3, false)));
+  EXPECT_TRUE(ok(f.spec.add_activation(LayerKind::kLeakyReLU, 0.125f)));
+  EXPECT_TRUE(ok(f.spec.add_dense(2)));
+  f.params.resize(f.spec.param_count());
+  Rng rng(11);
+  for (float& p : f.params) p = rng.normal() * 0.3f;
+  // Values whose shortest decimal form is tricky, plus signed zero, a subnormal, an integer.
+  f.params[0] = 0.1f;
+  f.params[1] = -0.0f;
+  f.params[2] = 1.0e-40f;
+  f.params[3] = 3.0f;
+  f.params[4] = 16777217.0f;  // rounds to 16777216 in binary32
+  f.params[5] = 3.4028235e38f;
+  f.metadata = "{\"note\": \"a */ inside metadata\"}";
+  return f;
+}
+
+std::string read_text(const std::string& path) {
+  const std::vector<uint8_t> b = test::read_bytes(path);
+  return std::string(b.begin(), b.end());
+}
+
+// Runs a shell command; on failure returns its output for the assertion message.
+bool run(const std::string& cmd, const std::string& log, std::string* output) {
+  const int rc = std::system((cmd + " > " + log + " 2>&1").c_str());
+  *output = read_text(log);
+  return rc == 0;
+}
+
+// What the probe programs print: the architecture, then every parameter's bits in hex.
+std::string expected_probe_output(const ModelFile& f) {
+  char line[96];
+  std::string s;
+  snprintf(line, sizeof(line), "in %u %u %u out %u loss %u layers %u params %u\n", f.spec.input.h,
+           f.spec.input.w, f.spec.input.c, f.spec.output_shape().size(), static_cast<unsigned>(f.spec.loss),
+           f.spec.n_layers, f.spec.param_count());
+  s += line;
+  for (uint32_t i = 0; i < f.spec.n_layers; ++i) {
+    const LayerSpec& l = f.spec.layers[i];
+    uint32_t alpha;
+    memcpy(&alpha, &l.alpha, 4);
+    snprintf(line, sizeof(line), "layer %u kind %u units %u alpha %08x trainable %u\n", i,
+             static_cast<unsigned>(l.kind), l.units, alpha, l.trainable ? 1u : 0u);
+    s += line;
+  }
+  for (float p : f.params) {
+    uint32_t b;
+    memcpy(&b, &p, 4);
+    snprintf(line, sizeof(line), "%08x\n", b);
+    s += line;
+  }
+  s += "l2 w at 15 b at 21 size 6 2\n";  // layer 2: W [2, 3] after layer 0's 12 + 3 params
+  return s;
+}
+
+const char* kCProbe = R"(#include <stdio.h>
+#include <string.h>
+#include "probe_model.h"
+#include "probe_model.h" /* twice: the include guard must hold */
+
+static unsigned bits(float v) { unsigned b; memcpy(&b, &v, sizeof(b)); return b; }
+
+int main(void) {
+  unsigned i;
+  printf("in %u %u %u out %u loss %u layers %u params %u\n", PROBE_INPUT_H, PROBE_INPUT_W,
+         PROBE_INPUT_C, PROBE_OUTPUT_SIZE, PROBE_LOSS, PROBE_N_LAYERS, PROBE_PARAM_COUNT);
+  for (i = 0; i < PROBE_N_LAYERS; ++i) {
+    printf("layer %u kind %u units %lu alpha %08x trainable %u\n", i, (unsigned)probe_layer_kinds[i],
+           probe_layer_units[i], bits(probe_layer_alpha[i]), (unsigned)probe_layer_trainable[i]);
+  }
+  for (i = 0; i < PROBE_PARAM_COUNT; ++i) printf("%08x\n", bits(probe_params[i]));
+  printf("l2 w at %u b at %u size %u %u\n", (unsigned)(probe_l2_w - probe_params),
+         (unsigned)(probe_l2_b - probe_params), PROBE_L2_W_SIZE, PROBE_L2_B_SIZE);
+  return 0;
+}
+)";
+
+// The C++ probe rebuilds the spec with the header's template and prints it from the spec.
+const char* kCxxProbe = R"(#include <stdio.h>
+#include <string.h>
+#include "tinyprop/spec.h"
+#include "probe_model.h"
+
+static unsigned bits(float v) { unsigned b; memcpy(&b, &v, sizeof(b)); return b; }
+
+int main() {
+  tinyprop::ModelSpec spec;
+  probe_build_spec(&spec);
+  printf("in %u %u %u out %u loss %u layers %u params %u\n", spec.input.h, spec.input.w, spec.input.c,
+         PROBE_OUTPUT_SIZE, static_cast<unsigned>(spec.loss), spec.n_layers, PROBE_PARAM_COUNT);
+  for (unsigned i = 0; i < spec.n_layers; ++i) {
+    const tinyprop::LayerSpec& l = spec.layers[i];
+    printf("layer %u kind %u units %u alpha %08x trainable %u\n", i, static_cast<unsigned>(l.kind),
+           l.units, bits(l.alpha), l.trainable ? 1u : 0u);
+  }
+  for (unsigned i = 0; i < PROBE_PARAM_COUNT; ++i) printf("%08x\n", bits(probe_params[i]));
+  printf("l2 w at %u b at %u size %u %u\n", static_cast<unsigned>(probe_l2_w - probe_params),
+         static_cast<unsigned>(probe_l2_b - probe_params), PROBE_L2_W_SIZE, PROBE_L2_B_SIZE);
+  return 0;
+}
+)";
+
+bool have_compiler(const char* name) {
+  return std::system((std::string("command -v ") + name + " > /dev/null 2>&1").c_str()) == 0;
+}
+
+TEST(ModelFileExport, HeaderTextHasGuardProvenanceAndExactLiterals) {
+  TempDir dir;
+  const ModelFile f = small_model();
+  export_c_header(dir.file("m.h"), f, "probe", "runs/m.tpm");
+  const std::string h = read_text(dir.file("m.h"));
+  EXPECT_TRUE(contains(h, "#ifndef PROBE_TINYPROP_MODEL_H_\n#define PROBE_TINYPROP_MODEL_H_"));
+  EXPECT_TRUE(contains(h, "Source: runs/m.tpm"));
+  EXPECT_TRUE(contains(h, "Model: input 2x2x1 -> dense 3 (frozen) -> leaky_relu(0.125) -> dense 2"));
+  EXPECT_TRUE(contains(h, "a * / inside metadata"));  // "*/" must not end the comment early
+  EXPECT_TRUE(contains(h, "#define PROBE_PARAM_COUNT 23u"));
+  EXPECT_TRUE(contains(h, "#define PROBE_L0_W_SIZE 12u"));
+  EXPECT_TRUE(contains(h, "  0.100000001f, -0.0f, 9.9999461e-41f, 3.0f, 16777216.0f, 3.40282347e+38f,"));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("m.h.tmp")));
+  export_c_header(dir.file("m2.h"), f, "probe");
+  EXPECT_TRUE(contains(read_text(dir.file("m2.h")), "Source: (in-memory model)"));
+}
+
+TEST(ModelFileExport, CompilesAsCAndReadsBackEveryBit) {
+  if (!have_compiler("cc")) GTEST_SKIP() << "no C compiler (cc) on PATH";
+  TempDir dir;
+  const ModelFile f = small_model();
+  export_c_header(dir.file("probe_model.h"), f, "probe", "test");
+  write_text(dir.file("probe.c"), kCProbe);
+  std::string out;
+  for (const char* std : {"c99", "c11"}) {
+    const std::string exe = dir.file(std::string("probe_") + std);
+    ASSERT_TRUE(run("cc -std=" + std::string(std) + " -Wall -Wextra -Wpedantic -Werror -Wdouble-promotion -o " +
+                        exe + " " + dir.file("probe.c") + " -I" + dir.path(),
+                    dir.file("cc.log"), &out))
+        << out;
+    ASSERT_TRUE(run(exe, dir.file("out.txt"), &out)) << out;
+    EXPECT_EQ(out, expected_probe_output(f));
+  }
+}
+
+TEST(ModelFileExport, CompilesAsCxxAndRebuildsTheSpec) {
+  if (!have_compiler("c++")) GTEST_SKIP() << "no C++ compiler (c++) on PATH";
+  TempDir dir;
+  const ModelFile f = small_model();
+  export_c_header(dir.file("probe_model.h"), f, "probe");
+  write_text(dir.file("probe.cpp"), kCxxProbe);
+  std::string out;
+  const std::string exe = dir.file("probe_cxx");
+  ASSERT_TRUE(run("c++ -std=c++17 -fno-exceptions -fno-rtti -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror -o " +
+                      exe + " " + dir.file("probe.cpp") + " -I" + dir.path() + " -I" TINYPROP_SOURCE_DIR "/include",
+                  dir.file("cxx.log"), &out))
+      << out;
+  ASSERT_TRUE(run(exe, dir.file("out.txt"), &out)) << out;
+  EXPECT_EQ(out, expected_probe_output(f));
+}
+
+TEST(ModelFileExport, RefusesBadSymbolsAndNonFiniteParams) {
+  TempDir dir;
+  ModelFile f = small_model();
+  for (const char* bad : {"", "9lives", "my-model", "a b"}) {
+    EXPECT_TRUE(contains(error_of([&] { export_c_header(dir.file("m.h"), f, bad); }), "is not a C identifier")) << bad;
+  }
+  f.spec.layers[1].kind = static_cast<LayerKind>(5);
+  EXPECT_TRUE(contains(error_of([&] { export_c_header(dir.file("m.h"), f, "ok_name"); }), "layer 1 ("));
+  f = small_model();
+  f.params[7] = std::nanf("");
+  EXPECT_TRUE(contains(error_of([&] { export_c_header(dir.file("m.h"), f, "ok_name"); }), "parameter 7 is not finite"));
+  f.params.pop_back();
+  EXPECT_TRUE(contains(error_of([&] { export_c_header(dir.file("m.h"), f, "ok_name"); }), "22 parameters"));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("m.h")));
+}
+
+}  // namespace
+}  // namespace tinyprop::host
