@@ -198,8 +198,9 @@ void Trainer::backward(const float* x, StepCounters* c) {
       for (uint32_t j = i; j-- > lowest_trainable_;) {
         const Layer& lj = m.layer(j);
         if (!layer_has_params(lj.spec.kind)) continue;
-        c->backward_macs_full += (j > lowest_trainable_ ? 2u : 1u) *
-                                 static_cast<uint64_t>(lj.in_size) * lj.out_size;
+        // As in the walk above: a frozen layer passes the error through (one pass, dx only).
+        const uint64_t passes_j = (state_[j].trainable && j > lowest_trainable_) ? 2u : 1u;
+        c->backward_macs_full += passes_j * static_cast<uint64_t>(lj.in_size) * lj.out_size;
       }
       return;
     }

@@ -1,0 +1,123 @@
+// Top-k selection against a brute-force sort, and k_for_ratio's rounding rule.
+#include <gtest/gtest.h>
+#include <math.h>
+
+#include <set>
+
+#include "test_util.h"
+#include "tinyprop/select.h"
+
+namespace tinyprop_test {
+namespace {
+
+// Values with many ties: a few magnitudes, random signs (|+x| ties |-x|), zeros.
+std::vector<float> tie_heavy(Rng& rng, uint32_t n) {
+  static const float kLevels[] = {0.0f, 0.25f, 0.5f, 1.0f, 3.0f};
+  std::vector<float> v(n);
+  for (float& f : v) {
+    f = kLevels[rng.uniform_below(5)];
+    if (rng.uniform_below(2) == 1) f = -f;
+  }
+  return v;
+}
+
+std::vector<uint32_t> ks_for(uint32_t n) {
+  std::set<uint32_t> ks = {1, 2, n / 3, n / 2, n - 1, n};
+  std::vector<uint32_t> out;
+  for (uint32_t k : ks) {
+    if (k >= 1 && k <= n) out.push_back(k);
+  }
+  return out;
+}
+
+TEST(SelectTopK, MatchesBruteForceWithTiesForManySizes) {
+  Rng rng(101);
+  const uint32_t sizes[] = {1, 2, 3, 4, 5, 8, 13, 17, 31, 64, 100, 257};
+  size_t cases = 0;
+  for (uint32_t n : sizes) {
+    for (uint32_t k : ks_for(n)) {
+      for (int rep = 0; rep < 12; ++rep) {
+        const std::vector<float> v =
+            (rep % 3 == 0) ? random_vector(rng, n, -1.0f, 1.0f) : tie_heavy(rng, n);
+        std::vector<uint32_t> idx(k, 0xFFFFFFFFu);
+        (void)select_top_k(v.data(), n, k, idx.data());
+        std::vector<uint32_t> got = idx;
+        std::sort(got.begin(), got.end());
+        ASSERT_EQ(got, brute_top_k(v.data(), n, k)) << "n " << n << " k " << k << " rep " << rep;
+        ++cases;
+      }
+    }
+  }
+  EXPECT_GT(cases, 500u);
+}
+
+TEST(SelectTopK, AllEqualPicksTheLowestIndices) {
+  const std::vector<float> v(20, -2.0f);
+  std::vector<uint32_t> idx(6);
+  (void)select_top_k(v.data(), 20, 6, idx.data());
+  std::sort(idx.begin(), idx.end());
+  EXPECT_EQ(idx, (std::vector<uint32_t>{0, 1, 2, 3, 4, 5}));
+}
+
+TEST(SelectTopK, LargestLateElementsWin) {
+  // The top entries sit at the end: every one of them must displace the heap's weakest.
+  std::vector<float> v(50);
+  for (uint32_t i = 0; i < 50; ++i) v[i] = static_cast<float>(i) * (i % 2 ? -1.0f : 1.0f);
+  std::vector<uint32_t> idx(5);
+  (void)select_top_k(v.data(), 50, 5, idx.data());
+  std::sort(idx.begin(), idx.end());
+  EXPECT_EQ(idx, (std::vector<uint32_t>{45, 46, 47, 48, 49}));
+}
+
+TEST(SelectTopK, ComparisonCountIsBounded) {
+  Rng rng(102);
+  for (uint32_t n : {16u, 100u, 1000u}) {
+    for (uint32_t k : {1u, n / 10, n / 2, n}) {
+      const std::vector<float> v = random_vector(rng, n, -1.0f, 1.0f);
+      std::vector<uint32_t> idx(k);
+      const uint64_t cmps = select_top_k(v.data(), n, k, idx.data());
+      if (k == n) {
+        EXPECT_EQ(cmps, 0u) << "k = n needs no selection";
+        continue;
+      }
+      // At least one look at each element outside the initial heap; at most a full sift
+      // (2 comparisons per level) for every element.
+      const double levels = ceil(log2(static_cast<double>(k) + 1.0));
+      EXPECT_GE(cmps, n - k);
+      EXPECT_LE(static_cast<double>(cmps), n + 2.0 * n * levels) << "n " << n << " k " << k;
+    }
+  }
+}
+
+TEST(KForRatio, EdgeCases) {
+  EXPECT_EQ(k_for_ratio(0.7f, 10), 7u);  // 0.7f * 10 = 6.9999995 in float
+  EXPECT_EQ(k_for_ratio(0.3f, 10), 3u);
+  EXPECT_EQ(k_for_ratio(0.1f, 10), 1u);
+  EXPECT_EQ(k_for_ratio(0.29f, 100), 29u);
+  EXPECT_EQ(k_for_ratio(0.05f, 10), 1u);  // floor 0 clamps to 1
+  EXPECT_EQ(k_for_ratio(1e-9f, 1000), 1u);
+  EXPECT_EQ(k_for_ratio(0.0f, 10), 1u);
+  EXPECT_EQ(k_for_ratio(-0.5f, 10), 1u);
+  EXPECT_EQ(k_for_ratio(NAN, 10), 1u);
+  EXPECT_EQ(k_for_ratio(1.0f, 10), 10u);
+  EXPECT_EQ(k_for_ratio(1.5f, 10), 10u);
+  EXPECT_EQ(k_for_ratio(0.5f, 1), 1u);
+  EXPECT_EQ(k_for_ratio(0.999f, 1000), 999u);
+  EXPECT_EQ(k_for_ratio(0.0999f, 10), 1u);  // just below 0.1 stays at floor 0.999 -> 1
+  EXPECT_EQ(k_for_ratio(0.19f, 10), 1u);    // 1.9 floors to 1, the nudge must not round up
+}
+
+// Every decimal ratio m / 100 gives exactly floor(m n / 100) (integer arithmetic), clamped.
+TEST(KForRatio, DecimalRatiosFloorExactly) {
+  for (uint32_t n = 1; n <= 300; ++n) {
+    for (uint32_t m = 1; m <= 100; ++m) {
+      const float ratio = static_cast<float>(m) / 100.0f;
+      uint32_t expect = m * n / 100;
+      if (expect < 1) expect = 1;
+      ASSERT_EQ(k_for_ratio(ratio, n), expect) << "ratio " << m << "/100 n " << n;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tinyprop_test
