@@ -23,7 +23,8 @@ test-asan: deps
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
 
-test: test-release test-asan
+# test-mcu (mk/mcu.mk): firmware built for Cortex-M and run under QEMU.
+test: test-release test-asan test-mcu
 
 demo: build
 	./build/release/examples/finetune_demo

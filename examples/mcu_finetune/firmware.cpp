@@ -1,0 +1,265 @@
+// Fine-tuning on the microcontroller: the pretrained MLP built into the firmware (a generated
+// header, weights in flash) is copied into a static RAM arena, fine-tuned on MNIST samples
+// streamed from the host through semihosting with the method given on the command line, then
+// evaluated on test samples streamed the same way. Prints the memory plan and one result line,
+// exits 0 on success. The host build (host_port.c) runs the very same code with stdio.
+//
+//   mcu_finetune --method full|static|tinyprop|tinypropv2|none [--ratio R] [--smin A]
+//                [--smax B] [--zeta Z] [--tau T] [--lr LR=0.001] [--epochs E=1] [--steps N]
+//                --train IMAGES LABELS --test IMAGES LABELS [--test-count N]
+//
+// Exit status: 0 ok, 2 bad arguments, 3 data file error, 4 the model does not fit in RAM or
+// the stack overflowed, 99 CPU fault (port/cortex-m/startup.c).
+//
+// Every training step runs between tp_mark_step_begin() and tp_mark_step_end(): the QEMU plugin
+// (tools/qemu-plugin) counts the instructions in between, split into phases.
+#include <stdint.h>
+#include <string.h>
+
+#include "args.h"
+#include "idx_stream.h"
+#include "model_source.h"
+#include "text_line.h"
+#include "tinyprop/tinyprop.h"
+#include "tp_port.h"
+
+#ifndef MCU_BOARD_NAME
+#define MCU_BOARD_NAME "host"
+#endif
+
+using namespace tinyprop;
+
+namespace {
+
+enum Exit { kExitOk = 0, kExitUsage = 2, kExitData = 3, kExitMemory = 4 };
+
+struct Options {
+  TrainConfig train;
+  bool fine_tune = true;  // false for --method none (evaluate the pretrained model only)
+  const char* method = "full";
+  uint32_t epochs = 1;
+  uint32_t max_steps = 0xFFFFFFFFu;
+  uint32_t test_count = 0xFFFFFFFFu;
+  const char* train_images = nullptr;
+  const char* train_labels = nullptr;
+  const char* test_images = nullptr;
+  const char* test_labels = nullptr;
+};
+
+// Static state: nothing lives on the heap, big objects stay off the small stack.
+Model g_model;
+Trainer g_trainer;
+mcu::IdxStream g_stream;
+float g_x[mcu::kMaxSampleBytes];  // [input size] the current sample
+// Large locals live here too: the stack of the 128 KB board is 4 KB.
+Options g_options;
+RunCounters g_run;
+mcu::TextLine g_line;
+mcu::BuiltinModel g_builtin;
+
+void say(const char* a, const char* b = "") { g_line.str(a).str(b).print(); }
+
+int usage(const char* problem, const char* what = "") {
+  say("mcu_finetune: ", problem);
+  if (what[0] != '\0') say("  at: ", what);
+  say("usage: mcu_finetune --method full|static|tinyprop|tinypropv2|none [--ratio R] "
+      "[--smin A] [--smax B] [--zeta Z] [--tau T] [--lr LR] [--epochs E] [--steps N] "
+      "--train IMAGES LABELS --test IMAGES LABELS [--test-count N]");
+  return kExitUsage;
+}
+
+// Returns kExitOk or the exit status for a bad command line.
+int parse_options(int argc, char** argv, Options* o) {
+  o->train.optimizer.kind = OptimizerKind::kSgd;
+  o->train.optimizer.learning_rate = 0.001f;  // the fine-tuning protocol of docs/MCU.md
+  o->train.batch_size = 1;
+  SparsityConfig& sp = o->train.sparsity;
+  for (int i = 1; i < argc; ++i) {
+    const char* a = argv[i];
+    const bool has1 = i + 1 < argc, has2 = i + 2 < argc;
+    float* float_opt = nullptr;
+    if (mcu::equal(a, "--ratio")) float_opt = &sp.ratio;
+    else if (mcu::equal(a, "--smin")) float_opt = &sp.s_min;
+    else if (mcu::equal(a, "--smax")) float_opt = &sp.s_max;
+    else if (mcu::equal(a, "--zeta")) float_opt = &sp.zeta;
+    else if (mcu::equal(a, "--tau")) float_opt = &sp.skip_threshold;
+    else if (mcu::equal(a, "--lr")) float_opt = &o->train.optimizer.learning_rate;
+    if (float_opt != nullptr) {
+      if (!has1 || !mcu::parse_float(argv[++i], float_opt)) return usage("bad number", a);
+    } else if (mcu::equal(a, "--method") && has1) {
+      o->method = argv[++i];
+      o->fine_tune = !mcu::equal(o->method, "none");
+      if (o->fine_tune && !parse_method(o->method, &sp.method)) {
+        return usage("unknown method", o->method);
+      }
+    } else if (mcu::equal(a, "--epochs") && has1) {
+      if (!mcu::parse_u32(argv[++i], &o->epochs)) return usage("bad count", a);
+    } else if (mcu::equal(a, "--steps") && has1) {
+      if (!mcu::parse_u32(argv[++i], &o->max_steps)) return usage("bad count", a);
+    } else if (mcu::equal(a, "--test-count") && has1) {
+      if (!mcu::parse_u32(argv[++i], &o->test_count)) return usage("bad count", a);
+    } else if (mcu::equal(a, "--train") && has2) {
+      o->train_images = argv[++i];
+      o->train_labels = argv[++i];
+    } else if (mcu::equal(a, "--test") && has2) {
+      o->test_images = argv[++i];
+      o->test_labels = argv[++i];
+    } else {
+      return usage("unknown or incomplete option", a);
+    }
+  }
+  if (o->fine_tune && o->train_images == nullptr) return usage("--train is required");
+  if (o->test_count > 0 && o->test_images == nullptr) return usage("--test is required");
+  if (!ok(o->train.validate())) return usage("invalid training configuration");
+  return kExitOk;
+}
+
+// FNV-1a (64 bit) over the parameters' bytes: equal checksums mean equal bits.
+uint64_t checksum(const float* p, uint32_t n) {
+  uint64_t h = 0xcbf29ce484222325u;
+  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(p);
+  for (size_t i = 0; i < size_t{n} * sizeof(float); ++i) {
+    h ^= bytes[i];
+    h *= 0x100000001b3u;
+  }
+  return h;
+}
+
+// "784-32-16-10": the input size, then every dense layer's units.
+void describe_layers(const ModelSpec& spec) {
+  g_line.u64(spec.input.size());
+  for (uint32_t i = 0; i < spec.n_layers; ++i) {
+    if (spec.layers[i].kind == LayerKind::kDense) g_line.str("-").u64(spec.layers[i].units);
+  }
+}
+
+void print_plan(const MemoryPlan& plan, size_t arena_bytes) {
+  mcu::TextLine& line = g_line;
+  line.str("plan");
+  for (uint32_t r = 0; r < static_cast<uint32_t>(Region::kCount); ++r) {
+    line.key(region_name(static_cast<Region>(r))).u64(plan.of(static_cast<Region>(r)));
+  }
+  line.key("total").u64(plan.total()).key("arena").u64(arena_bytes);
+  line.print();
+}
+
+struct Evaluation {
+  uint32_t samples = 0, correct = 0;
+  double loss_sum = 0.0;
+};
+
+bool evaluate(const Options& o, Evaluation* ev) {
+  const char* error = "";
+  if (!g_stream.open(o.test_images, o.test_labels, g_model.input_size(), &error)) {
+    say("mcu_finetune: test data: ", error);
+    return false;
+  }
+  const Layer& last = g_model.layer(g_model.n_layers() - 1);
+  uint32_t label = 0;
+  while (ev->samples < o.test_count && g_stream.next(g_x, &label)) {
+    ev->loss_sum += static_cast<double>(g_trainer.loss(g_x, Target::of_label(label)));
+    uint32_t best = 0;
+    for (uint32_t j = 1; j < last.out_size; ++j) best = last.out[j] > last.out[best] ? j : best;
+    ev->correct += best == label ? 1u : 0u;
+    ++ev->samples;
+  }
+  g_stream.close();
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options& o = g_options;
+  const int parsed = parse_options(argc, argv, &o);
+  if (parsed != kExitOk) return parsed;
+
+  mcu::BuiltinModel& builtin = g_builtin;
+  mcu::load_builtin_model(&builtin);
+  const ModelSpec& spec = builtin.spec;
+  if (!ok(spec.validate()) || spec.param_count() != builtin.n_params ||
+      spec.input.size() > mcu::kMaxSampleBytes) {
+    say("mcu_finetune: the built-in model header is inconsistent");
+    return kExitUsage;
+  }
+  g_line.str("mcu_finetune").key("board").str(MCU_BOARD_NAME).key("model");
+  describe_layers(spec);
+  g_line.key("params").u64(builtin.n_params).key("method").str(o.method).print();
+
+  // Memory: bind model and trainer in the static arena the link script leaves. The arena
+  // records bytes per region as it hands them out, which is the plan (Trainer::plan would give
+  // the same numbers but builds a second Model and Trainer on the stack: 4 KB we do not have).
+  uint8_t* arena_memory = nullptr;
+  size_t arena_bytes = 0;
+  tp_port_arena(&arena_memory, &arena_bytes);
+  Arena arena(arena_memory, arena_bytes);
+  Status bound = g_model.bind(spec, arena);
+  if (ok(bound)) bound = g_trainer.bind(g_model, o.train, arena);
+  const MemoryPlan& plan = arena.plan();
+  print_plan(plan, arena_bytes);
+  if (!ok(bound)) {
+    say("mcu_finetune: binding the arena failed: ", status_name(bound));
+    return kExitMemory;
+  }
+  memcpy(g_model.params(), builtin.params, size_t{builtin.n_params} * sizeof(float));
+
+  // Fine-tuning, one sample at a time (SGD, batch size 1: fused row updates).
+  RunCounters& run = g_run;
+  StepCounters step;
+  double train_loss = 0.0;
+  if (o.fine_tune) {
+    const char* error = "";
+    if (!g_stream.open(o.train_images, o.train_labels, g_model.input_size(), &error)) {
+      say("mcu_finetune: fine-tuning data: ", error);
+      return kExitData;
+    }
+    uint32_t label = 0;
+    for (uint32_t epoch = 0; epoch < o.epochs && run.steps < o.max_steps; ++epoch) {
+      if (epoch > 0 && !g_stream.rewind()) return kExitData;
+      while (run.steps < o.max_steps && g_stream.next(g_x, &label)) {
+        tp_mark_step_begin();
+        g_trainer.train_sample(g_x, Target::of_label(label), &step);
+        tp_mark_step_end();
+        run.add(step);
+        train_loss += static_cast<double>(g_trainer.last_loss());
+      }
+    }
+    g_stream.close();
+  }
+  const uint64_t sum = checksum(g_model.params(), g_model.param_count());
+
+  Evaluation ev;
+  if (o.test_count > 0 && !evaluate(o, &ev)) return kExitData;
+
+  mcu::TextLine& line = g_line;
+  line.str("result").key("board").str(MCU_BOARD_NAME).key("method").str(o.method)
+      .key("steps").u64(run.steps).key("skipped").u64(run.skipped)
+      .key("train_loss").fixed(run.steps > 0 ? train_loss / static_cast<double>(run.steps) : 0.0, 5)
+      .key("test").u64(ev.samples)
+      .key("acc").fixed(ev.samples > 0 ? 100.0 * ev.correct / ev.samples : 0.0, 2)
+      .key("test_loss").fixed(ev.samples > 0 ? ev.loss_sum / ev.samples : 0.0, 5)
+      .key("checksum").hex64(sum);
+  line.print();
+  line.str("counters").key("forward_macs").u64(run.forward_macs)
+      .key("backward_macs").u64(run.backward_macs)
+      .key("backward_macs_full").u64(run.backward_macs_full)
+      .key("selection_cmps").u64(run.selection_comparisons)
+      .key("updated_params").u64(run.updated_params).key("kn");
+  for (uint32_t i = 0, first = 1; i < g_model.n_layers(); ++i) {
+    if (!layer_has_params(g_model.layer(i).spec.kind)) continue;
+    if (first == 0) line.str("/");
+    line.fixed(run.mean_ratio(i), 4);
+    first = 0;
+  }
+  line.print();
+  const size_t stack_used = tp_port_stack_used(), stack_reserved = tp_port_stack_reserved();
+  line.str("memory").key("arena").u64(arena_bytes).key("planned").u64(plan.total())
+      .key("stack_reserved").u64(stack_reserved).key("stack_used").u64(stack_used)
+      .key("spare").u64((arena_bytes - plan.total()) + (stack_reserved - stack_used));
+  line.print();
+  if (stack_reserved > 0 && stack_used >= stack_reserved) {
+    say("mcu_finetune: stack overflow (the painted stack is used up to its limit)");
+    return kExitMemory;
+  }
+  return kExitOk;
+}

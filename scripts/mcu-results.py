@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+"""Runs the MCU fine-tuning matrix and writes docs/RESULTS_MCU.md (the target of `make mcu`).
+
+For every configuration (scripts/mcu-configs.sh) and every board it runs on, fine-tunes the
+host-pretrained MLP inside QEMU with each method, counting instructions per phase with the
+plugin, and runs the same code built for the host to check the result bit for bit.
+
+    scripts/mcu-results.py [--configs small large] [--out docs/RESULTS_MCU.md]
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(REPO, "build", "mcu")
+MNIST = os.environ.get("MCU_DATA") or os.path.join(
+    os.environ.get("TINYPROP_DATA_DIR") or os.path.join(REPO, "data"), "mnist")
+
+# The fine-tuning protocol on the device: SGD at batch size 1 (fused row updates, no gradient
+# buffers), one pass over the fine-tuning stream, then the 10,000 MNIST test images.
+COMMON_ARGS = ["--lr", "0.001", "--epochs", "1"]
+METHODS = [  # (label, firmware arguments)
+    ("before", ["--method", "none"]),
+    ("full", ["--method", "full"]),
+    ("static r=0.1", ["--method", "static", "--ratio", "0.1"]),
+    ("static r=0.3", ["--method", "static", "--ratio", "0.3"]),
+    ("tinyprop", ["--method", "tinyprop", "--smin", "0.1", "--smax", "0.9", "--zeta", "0.5"]),
+    ("tinypropv2", ["--method", "tinypropv2", "--smin", "0.1", "--smax", "0.9", "--zeta", "0.5",
+                    "--tau", "0.1"]),
+]
+PHASES = ["forward", "selection", "backward", "update", "other"]
+RAM_BYTES = {"netduinoplus2": 128 * 1024, "mps2-an386": 4 << 20, "mps2-an500": 4 << 20}
+CPU = {"netduinoplus2": "STM32F405, Cortex-M4F", "mps2-an386": "Cortex-M4F",
+       "mps2-an500": "Cortex-M7"}
+
+
+def config(name):
+    out = subprocess.run(["bash", "-c", 'source "$0"; mcu_config "$1" && echo "$ARCH|$BOARDS|'
+                          '$PRETRAIN|$FINETUNE|$EPOCHS|$SEED"',
+                          os.path.join(REPO, "scripts", "mcu-configs.sh"), name],
+                         check=True, capture_output=True, text=True).stdout.strip()
+    arch, boards, pre, fine, epochs, seed = out.split("|")
+    return {"arch": arch, "boards": boards.split(), "pretrain": int(pre), "finetune": int(fine),
+            "epochs": int(epochs), "seed": int(seed)}
+
+
+def parse(output):
+    """Firmware lines 'kind key=value ...' -> {kind: {key: value}}."""
+    parsed = {}
+    for line in output.splitlines():
+        words = line.split()
+        if not words or words[0] not in ("mcu_finetune", "plan", "result", "counters", "memory",
+                                         "insns"):
+            continue
+        parsed[words[0]] = dict(w.split("=", 1) for w in words[1:] if "=" in w)
+    return parsed
+
+
+def run(cmd, label):
+    t0 = time.time()
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit("mcu-results: %s failed (status %d):\n%s%s" % (label, p.returncode, p.stdout,
+                                                                 p.stderr))
+    return parse(p.stdout), time.time() - t0
+
+
+def data_args(name):
+    d = os.path.join(BUILD, "data", name)
+    m = MNIST
+    return ["--train", d + "/finetune-images-idx3-ubyte", d + "/finetune-labels-idx1-ubyte",
+            "--test", m + "/t10k-images-idx3-ubyte", m + "/t10k-labels-idx1-ubyte"]
+
+
+def elf_size(elf):
+    out = subprocess.run(["arm-none-eabi-size", elf], check=True, capture_output=True,
+                         text=True).stdout.splitlines()[1].split()
+    text, data, bss = int(out[0]), int(out[1]), int(out[2])
+    return {"text": text, "data": data, "bss": bss, "flash": text + data, "static_ram": data + bss}
+
+
+def measure(configs):
+    results = []
+    for name in configs:
+        cfg = config(name)
+        host = os.path.join(BUILD, "host", "mcu_finetune_host_" + name)
+        host_libm = os.path.join(BUILD, "host", "mcu_finetune_host_libm_" + name)
+        host_runs, libm_runs = {}, {}
+        for label, args in METHODS:
+            host_runs[label], _ = run([host] + args + COMMON_ARGS + data_args(name),
+                                      "host %s %s" % (name, label))
+            libm_runs[label], _ = run([host_libm] + args + COMMON_ARGS + data_args(name),
+                                      "host (libm) %s %s" % (name, label))
+        for board in cfg["boards"]:
+            elf = os.path.join(BUILD, "fw-" + board, "mcu_finetune_%s.elf" % name)
+            entry = {"config": name, **cfg, "board": board, "size": elf_size(elf), "runs": {}}
+            for label, args in METHODS:
+                count = [] if label == "before" else ["--count"]
+                r, seconds = run([os.path.join(REPO, "scripts", "mcu-run.sh")] + count +
+                                 [board, elf] + args + COMMON_ARGS + data_args(name),
+                                 "%s %s %s" % (board, name, label))
+                r["seconds"] = round(seconds, 1)
+                r["host"] = host_runs[label]["result"]
+                r["host_libm"] = libm_runs[label]["result"]
+                entry["runs"][label] = r
+                print("mcu-results: %-13s %-6s %-13s acc %s%%  %4.0f s" %
+                      (board, name, label, r["result"]["acc"], seconds), file=sys.stderr)
+            results.append(entry)
+    return results
+
+
+def per_sample(run_):
+    ins = run_["insns"]
+    n = int(ins["windows"])
+    phases = {p: int(ins[p]) / n for p in PHASES}
+    phases["step"] = sum(phases[p] for p in PHASES)
+    phases["backward_pass"] = phases["selection"] + phases["backward"] + phases["update"]
+    c = run_["counters"]
+    steps = int(run_["result"]["steps"])
+    phases["fwd_macs"] = int(c["forward_macs"]) / steps
+    phases["bwd_macs"] = int(c["backward_macs"]) / steps
+    phases["bwd_macs_full"] = int(c["backward_macs_full"]) / steps
+    return phases
+
+
+def fmt_k(x):
+    return "{:,.1f}k".format(x / 1000.0) if x >= 1000 else "{:,.0f}".format(x)
+
+
+def report(results, command):
+    gcc = subprocess.run(["arm-none-eabi-gcc", "--version"], capture_output=True,
+                         text=True).stdout.splitlines()[0]
+    qemu = subprocess.run(["qemu-system-arm", "--version"], capture_output=True,
+                          text=True).stdout.splitlines()[0]
+    L = []
+    L.append("# Results on the microcontroller (QEMU)\n")
+    L.append("Generated by `%s` (`make mcu`); do not edit by hand. Toolchain: %s, -O2, "
+             "-ffp-contract=off; emulator: %s. Protocol, phases and the cost model: "
+             "[MCU.md](MCU.md).\n" % (command, gcc, qemu))
+    L.append("Fine-tuning on the device: SGD, learning rate 0.001, batch size 1, one pass over "
+             "the fine-tuning stream, then all 10,000 MNIST test images. The model was pretrained "
+             "on the host (full backprop, Adam 1e-3, batch 32) on other MNIST training images. "
+             "Instructions are counted by the QEMU plugin (`tools/qemu-plugin`) for every "
+             "training step and divided by the number of steps: instructions **per training "
+             "sample**, skipped samples included.\n")
+    L.append("*backward pass* = selection + backward + update (everything after the forward pass "
+             "and the loss); with batch size 1 the weight gradient of a row is consumed inside "
+             "its update and is counted under *update*. *predicted* = the cost model's "
+             "speed-up for the k actually used, from the core's MAC counters: backward "
+             "B_full / B, whole step (F + B_full) / (F + B) = 1 / `RunCounters::total_ratio()` "
+             "(docs/ALGORITHM.md, Counters). *host* = the same code built for the "
+             "host gives the same weight checksum (and so the same accuracy); *host, C library "
+             "expf* = the accuracy of that host build with glibc's expf/logf instead of the "
+             "portable ones the firmware uses (see MCU.md, same bits).\n")
+    head, L = L, []
+    summary, budgets = [], []
+    for e in results:
+        runs = e["runs"]
+        full = per_sample(runs["full"])
+        L.append("## %s on %s (%s), MLP %s\n" % (e["config"], e["board"], CPU[e["board"]],
+                                                   e["arch"]))
+        L.append("Pretrained on {:,} images ({} epochs), fine-tuned on {:,}; accuracy before "
+                 "fine-tuning: **{}%**. Instructions per training sample:\n".format(
+                     e["pretrain"], e["epochs"], e["finetune"], runs["before"]["result"]["acc"]))
+        L.append("| method | forward | selection | backward | update | other | step | "
+                 "backward pass vs full | backward speed-up (predicted) | step speed-up "
+                 "(predicted) | measured / predicted step | mean k/N per layer, input side first | skipped | "
+                 "accuracy | host | host, C library expf |")
+        L.append("|---|" + "---:|" * 13 + "---|---:|")
+        for label, _ in METHODS:
+            if label == "before":
+                continue
+            r = runs[label]
+            ps = per_sample(r)
+            bwd_ratio = ps["backward_pass"] / full["backward_pass"]
+            bwd_speed = full["backward_pass"] / ps["backward_pass"]
+            pred_bwd = ps["bwd_macs_full"] / ps["bwd_macs"] if ps["bwd_macs"] else float("inf")
+            step_speed = full["step"] / ps["step"]
+            pred_step = (ps["fwd_macs"] + ps["bwd_macs_full"]) / (ps["fwd_macs"] + ps["bwd_macs"])
+            steps = int(r["result"]["steps"])
+            skipped = int(r["result"]["skipped"])
+            same = (r["result"]["checksum"] == r["host"]["checksum"] and
+                    r["result"]["acc"] == r["host"]["acc"])
+            L.append("| %s | %s | %s | %s | %s | %s | **%s** | %.3f | %.1fx (%.1fx) | **%.2fx** "
+                     "(%.2fx) | %.2f | %s | %.1f%% | %s%% | %s | %s%% |" % (
+                         label, fmt_k(ps["forward"]), fmt_k(ps["selection"]),
+                         fmt_k(ps["backward"]), fmt_k(ps["update"]), fmt_k(ps["other"]),
+                         fmt_k(ps["step"]), bwd_ratio, bwd_speed, pred_bwd, step_speed,
+                         pred_step, step_speed / pred_step,
+                         r["counters"]["kn"].replace("/", " / "),
+                         100.0 * skipped / steps, r["result"]["acc"],
+                         "same bits" if same else "**differs**", r["host_libm"]["acc"]))
+            if label in ("tinyprop", "tinypropv2"):
+                summary.append((e, label, bwd_ratio, step_speed, pred_step, same,
+                                float(r["result"]["acc"]) - float(runs["full"]["result"]["acc"])))
+        mem = runs["full"]["memory"]
+        plan = runs["full"]["plan"]
+        size = e["size"]
+        ram = RAM_BYTES[e["board"]]
+        # Spare = what neither the arena plan nor the stack used, as the firmware reports it;
+        # the independent sum (static data + plan + stack) differs only by the < 16 bytes of
+        # padding before the 16-byte aligned arena.
+        spare = int(mem["spare"])
+        used = ram - spare
+        if ram == 128 * 1024:
+            budgets.append("**128 KB** (%s, %s): fine-tuning %s with SGD uses %s of %s bytes of "
+                           "RAM (static data, arena plan and the deepest stack use together, with the "
+                           "arena's alignment padding); "
+                           "spare **%s bytes (%.1f%%)**." % (
+                               e["board"], e["config"], e["arch"], "{:,}".format(used),
+                               "{:,}".format(ram), "{:,}".format(ram - used),
+                               100.0 * (ram - used) / ram))
+        L.append("")
+        L.append("Memory (`arm-none-eabi-size`, the firmware's arena plan and its painted-stack "
+                 "high-water mark): flash %s B (code %s + initialised data %s, of which the "
+                 "model's weights %s); RAM: static data %s B (.data %s + .bss %s) + arena plan "
+                 "%s B (parameters %s, activations %s, scratch %s, indices %s, optimizer state "
+                 "%s, gradients %s) + stack %s B (of %s reserved) + alignment padding = **%s B of "
+                 "%s B**, spare **%s B** (%.1f%%).\n" % (
+                     "{:,}".format(size["flash"]), "{:,}".format(size["text"]),
+                     "{:,}".format(size["data"]), "{:,}".format(int(plan["parameters"])),
+                     "{:,}".format(size["static_ram"]), "{:,}".format(size["data"]),
+                     "{:,}".format(size["bss"]), "{:,}".format(int(plan["total"])),
+                     "{:,}".format(int(plan["parameters"])), plan["activations"],
+                     plan["scratch"], plan["indices"], plan["optimizer_state"],
+                     plan["gradients"], "{:,}".format(int(mem["stack_used"])),
+                     "{:,}".format(int(mem["stack_reserved"])), "{:,}".format(used),
+                     "{:,}".format(ram), "{:,}".format(ram - used), 100.0 * (ram - used) / ram))
+    details, L = L, head
+    L.append("## Targets (issue 4)\n")
+    L.append("| configuration | method | backward pass vs full (target <= 0.20) | step speed-up | "
+             "predicted | measured / predicted (target >= 0.80) | accuracy vs full | host |")
+    L.append("|---|---|---:|---:|---:|---:|---:|---|")
+    for e, label, bwd_ratio, step_speed, pred_step, same, dacc in summary:
+        L.append("| %s, %s | %s | %.3f %s | %.2fx | %.2fx | %.2f %s | %+.2f pp | %s |" % (
+            e["config"], e["board"], label, bwd_ratio, "met" if bwd_ratio <= 0.2 else "**missed**",
+            step_speed, pred_step, step_speed / pred_step,
+            "met" if step_speed / pred_step >= 0.8 else "**missed**", dacc,
+            "same bits" if same else "**differs**"))
+    L.append("")
+    for b in budgets:
+        L.append(b + "\n")
+    return "\n".join(L + details)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--configs", nargs="+", default=["small", "large"])
+    ap.add_argument("--out", default=os.path.join(REPO, "docs", "RESULTS_MCU.md"))
+    ap.add_argument("--json", default=os.path.join(BUILD, "results.json"))
+    ap.add_argument("--no-build", action="store_true", help="use the existing build")
+    ap.add_argument("--report-only", action="store_true",
+                    help="rewrite the report from the --json file of an earlier run")
+    args = ap.parse_args()
+    if args.report_only:
+        with open(args.json) as f:
+            results = json.load(f)
+        args.configs = list(dict.fromkeys(e["config"] for e in results))
+    else:
+        if not args.no_build:
+            subprocess.run([os.path.join(REPO, "scripts", "mcu-build.sh")] + args.configs,
+                           check=True)
+        results = measure(args.configs)
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    command = "scripts/mcu-results.py --configs " + " ".join(args.configs)
+    text = report(results, command)
+    with open(args.out, "w") as f:
+        f.write(text)
+    print("mcu-results: wrote %s and %s" % (os.path.relpath(args.out, REPO),
+                                            os.path.relpath(args.json, REPO)), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
