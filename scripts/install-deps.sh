@@ -11,7 +11,7 @@ declare -A PKGS=(
   [build]="cmake ninja-build g++ libgtest-dev libgmock-dev libbenchmark-dev valgrind"
   [cli]="libcli11-dev nlohmann-json3-dev zlib1g-dev libsndfile1-dev libfftw3-dev"
   [plot]="python3-matplotlib python3-numpy"
-  [mcu]="gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
+  [mcu]="gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm python3-unicorn"
   [refgen]="python3-torch python3-numpy python3-scipy"
   [data]="dataset-fashion-mnist sox"
 )

@@ -16,12 +16,16 @@ struct Layer {
   LayerSpec spec;
   Shape in_shape, out_shape;
   uint32_t in_size = 0, out_size = 0;
-  // Parameters (dense): w [out_size, in_size] row-major, b [out_size]. Null without params.
+  // Parameters. Null without params. One contiguous row of w per bias (n_bias rows):
+  //   dense             w [out_size, in_size], b [out_size]
+  //   conv2d            w [C_out, K_h, K_w, C_in], b [C_out]   (feature maps are HWC)
+  //   depthwise conv2d  w [C, K_h, K_w], b [C]
   float* w = nullptr;
   float* b = nullptr;
   uint32_t n_weights = 0, n_bias = 0;
   // Output activations [out_size]. Elementwise activations run in place on the previous
-  // layer's output (their derivative needs only their own output), so out may alias it.
+  // layer's output (their derivative needs only their own output), so out may alias it;
+  // so does Flatten (HWC memory is already flat), except as the first layer.
   float* out = nullptr;
   bool in_place = false;
 };

@@ -14,11 +14,25 @@ enum class LayerKind : uint8_t {
   kLeakyReLU,   // y = x > 0 ? x : alpha * x   (alpha > 0)
   kSigmoid,     // y = 1 / (1 + exp(-x))
   kTanh,        // y = tanh(x)
+  // Convolutional layers (docs/CONV.md). Tensors are channels-last: an H x W x C feature map is
+  // stored [H, W, C] (HWC), as in CMSIS-NN and TensorFlow Lite Micro.
+  kConv2D,           // y = conv(x, W) + b, W stored [C_out, K_h, K_w, C_in] (a filter = a row)
+  kDepthwiseConv2D,  // one K_h x K_w filter per channel, W stored [C, K_h, K_w], b [C]
+  kMaxPool2D,        // max over each window (padding never wins)
+  kAvgPool2D,        // mean over each window's real inputs (padding is not counted)
+  kGlobalAvgPool,    // H x W x C -> 1 x 1 x C, the mean over H x W
+  kFlatten,          // H x W x C -> 1 x 1 x (H W C); a no-op on HWC memory
 };
 
 const char* layer_kind_name(LayerKind k);
 // True for layers that own weights (and so can be trainable and sparsified).
 bool layer_has_params(LayerKind k);
+// True for the elementwise activations (ReLU, leaky ReLU, sigmoid, tanh).
+bool layer_is_activation(LayerKind k);
+// True for the convolutions (Conv2D, DepthwiseConv2D).
+bool layer_is_conv(LayerKind k);
+// True for the layers with a sliding window (convolutions and the two window poolings).
+bool layer_has_window(LayerKind k);
 
 // Losses sit after the last layer. delta (the error handed to the last layer) is the gradient
 // of the per-sample loss with respect to the last layer's output.
@@ -36,12 +50,32 @@ struct Shape {
   uint32_t size() const { return h * w * c; }
 };
 
+// Passed as `pad` to the window builders: TF/Keras "same" padding instead of a fixed amount.
+inline constexpr uint32_t kPadSame = 0xFFFFFFFFu;
+
 struct LayerSpec {
   LayerKind kind = LayerKind::kDense;
   uint32_t units = 0;      // dense: output neurons
   float alpha = 0.01f;     // leaky ReLU slope for x < 0
   bool trainable = true;   // frozen layers compute no weight gradient
+  // Sliding-window layers (conv, depthwise, max / avg pooling).
+  uint32_t filters = 0;                  // conv2d: output channels C_out
+  uint16_t kernel_h = 0, kernel_w = 0;   // window size
+  uint16_t stride_h = 1, stride_w = 1;   // window step
+  uint16_t pad_h = 0, pad_w = 0;         // zero rows above and below, zero columns left and right
+  // TF/Keras "same" instead of pad_h / pad_w: out = ceil(in / stride), total padding
+  // max((out - 1) stride + kernel - in, 0), the odd one at the bottom / right.
+  bool pad_same = false;
 };
+
+// Where a sliding window of `l` meets an input of `in` rows (or columns): output count and the
+// zero padding before the first input. Valid only for a spec that passed validate().
+struct WindowAxis {
+  uint32_t out = 0;        // output rows (columns)
+  uint32_t pad_before = 0; // padding rows above (columns left)
+};
+WindowAxis window_rows(const LayerSpec& l, uint32_t in_h);
+WindowAxis window_cols(const LayerSpec& l, uint32_t in_w);
 
 struct ModelSpec {
   Shape input;
@@ -52,8 +86,23 @@ struct ModelSpec {
   // Builders. They only record; validate() (called by plan/bind) checks the whole spec.
   Status add_dense(uint32_t units, bool trainable = true);
   Status add_activation(LayerKind kind, float alpha = 0.01f);
+  // Square windows; pad zero rows/columns on every side, or kPadSame. Rectangular windows:
+  // fill a LayerSpec and use add().
+  Status add_conv2d(uint32_t filters, uint32_t kernel, uint32_t stride = 1, uint32_t pad = 0,
+                    bool trainable = true);
+  Status add_depthwise_conv2d(uint32_t kernel, uint32_t stride = 1, uint32_t pad = 0,
+                              bool trainable = true);
+  // stride 0 means stride = size (non-overlapping windows, the usual pooling).
+  Status add_max_pool2d(uint32_t size, uint32_t stride = 0, uint32_t pad = 0);
+  Status add_avg_pool2d(uint32_t size, uint32_t stride = 0, uint32_t pad = 0);
+  Status add_global_avg_pool();
+  Status add_flatten();
+  // Appends any layer as given (validate() checks it with the rest of the spec).
+  Status add(const LayerSpec& layer);
 
-  // Checks sizes chain, counts fit, and at least one layer exists.
+  // Checks sizes chain, counts fit, and at least one layer exists. Windows: kernel and stride
+  // > 0 (kInvalidArgument), padding < kernel (kInvalidArgument), window no larger than the
+  // padded input (kBadShape).
   Status validate() const;
   // Output shape of layer i (i < n_layers); the input shape for i = -1 is `input`.
   Shape output_shape(uint32_t i) const;

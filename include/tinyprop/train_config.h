@@ -29,6 +29,17 @@ const char* method_name(Method m);
 // Parses "full", "static", "tinyprop", "tinypropv2"; returns false for anything else.
 bool parse_method(const char* text, Method* out);
 
+// What the top-k of a convolution chooses from (docs/CONV.md). Dense layers ignore it.
+enum class ConvSelection : uint8_t {
+  kElement = 0,  // the k largest |delta| among all C_out x H_out x W_out output elements
+  kChannel,      // whole output channels (filters), by the L1 norm of their error over H x W;
+                 // k_channels = clamp(floor(ratio * C_out), 1, C_out) with the method's ratio
+};
+
+const char* conv_selection_name(ConvSelection s);
+// Parses "element" or "channel"; returns false for anything else.
+bool parse_conv_selection(const char* text, ConvSelection* out);
+
 struct SparsityConfig {
   Method method = Method::kFull;
   float ratio = 0.1f;           // static: backpropagation ratio r in (0, 1]
@@ -38,6 +49,7 @@ struct SparsityConfig {
   float skip_threshold = 0.1f;  // tinypropv2: skip when Y_L / Y_max,L < threshold
   float y_max_decay = 1.0f;     // extension: Y_max *= decay before each update (1 = off)
   bool sparse_bias = false;     // update only the selected neurons' biases (reference: dense)
+  ConvSelection conv_selection = ConvSelection::kElement;  // granularity for convolutions
 };
 
 struct TrainConfig {

@@ -26,13 +26,14 @@ struct Target {
 
 // Per trainable layer training state.
 struct LayerTrainState {
-  float* dw = nullptr;   // [n_weights] gradient accumulator (batch > 1 only)
+  float* dw = nullptr;   // [n_weights] gradient accumulator (batch > 1, or a convolution)
   float* db = nullptr;   // [n_bias]
   float* m_w = nullptr;  // first moment / SGD velocity [n_weights]
   float* m_b = nullptr;
   float* v_w = nullptr;  // Adam second moment [n_weights]
   float* v_b = nullptr;
-  uint8_t* touched = nullptr;  // [out_size] rows with gradient in the current batch (batch > 1)
+  uint8_t* touched = nullptr;  // [n_bias] rows (filters) with gradient in the current batch
+                               // (batch > 1, or a convolution)
   float y_max = 0.0f;          // tinyprop: largest local error Y seen in this run
   int32_t depth = -1;          // trainable layers between this one and the output (0 = last)
   bool trainable = false;      // has params and spec.trainable
@@ -79,7 +80,9 @@ class Trainer {
   LayerTrainState state_[kMaxLayers];
   float* delta_a_ = nullptr;       // [max layer size] error ping-pong buffers
   float* delta_b_ = nullptr;
-  uint32_t* select_idx_ = nullptr; // [max trainable out_size] selected rows
+  uint32_t* select_idx_ = nullptr; // [max trainable out_size] selected rows (conv: elements)
+  uint32_t* channel_idx_ = nullptr;  // [max conv C_out] channel-mode selection (else null)
+  float* channel_error_ = nullptr;   // [max conv C_out] channel-mode L1 errors (else null)
   uint32_t lowest_trainable_ = 0;
   uint32_t in_batch_ = 0;          // samples accumulated since the last optimizer step
   uint64_t opt_step_ = 0;          // optimizer steps taken in this run (Adam's t)

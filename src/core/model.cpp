@@ -25,7 +25,9 @@ Status Model::bind(const ModelSpec& spec, Arena& arena) {
 }
 
 // Layout order: one contiguous parameter block (so that a model is one array on disk and in a
-// checksum), then activation buffers. Elementwise activations reuse their input buffer.
+// checksum), then activation buffers. Elementwise activations and Flatten reuse their input
+// buffer; pooling layers get their own (max pooling recomputes its argmax from its input in
+// the backward pass, so it needs no index buffer).
 Status Model::layout(const ModelSpec& spec, Arena& arena) {
   const Status s = spec.validate();
   if (!ok(s)) return s;
@@ -44,6 +46,10 @@ Status Model::layout(const ModelSpec& spec, Arena& arena) {
     if (l.spec.kind == LayerKind::kDense) {
       l.n_weights = l.in_size * l.out_size;
       l.n_bias = l.out_size;
+    } else if (layer_is_conv(l.spec.kind)) {
+      l.n_bias = l.out_shape.c;
+      l.n_weights = l.n_bias * l.spec.kernel_h * l.spec.kernel_w *
+                    (l.spec.kind == LayerKind::kConv2D ? l.in_shape.c : 1u);
     }
     in = l.out_shape;
   }
@@ -62,7 +68,8 @@ Status Model::layout(const ModelSpec& spec, Arena& arena) {
 
   for (uint32_t i = 0; i < spec.n_layers; ++i) {
     Layer& l = layers_[i];
-    l.in_place = (i > 0) && !layer_has_params(l.spec.kind);
+    l.in_place = (i > 0) && (layer_is_activation(l.spec.kind) ||
+                             l.spec.kind == LayerKind::kFlatten);
     if (l.in_place) {
       l.out = layers_[i - 1].out;
     } else {

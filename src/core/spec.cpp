@@ -9,11 +9,93 @@ const char* layer_kind_name(LayerKind k) {
     case LayerKind::kLeakyReLU: return "leaky_relu";
     case LayerKind::kSigmoid: return "sigmoid";
     case LayerKind::kTanh: return "tanh";
+    case LayerKind::kConv2D: return "conv2d";
+    case LayerKind::kDepthwiseConv2D: return "depthwise_conv2d";
+    case LayerKind::kMaxPool2D: return "max_pool2d";
+    case LayerKind::kAvgPool2D: return "avg_pool2d";
+    case LayerKind::kGlobalAvgPool: return "global_avg_pool";
+    case LayerKind::kFlatten: return "flatten";
   }
   return "unknown";
 }
 
-bool layer_has_params(LayerKind k) { return k == LayerKind::kDense; }
+bool layer_has_params(LayerKind k) { return k == LayerKind::kDense || layer_is_conv(k); }
+
+bool layer_is_activation(LayerKind k) {
+  return k == LayerKind::kReLU || k == LayerKind::kLeakyReLU || k == LayerKind::kSigmoid ||
+         k == LayerKind::kTanh;
+}
+
+bool layer_is_conv(LayerKind k) {
+  return k == LayerKind::kConv2D || k == LayerKind::kDepthwiseConv2D;
+}
+
+bool layer_has_window(LayerKind k) {
+  return layer_is_conv(k) || k == LayerKind::kMaxPool2D || k == LayerKind::kAvgPool2D;
+}
+
+namespace {
+
+// out = floor((in + 2 pad - kernel) / stride) + 1 with explicit padding (0 when the window does
+// not fit); with "same": out = ceil(in / stride), padding split with the odd one after.
+WindowAxis window_axis(uint32_t in, uint32_t kernel, uint32_t stride, uint32_t pad, bool same) {
+  WindowAxis a;
+  if (in == 0 || kernel == 0 || stride == 0) return a;
+  if (same) {
+    a.out = (in + stride - 1) / stride;
+    const uint64_t span = static_cast<uint64_t>(a.out - 1) * stride + kernel;
+    const uint64_t total = span > in ? span - in : 0;
+    a.pad_before = static_cast<uint32_t>(total / 2);
+    return a;
+  }
+  const uint64_t padded = static_cast<uint64_t>(in) + 2u * static_cast<uint64_t>(pad);
+  if (padded < kernel) return a;
+  a.out = static_cast<uint32_t>((padded - kernel) / stride + 1);
+  a.pad_before = pad;
+  return a;
+}
+
+bool fits_u16(uint32_t v) { return v <= 0xFFFFu; }
+
+// Shape after layer l given its input shape (h or w = 0 if a window does not fit).
+Shape layer_output_shape(const LayerSpec& l, Shape in) {
+  switch (l.kind) {
+    case LayerKind::kDense: return Shape{1, 1, l.units};
+    case LayerKind::kConv2D:
+    case LayerKind::kDepthwiseConv2D:
+    case LayerKind::kMaxPool2D:
+    case LayerKind::kAvgPool2D: {
+      const uint32_t c = l.kind == LayerKind::kConv2D ? l.filters : in.c;
+      return Shape{window_rows(l, in.h).out, window_cols(l, in.w).out, c};
+    }
+    case LayerKind::kGlobalAvgPool: return Shape{1, 1, in.c};
+    case LayerKind::kFlatten: return Shape{1, 1, in.size()};
+    default: return in;  // activations keep the shape
+  }
+}
+
+// Checks a window layer against its input shape.
+Status validate_window(const LayerSpec& l, Shape in) {
+  if (l.kernel_h == 0 || l.kernel_w == 0) return Status::kInvalidArgument;
+  if (l.stride_h == 0 || l.stride_w == 0) return Status::kInvalidArgument;
+  // Every window must hold at least one real input (an average over padding alone is 0 / 0).
+  if (!l.pad_same && (l.pad_h >= l.kernel_h || l.pad_w >= l.kernel_w)) {
+    return Status::kInvalidArgument;
+  }
+  const Shape out = layer_output_shape(l, in);
+  if (out.h == 0 || out.w == 0) return Status::kBadShape;  // window larger than padded input
+  return Status::kOk;
+}
+
+}  // namespace
+
+WindowAxis window_rows(const LayerSpec& l, uint32_t in_h) {
+  return window_axis(in_h, l.kernel_h, l.stride_h, l.pad_h, l.pad_same);
+}
+
+WindowAxis window_cols(const LayerSpec& l, uint32_t in_w) {
+  return window_axis(in_w, l.kernel_w, l.stride_w, l.pad_w, l.pad_same);
+}
 
 const char* loss_kind_name(LossKind k) {
   switch (k) {
@@ -46,11 +128,89 @@ Status ModelSpec::add_activation(LayerKind kind, float alpha) {
   return Status::kOk;
 }
 
+namespace {
+
+// A square window layer; pad may be kPadSame.
+Status window_layer(LayerKind kind, uint32_t kernel, uint32_t stride, uint32_t pad,
+                    bool trainable, LayerSpec* l) {
+  if (kernel == 0 || stride == 0 || !fits_u16(kernel) || !fits_u16(stride)) {
+    return Status::kInvalidArgument;
+  }
+  const bool same = pad == kPadSame;
+  if (!same && !fits_u16(pad)) return Status::kInvalidArgument;
+  *l = LayerSpec{};
+  l->kind = kind;
+  l->kernel_h = l->kernel_w = static_cast<uint16_t>(kernel);
+  l->stride_h = l->stride_w = static_cast<uint16_t>(stride);
+  l->pad_same = same;
+  l->pad_h = l->pad_w = same ? 0 : static_cast<uint16_t>(pad);
+  l->trainable = trainable;
+  return Status::kOk;
+}
+
+}  // namespace
+
+Status ModelSpec::add(const LayerSpec& layer) {
+  if (n_layers >= kMaxLayers) return Status::kTooManyLayers;
+  layers[n_layers++] = layer;
+  return Status::kOk;
+}
+
+Status ModelSpec::add_conv2d(uint32_t filters, uint32_t kernel, uint32_t stride, uint32_t pad,
+                             bool trainable) {
+  if (n_layers >= kMaxLayers) return Status::kTooManyLayers;
+  if (filters == 0) return Status::kBadShape;
+  LayerSpec l;
+  const Status s = window_layer(LayerKind::kConv2D, kernel, stride, pad, trainable, &l);
+  if (!ok(s)) return s;
+  l.filters = filters;
+  return add(l);
+}
+
+Status ModelSpec::add_depthwise_conv2d(uint32_t kernel, uint32_t stride, uint32_t pad,
+                                       bool trainable) {
+  if (n_layers >= kMaxLayers) return Status::kTooManyLayers;
+  LayerSpec l;
+  const Status s = window_layer(LayerKind::kDepthwiseConv2D, kernel, stride, pad, trainable, &l);
+  if (!ok(s)) return s;
+  return add(l);
+}
+
+Status ModelSpec::add_max_pool2d(uint32_t size, uint32_t stride, uint32_t pad) {
+  if (n_layers >= kMaxLayers) return Status::kTooManyLayers;
+  LayerSpec l;
+  const Status s = window_layer(LayerKind::kMaxPool2D, size, stride == 0 ? size : stride, pad,
+                                false, &l);
+  if (!ok(s)) return s;
+  return add(l);
+}
+
+Status ModelSpec::add_avg_pool2d(uint32_t size, uint32_t stride, uint32_t pad) {
+  if (n_layers >= kMaxLayers) return Status::kTooManyLayers;
+  LayerSpec l;
+  const Status s = window_layer(LayerKind::kAvgPool2D, size, stride == 0 ? size : stride, pad,
+                                false, &l);
+  if (!ok(s)) return s;
+  return add(l);
+}
+
+Status ModelSpec::add_global_avg_pool() {
+  LayerSpec l;
+  l.kind = LayerKind::kGlobalAvgPool;
+  l.trainable = false;
+  return add(l);
+}
+
+Status ModelSpec::add_flatten() {
+  LayerSpec l;
+  l.kind = LayerKind::kFlatten;
+  l.trainable = false;
+  return add(l);
+}
+
 Shape ModelSpec::output_shape(uint32_t i) const {
   Shape s = input;
-  for (uint32_t j = 0; j <= i && j < n_layers; ++j) {
-    if (layers[j].kind == LayerKind::kDense) s = Shape{1, 1, layers[j].units};
-  }
+  for (uint32_t j = 0; j <= i && j < n_layers; ++j) s = layer_output_shape(layers[j], s);
   return s;
 }
 
@@ -61,6 +221,7 @@ Status ModelSpec::validate() const {
   // Sizes must stay addressable with 32-bit indices, weights included.
   uint64_t in = static_cast<uint64_t>(input.h) * input.w * input.c;
   if (in > 0xFFFFFFFFull) return Status::kBadShape;
+  Shape shape = input;  // input shape of layer i
   for (uint32_t i = 0; i < n_layers; ++i) {
     const LayerSpec& l = layers[i];
     switch (l.kind) {
@@ -68,6 +229,28 @@ Status ModelSpec::validate() const {
         if (l.units == 0) return Status::kBadShape;
         if (in * l.units > 0x7FFFFFFFull) return Status::kBadShape;
         in = l.units;
+        break;
+      case LayerKind::kConv2D:
+      case LayerKind::kDepthwiseConv2D:
+      case LayerKind::kMaxPool2D:
+      case LayerKind::kAvgPool2D: {
+        if (l.kind == LayerKind::kConv2D && l.filters == 0) return Status::kBadShape;
+        const Status s = validate_window(l, shape);
+        if (!ok(s)) return s;
+        const Shape out = layer_output_shape(l, shape);
+        const uint64_t taps = static_cast<uint64_t>(l.kernel_h) * l.kernel_w;
+        const uint64_t weights = l.kind == LayerKind::kConv2D ? taps * shape.c * l.filters
+                                                              : taps * shape.c;
+        if (weights > 0x7FFFFFFFull) return Status::kBadShape;
+        const uint64_t out_size = static_cast<uint64_t>(out.h) * out.w * out.c;
+        if (out_size > 0x7FFFFFFFull) return Status::kBadShape;
+        in = out_size;
+        break;
+      }
+      case LayerKind::kGlobalAvgPool:
+        in = shape.c;
+        break;
+      case LayerKind::kFlatten:
         break;
       case LayerKind::kLeakyReLU:
         if (!(l.alpha > 0.0f && l.alpha < 1.0f)) return Status::kInvalidArgument;
@@ -79,6 +262,7 @@ Status ModelSpec::validate() const {
       default:
         return Status::kUnsupported;
     }
+    shape = layer_output_shape(l, shape);
   }
   const uint32_t out = output_shape().size();
   if (loss == LossKind::kSoftmaxCrossEntropy && out < 2) return Status::kBadShape;
@@ -87,12 +271,17 @@ Status ModelSpec::validate() const {
 
 uint32_t ModelSpec::param_count() const {
   uint32_t count = 0;
-  uint32_t in = input.size();
+  Shape in = input;
   for (uint32_t i = 0; i < n_layers; ++i) {
-    if (layers[i].kind == LayerKind::kDense) {
-      count += in * layers[i].units + layers[i].units;
-      in = layers[i].units;
+    const LayerSpec& l = layers[i];
+    const uint32_t taps = static_cast<uint32_t>(l.kernel_h) * l.kernel_w;
+    switch (l.kind) {
+      case LayerKind::kDense: count += in.size() * l.units + l.units; break;
+      case LayerKind::kConv2D: count += l.filters * taps * in.c + l.filters; break;
+      case LayerKind::kDepthwiseConv2D: count += in.c * taps + in.c; break;
+      default: break;
     }
+    in = layer_output_shape(l, in);
   }
   return count;
 }

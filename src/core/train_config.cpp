@@ -37,6 +37,26 @@ bool parse_method(const char* text, Method* out) {
   return false;
 }
 
+const char* conv_selection_name(ConvSelection s) {
+  switch (s) {
+    case ConvSelection::kElement: return "element";
+    case ConvSelection::kChannel: return "channel";
+  }
+  return "unknown";
+}
+
+bool parse_conv_selection(const char* text, ConvSelection* out) {
+  if (text == nullptr || out == nullptr) return false;
+  const ConvSelection all[] = {ConvSelection::kElement, ConvSelection::kChannel};
+  for (ConvSelection c : all) {
+    if (same(text, conv_selection_name(c))) {
+      *out = c;
+      return true;
+    }
+  }
+  return false;
+}
+
 Status TrainConfig::validate() const {
   const OptimizerConfig& o = optimizer;
   // Written as !(x > 0) so that NaN is rejected too.
@@ -56,6 +76,9 @@ Status TrainConfig::validate() const {
   if (!(s.zeta > 0.0f && s.zeta <= 1.0f)) return Status::kInvalidArgument;
   if (!in_unit_interval(s.skip_threshold)) return Status::kInvalidArgument;
   if (!(s.y_max_decay > 0.0f && s.y_max_decay <= 1.0f)) return Status::kInvalidArgument;
+  if (s.conv_selection != ConvSelection::kElement && s.conv_selection != ConvSelection::kChannel) {
+    return Status::kInvalidArgument;
+  }
   switch (s.method) {
     case Method::kFull:
     case Method::kStatic:

@@ -1,6 +1,8 @@
 #include "tinyprop/trainer.h"
 
+#include "layers/conv_layer.h"
 #include "layers/layer.h"
+#include "layers/pool_layer.h"
 #include "tinyprop/kernels/activation.h"
 #include "tinyprop/kernels/dense.h"
 #include "tinyprop/loss.h"
@@ -71,13 +73,14 @@ Status Trainer::layout(const ModelSpec& spec, const TrainConfig& config, Arena& 
     if (state_[i].trainable) state_[i].depth = depth++;
   }
 
+  // Convolutions keep their filter gradients even at batch size 1: many output elements add
+  // into the same filter, so the fused one-row-per-neuron update of dense layers does not apply.
   const bool accumulate = config.batch_size > 1;
-  if (accumulate) {
-    for (uint32_t i = 0; i < n; ++i) {
-      if (!state_[i].trainable) continue;
-      state_[i].dw = arena.take_array<float>(Region::kGradients, m.layer(i).n_weights);
-      state_[i].db = arena.take_array<float>(Region::kGradients, m.layer(i).n_bias);
-    }
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!state_[i].trainable) continue;
+    if (!accumulate && !layer_is_conv(spec.layers[i].kind)) continue;
+    state_[i].dw = arena.take_array<float>(Region::kGradients, m.layer(i).n_weights);
+    state_[i].db = arena.take_array<float>(Region::kGradients, m.layer(i).n_bias);
   }
   const uint32_t per_param = optimizer_state_per_param(config.optimizer);
   for (uint32_t i = 0; i < n; ++i) {
@@ -104,11 +107,19 @@ Status Trainer::layout(const ModelSpec& spec, const TrainConfig& config, Arena& 
   delta_a_ = arena.take_array<float>(Region::kScratch, widest);
   delta_b_ = arena.take_array<float>(Region::kScratch, widest);
   select_idx_ = arena.take_array<uint32_t>(Region::kIndices, widest_trainable);
-  if (accumulate) {
-    for (uint32_t i = 0; i < n; ++i) {
-      if (!state_[i].trainable) continue;
-      state_[i].touched = arena.take_array<uint8_t>(Region::kIndices, m.layer(i).out_size);
-    }
+  uint32_t widest_conv = 0;  // output channels
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!state_[i].trainable) continue;
+    const bool conv = layer_is_conv(spec.layers[i].kind);
+    if (conv && m.layer(i).n_bias > widest_conv) widest_conv = m.layer(i).n_bias;
+    if (!accumulate && !conv) continue;
+    state_[i].touched = arena.take_array<uint8_t>(Region::kIndices, m.layer(i).n_bias);
+  }
+  channel_idx_ = nullptr;
+  channel_error_ = nullptr;
+  if (config.sparsity.conv_selection == ConvSelection::kChannel && widest_conv > 0) {
+    channel_error_ = arena.take_array<float>(Region::kScratch, widest_conv);
+    channel_idx_ = arena.take_array<uint32_t>(Region::kIndices, widest_conv);
   }
   return Status::kOk;
 }
@@ -127,7 +138,7 @@ void Trainer::reset_run() {
     zero(st.v_w, l.n_weights);
     zero(st.v_b, l.n_bias);
     if (st.touched != nullptr) {
-      for (uint32_t j = 0; j < l.out_size; ++j) st.touched[j] = 0;
+      for (uint32_t j = 0; j < l.n_bias; ++j) st.touched[j] = 0;
     }
   }
   in_batch_ = 0;
@@ -171,16 +182,25 @@ void Trainer::backward(const float* x, StepCounters* c) {
     Layer& l = m.layer(i);
     const float* in = (i == 0) ? x : m.layer(i - 1).out;
     if (!layer_has_params(l.spec.kind)) {
-      activation_backward(l.spec.kind, l.spec.alpha, cur, l.out, l.out_size);
+      if (layer_is_activation(l.spec.kind)) {
+        activation_backward(l.spec.kind, l.spec.alpha, cur, l.out, l.out_size);
+      } else if (pool_layer_backward(l, in, cur, other)) {  // pooling: dense, no MACs
+        float* t = cur; cur = other; other = t;
+      }
       continue;
     }
     LayerTrainState& st = state_[i];
     const bool need_dx = i > lowest_trainable_;
-    const uint64_t row_macs = l.in_size;
+    const bool conv = layer_is_conv(l.spec.kind);
+    const uint64_t row_macs = layer_backward_macs_per_output(l);  // per output, per pass
     const uint64_t passes = need_dx ? 2 : 1;  // weight gradient, and error to the layer below
 
     if (!st.trainable) {  // frozen layer between trainable ones: pass the error through, dense
-      dense_backward_input(other, l.w, cur, nullptr, l.out_size, l.in_size);
+      if (conv) {
+        conv_backward_input_all(l, cur, other);
+      } else {
+        dense_backward_input(other, l.w, cur, nullptr, l.out_size, l.in_size);
+      }
       c->backward_macs += row_macs * l.out_size;
       c->backward_macs_full += row_macs * l.out_size;
       float* t = cur; cur = other; other = t;
@@ -200,7 +220,7 @@ void Trainer::backward(const float* x, StepCounters* c) {
         if (!layer_has_params(lj.spec.kind)) continue;
         // As in the walk above: a frozen layer passes the error through (one pass, dx only).
         const uint64_t passes_j = (state_[j].trainable && j > lowest_trainable_) ? 2u : 1u;
-        c->backward_macs_full += passes_j * static_cast<uint64_t>(lj.in_size) * lj.out_size;
+        c->backward_macs_full += passes_j * layer_backward_macs_per_output(lj) * lj.out_size;
       }
       return;
     }
@@ -212,6 +232,27 @@ void Trainer::backward(const float* x, StepCounters* c) {
       step.bias_correction1 = 1.0f - beta1_pow_;
       step.bias_correction2 = 1.0f - beta2_pow_;
       step_ready = true;
+    }
+
+    if (conv) {
+      ConvScratch scratch;
+      scratch.elems = select_idx_;
+      scratch.channel_idx = channel_idx_;
+      scratch.channel_error = channel_error_;
+      const uint32_t done = conv_backward(l, st, in, cur, need_dx ? other : nullptr, d,
+                                          config_.sparsity, scratch,
+                                          &c->selection_comparisons);
+      c->k[i] = done;
+      c->n[i] = l.out_size;
+      c->backward_macs += passes * row_macs * done;
+      if (fused) {
+        c->updated_params += conv_apply_accumulated(l, st, config_.optimizer, step, 1.0f,
+                                                    config_.sparsity.sparse_bias);
+      }
+      if (need_dx) {
+        float* t = cur; cur = other; other = t;
+      }
+      continue;
     }
 
     const uint32_t k = d.k;
@@ -251,7 +292,13 @@ void Trainer::apply_batch(StepCounters* c) {
   const float scale = 1.0f / static_cast<float>(in_batch_);
   for (uint32_t i = 0; i < model_->n_layers(); ++i) {
     if (!state_[i].trainable) continue;
-    c->updated_params += dense_apply_accumulated(model_->layer(i), state_[i], config_.optimizer,
+    const Layer& l = model_->layer(i);
+    if (layer_is_conv(l.spec.kind)) {
+      c->updated_params += conv_apply_accumulated(l, state_[i], config_.optimizer, step, scale,
+                                                  config_.sparsity.sparse_bias);
+      continue;
+    }
+    c->updated_params += dense_apply_accumulated(l, state_[i], config_.optimizer,
                                                  step, scale, config_.sparsity.sparse_bias);
   }
   in_batch_ = 0;

@@ -2,6 +2,8 @@
 
 #include <math.h>
 
+#include "layers/conv_layer.h"
+#include "layers/pool_layer.h"
 #include "tinyprop/kernels/activation.h"
 #include "tinyprop/kernels/dense.h"
 
@@ -11,6 +13,16 @@ void layer_forward(Layer& layer, const float* in) {
   switch (layer.spec.kind) {
     case LayerKind::kDense:
       dense_forward(layer.out, in, layer.w, layer.b, layer.in_size, layer.out_size);
+      break;
+    case LayerKind::kConv2D:
+    case LayerKind::kDepthwiseConv2D:
+      conv_layer_forward(layer, in);
+      break;
+    case LayerKind::kMaxPool2D:
+    case LayerKind::kAvgPool2D:
+    case LayerKind::kGlobalAvgPool:
+    case LayerKind::kFlatten:
+      pool_layer_forward(layer, in);
       break;
     default:
       activation_forward(layer.spec.kind, layer.spec.alpha, layer.out, in, layer.out_size);
@@ -22,10 +34,23 @@ uint64_t layer_forward_macs(const Layer& layer) {
   if (layer.spec.kind == LayerKind::kDense) {
     return static_cast<uint64_t>(layer.in_size) * layer.out_size;
   }
+  // Convolutions: nominal k_h k_w c_in (depthwise k_h k_w) per output element. Pooling does
+  // comparisons or additions, not MACs, and counts 0 (docs/CONV.md).
+  if (layer_is_conv(layer.spec.kind)) return conv_macs_per_output(layer) * layer.out_size;
+  return 0;
+}
+
+uint64_t layer_backward_macs_per_output(const Layer& layer) {
+  if (layer.spec.kind == LayerKind::kDense) return layer.in_size;
+  if (layer_is_conv(layer.spec.kind)) return conv_macs_per_output(layer);
   return 0;
 }
 
 void layer_init_params(Layer& layer, Rng& rng) {
+  if (layer_is_conv(layer.spec.kind)) {
+    conv_layer_init_params(layer, rng);
+    return;
+  }
   if (layer.spec.kind != LayerKind::kDense) return;
   // He uniform: Var(w) = 2 / fan_in keeps ReLU activations at a stable scale.
   const float bound = sqrtf(6.0f / static_cast<float>(layer.in_size));

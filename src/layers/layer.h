@@ -1,4 +1,5 @@
-// Layer glue: forward dispatch and the dense layer's parameter updates. Internal header.
+// Layer glue: forward dispatch and the dense layer's parameter updates (convolutions and pooling
+// in conv_layer.h, pool_layer.h). Internal header.
 #pragma once
 #include <stdint.h>
 
@@ -13,6 +14,9 @@ namespace tinyprop {
 void layer_forward(Layer& layer, const float* in);
 // Forward MACs of one sample through this layer.
 uint64_t layer_forward_macs(const Layer& layer);
+// MACs of one output element in one backward kernel (the weight gradient, or the error to the
+// layer below): dense in_size, conv2d k_h k_w c_in, depthwise k_h k_w; 0 without parameters.
+uint64_t layer_backward_macs_per_output(const Layer& layer);
 // Initial parameter values.
 void layer_init_params(Layer& layer, Rng& rng);
 

@@ -2,6 +2,8 @@
 
 #include <math.h>
 
+#include "tinyprop/kernels/dense.h"
+
 namespace tinyprop {
 
 uint32_t optimizer_state_per_param(const OptimizerConfig& cfg) {
@@ -19,8 +21,7 @@ void optimizer_update(const OptimizerConfig& cfg, const OptimizerStep& step, flo
   const float lr = step.lr;
   if (cfg.kind == OptimizerKind::kSgd) {
     if (m == nullptr) {
-      const float a = -lr * scale;
-      for (uint32_t i = 0; i < n; ++i) w[i] += a * src[i];
+      axpy(w, -lr * scale, src, n);  // w += (-lr scale) src: the vectorized kernel, same bits
       return;
     }
     const float mu = cfg.momentum;

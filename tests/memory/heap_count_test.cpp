@@ -16,6 +16,7 @@
 #include <string>
 
 #include "../unit/test_util.h"
+#include "../unit/test_conv_util.h"
 
 extern "C" {
 void* __real_malloc(size_t size);
@@ -149,6 +150,7 @@ std::vector<HeapCase> all_cases() {
       {"relu_softmax", mlp_spec({32, 24, 16, 4}, LayerKind::kReLU)},
       {"tanh_sigmoid_bce", mlp_spec({32, 16, 4}, LayerKind::kTanh, LossKind::kBinaryCrossEntropy,
                                     true, LayerKind::kSigmoid)},
+      {"cnn", small_cnn(10, 8)},
   };
   const Method methods[] = {Method::kFull, Method::kStatic, Method::kTinyProp,
                             Method::kTinyPropV2};

@@ -1,0 +1,231 @@
+#include "tinyprop/kernels/conv.h"
+
+#include <stddef.h>
+
+namespace tinyprop {
+namespace {
+
+// Dot product with four partial sums (same order everywhere; no FMA contraction in the core).
+inline float dot_run(const float* __restrict a, const float* __restrict b, uint32_t n) {
+  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+  uint32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += a[i] * b[i];
+    s1 += a[i + 1] * b[i + 1];
+    s2 += a[i + 2] * b[i + 2];
+    s3 += a[i + 3] * b[i + 3];
+  }
+  float s = (s0 + s1) + (s2 + s3);
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+// y += a * x. Runs are short (k_w c_in floats: 3 for a first layer on grey images), so the loop
+// is unrolled by hand: a compiler-vectorized loop would pay its alias checks and remainder loop
+// on every call and cost several times the arithmetic (measured with callgrind, docs/CONV.md).
+inline void axpy_run(float* __restrict y, float a, const float* __restrict x, uint32_t n) {
+  uint32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    y[i] += a * x[i];
+    y[i + 1] += a * x[i + 1];
+    y[i + 2] += a * x[i + 2];
+    y[i + 3] += a * x[i + 3];
+  }
+  for (; i < n; ++i) y[i] += a * x[i];
+}
+
+// One output element's window, resolved: which input rows/columns it reads.
+struct Element {
+  uint32_t c;        // output channel
+  TapSpan rows, cols;
+};
+
+// Offset of input pixel (iy, ix), channel 0, in an [in_h, in_w, in_c] map.
+inline size_t pixel(const WindowGeometry& g, uint32_t iy, uint32_t ix) {
+  return (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c;
+}
+
+// ---- Conv2D: in HWC, one window row (ky) of an element touches k_w' * in_c contiguous inputs
+// and the matching contiguous run of its filter, so each row is one dot / axpy.
+
+inline size_t filter_offset(const WindowGeometry& g, uint32_t c, uint32_t ky, uint32_t kx) {
+  return ((static_cast<size_t>(c) * g.k_h + ky) * g.k_w + kx) * g.in_c;
+}
+
+// dx[window] += d * w[c]
+inline void conv2d_scatter(float* dx, const float* w, float d, const Element& el,
+                           const WindowGeometry& g) {
+  const uint32_t run = el.cols.count() * g.in_c;
+  const size_t in_row = static_cast<size_t>(g.in_w) * g.in_c;
+  const size_t w_row = static_cast<size_t>(g.k_w) * g.in_c;
+  float* dxp = dx + pixel(g, el.rows.in0, el.cols.in0);
+  const float* wp = w + filter_offset(g, el.c, el.rows.first, el.cols.first);
+  for (uint32_t r = 0; r < el.rows.count(); ++r) {
+    axpy_run(dxp + r * in_row, d, wp + r * w_row, run);
+  }
+}
+
+// dw[c] += d * x[window]
+inline void conv2d_gather(float* dw, const float* x, float d, const Element& el,
+                          const WindowGeometry& g) {
+  const uint32_t run = el.cols.count() * g.in_c;
+  const size_t in_row = static_cast<size_t>(g.in_w) * g.in_c;
+  const size_t w_row = static_cast<size_t>(g.k_w) * g.in_c;
+  const float* xp = x + pixel(g, el.rows.in0, el.cols.in0);
+  float* dwp = dw + filter_offset(g, el.c, el.rows.first, el.cols.first);
+  for (uint32_t r = 0; r < el.rows.count(); ++r) {
+    axpy_run(dwp + r * w_row, d, xp + r * in_row, run);
+  }
+}
+
+// ---- Depthwise: filter c is [k_h, k_w]; element (pixel, c) touches channel c of its window.
+
+inline void depthwise_scatter(float* dx, const float* w, float d, const Element& el,
+                              const WindowGeometry& g) {
+  const float* wc = w + (static_cast<size_t>(el.c) * g.k_h + el.rows.first) * g.k_w;
+  for (uint32_t r = 0; r < el.rows.count(); ++r) {
+    float* dxp = dx + pixel(g, el.rows.in0 + r, el.cols.in0) + el.c;
+    const float* wp = wc + static_cast<size_t>(r) * g.k_w + el.cols.first;
+    for (uint32_t t = 0; t < el.cols.count(); ++t) dxp[static_cast<size_t>(t) * g.in_c] += d * wp[t];
+  }
+}
+
+inline void depthwise_gather(float* dw, const float* x, float d, const Element& el,
+                             const WindowGeometry& g) {
+  float* dwc = dw + (static_cast<size_t>(el.c) * g.k_h + el.rows.first) * g.k_w;
+  for (uint32_t r = 0; r < el.rows.count(); ++r) {
+    const float* xp = x + pixel(g, el.rows.in0 + r, el.cols.in0) + el.c;
+    float* dwp = dwc + static_cast<size_t>(r) * g.k_w + el.cols.first;
+    for (uint32_t t = 0; t < el.cols.count(); ++t) dwp[t] += d * xp[static_cast<size_t>(t) * g.in_c];
+  }
+}
+
+// Calls f(element, e) for the listed elements, or for all of them in index order. The "all"
+// walk resolves each window once per pixel instead of dividing per element; the per-element
+// floating-point work (and so every bit of the result) is the same as listing 0..n-1.
+template <typename F>
+inline void for_elements(const uint32_t* elems, uint32_t n_elems, const WindowGeometry& g,
+                         F f) {
+  if (elems != nullptr) {
+    // Selections usually list several channels of one pixel in a row (the radix select and the
+    // channel expansion emit pixel-major order), so the pixel's window is resolved once.
+    uint32_t last_pos = 0xFFFFFFFFu;
+    Element el;
+    for (uint32_t t = 0; t < n_elems; ++t) {
+      const uint32_t e = elems[t];
+      const uint32_t pos = e / g.out_c;
+      if (pos != last_pos) {
+        const uint32_t oy = pos / g.out_w;
+        el.rows = row_span(g, oy);
+        el.cols = col_span(g, pos - oy * g.out_w);
+        last_pos = pos;
+      }
+      el.c = e - pos * g.out_c;
+      f(el, e);
+    }
+    return;
+  }
+  uint32_t e = 0;
+  for (uint32_t oy = 0; oy < g.out_h; ++oy) {
+    Element el;
+    el.rows = row_span(g, oy);
+    for (uint32_t ox = 0; ox < g.out_w; ++ox) {
+      el.cols = col_span(g, ox);
+      for (el.c = 0; el.c < g.out_c; ++el.c, ++e) f(el, e);
+    }
+  }
+}
+
+void zero(float* p, size_t n) {
+  for (size_t i = 0; i < n; ++i) p[i] = 0.0f;
+}
+
+size_t input_size(const WindowGeometry& g) {
+  return static_cast<size_t>(g.in_h) * g.in_w * g.in_c;
+}
+
+}  // namespace
+
+void conv2d_forward(float* y, const float* x, const float* w, const float* b,
+                    const WindowGeometry& g) {
+  const size_t in_row = static_cast<size_t>(g.in_w) * g.in_c;
+  const size_t w_row = static_cast<size_t>(g.k_w) * g.in_c;
+  float* yp = y;
+  for (uint32_t oy = 0; oy < g.out_h; ++oy) {
+    const TapSpan rows = row_span(g, oy);
+    for (uint32_t ox = 0; ox < g.out_w; ++ox) {
+      const TapSpan cols = col_span(g, ox);
+      const uint32_t run = cols.count() * g.in_c;
+      const float* xp = x + pixel(g, rows.in0, cols.in0);
+      for (uint32_t c = 0; c < g.out_c; ++c) {
+        const float* wp = w + filter_offset(g, c, rows.first, cols.first);
+        float s = 0.0f;
+        for (uint32_t r = 0; r < rows.count(); ++r) s += dot_run(wp + r * w_row, xp + r * in_row, run);
+        *yp++ = (b != nullptr ? b[c] : 0.0f) + s;
+      }
+    }
+  }
+}
+
+void conv2d_backward_input(float* dx, const float* w, const float* dy, const uint32_t* elems,
+                           uint32_t n_elems, const WindowGeometry& g) {
+  zero(dx, input_size(g));
+  for_elements(elems, n_elems, g,
+               [&](const Element& el, uint32_t e) { conv2d_scatter(dx, w, dy[e], el, g); });
+}
+
+void conv2d_accumulate_weight_grad(float* dw, const float* x, const float* dy,
+                                   const uint32_t* elems, uint32_t n_elems,
+                                   const WindowGeometry& g) {
+  for_elements(elems, n_elems, g,
+               [&](const Element& el, uint32_t e) { conv2d_gather(dw, x, dy[e], el, g); });
+}
+
+void depthwise_conv2d_forward(float* y, const float* x, const float* w, const float* b,
+                              const WindowGeometry& g) {
+  float* yp = y;
+  for (uint32_t oy = 0; oy < g.out_h; ++oy) {
+    const TapSpan rows = row_span(g, oy);
+    for (uint32_t ox = 0; ox < g.out_w; ++ox) {
+      const TapSpan cols = col_span(g, ox);
+      for (uint32_t c = 0; c < g.out_c; ++c) {
+        const float* wc = w + (static_cast<size_t>(c) * g.k_h + rows.first) * g.k_w + cols.first;
+        float s = 0.0f;
+        for (uint32_t r = 0; r < rows.count(); ++r) {
+          const float* xp = x + pixel(g, rows.in0 + r, cols.in0) + c;
+          const float* wp = wc + static_cast<size_t>(r) * g.k_w;
+          for (uint32_t t = 0; t < cols.count(); ++t) s += wp[t] * xp[static_cast<size_t>(t) * g.in_c];
+        }
+        *yp++ = (b != nullptr ? b[c] : 0.0f) + s;
+      }
+    }
+  }
+}
+
+void depthwise_conv2d_backward_input(float* dx, const float* w, const float* dy,
+                                     const uint32_t* elems, uint32_t n_elems,
+                                     const WindowGeometry& g) {
+  zero(dx, input_size(g));
+  for_elements(elems, n_elems, g,
+               [&](const Element& el, uint32_t e) { depthwise_scatter(dx, w, dy[e], el, g); });
+}
+
+void depthwise_conv2d_accumulate_weight_grad(float* dw, const float* x, const float* dy,
+                                             const uint32_t* elems, uint32_t n_elems,
+                                             const WindowGeometry& g) {
+  for_elements(elems, n_elems, g,
+               [&](const Element& el, uint32_t e) { depthwise_gather(dw, x, dy[e], el, g); });
+}
+
+void conv_accumulate_bias_grad(float* db, const float* dy, const uint32_t* elems,
+                               uint32_t n_elems, uint32_t out_c) {
+  if (elems != nullptr) {
+    for (uint32_t t = 0; t < n_elems; ++t) db[elems[t] % out_c] += dy[elems[t]];
+    return;
+  }
+  for (uint32_t e = 0; e < n_elems; e += out_c) {
+    for (uint32_t c = 0; c < out_c; ++c) db[c] += dy[e + c];
+  }
+}
+
+}  // namespace tinyprop

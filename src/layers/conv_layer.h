@@ -1,0 +1,57 @@
+// Layer glue of the convolutions (Conv2D, DepthwiseConv2D): forward, init, the sparse backward
+// with element or channel selection, and the touched-filter optimizer update. Internal header.
+// The math and the cost model are in docs/CONV.md.
+#pragma once
+#include <stdint.h>
+
+#include "tinyprop/kernels/window.h"
+#include "tinyprop/model.h"
+#include "tinyprop/optimizer.h"
+#include "tinyprop/rng.h"
+#include "tinyprop/sparsity.h"
+#include "tinyprop/trainer.h"
+
+namespace tinyprop {
+
+// The window geometry of a conv or pooling layer, from its spec and bound shapes.
+WindowGeometry layer_window(const Layer& layer);
+
+// MACs of one output element in one backward kernel (weight gradient, or error to the layer
+// below), counted nominally (taps on padding included): k_h k_w c_in, or k_h k_w (depthwise).
+uint64_t conv_macs_per_output(const Layer& layer);
+
+void conv_layer_forward(Layer& layer, const float* in);
+// He uniform over the fan-in of one output: bound sqrt(6 / (k_h k_w c_in)); zero biases.
+void conv_layer_init_params(Layer& layer, Rng& rng);
+
+// Buffers the trainer lends the conv backward (sized at bind time).
+struct ConvScratch {
+  uint32_t* elems = nullptr;          // [widest trainable out_size] selected output elements
+  uint32_t* channel_idx = nullptr;    // [widest conv C_out] selected channels (channel mode)
+  float* channel_error = nullptr;     // [widest conv C_out] L1 norm per channel (channel mode)
+};
+
+// Sparse backward of a trainable conv layer for one sample, before any parameter changes:
+//   element mode: E = the d.k output elements with the largest |dy| (all when d.k = N)
+//   channel mode: E = every element of the k_c = k_for_ratio(d.ratio, C_out) channels with the
+//                 largest sum |dy| over H_out x W_out (all when k_c = C_out)
+//   dx = sum_{e in E} dy[e] W[c(e)] on e's window   (only when dx is not null)
+//   dW[c(e)] += dy[e] x[window(e)] for e in E;  touched[c(e)] = 1
+//   db += dy over all elements (sparse_bias: over E only)
+// "All" passes a null list, so full selection runs the very code of full backprop. Returns
+// |E| (elements processed); adds the selection's comparisons to *comparisons.
+uint32_t conv_backward(const Layer& layer, LayerTrainState& st, const float* x, const float* dy,
+                       float* dx, const RatioDecision& d, const SparsityConfig& cfg,
+                       const ConvScratch& scratch, uint64_t* comparisons);
+
+// A frozen conv layer between trainable ones: the full error to the layer below.
+void conv_backward_input_all(const Layer& layer, const float* dy, float* dx);
+
+// Applies scale * dW to the touched filters (and their biases; all biases unless sparse_bias),
+// clears what it applied. Untouched filters and their optimizer state stay as they are (lazy
+// semantics, docs/ALGORITHM.md). Returns the number of parameters updated.
+uint64_t conv_apply_accumulated(const Layer& layer, LayerTrainState& st,
+                                const OptimizerConfig& cfg, const OptimizerStep& step,
+                                float scale, bool sparse_bias);
+
+}  // namespace tinyprop
