@@ -1,5 +1,6 @@
-// Top-k selection of the largest |delta|: a bounded min-heap, O(N log k) worst case and about N
-// comparisons when few elements enter the heap. Ties go to the lower index.
+// Top-k selection of the largest |delta|: a bounded min-heap, O(N log k) worst case and about 2N
+// comparisons (a branch-free block-maximum pass, then the heap) when few elements enter it.
+// Ties go to the lower index.
 #pragma once
 #include <stdint.h>
 
