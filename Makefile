@@ -26,8 +26,11 @@ test-asan: deps
 # test-mcu (mk/mcu.mk): firmware built for Cortex-M and run under QEMU.
 test: test-release test-asan test-mcu
 
+# The main job: the MNIST comparison of every method (docs/SCENARIOS.md, about 5-10 minutes).
 demo: build
-	./build/release/examples/finetune_demo
+	@scripts/install-deps.sh plot
+	@scripts/get-data.sh
+	./build/release/tinyprop compare --scenario mnist-mlp
 
 bench: build
 	scripts/run-benchmarks.sh

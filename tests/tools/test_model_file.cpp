@@ -11,37 +11,23 @@
 #include "model_file.h"
 #include "model_file_format.h"
 #include "test_data_helpers.h"
+#include "test_model_file_util.h"
 #include "tinyprop/arena.h"
 #include "tinyprop/model.h"
 
 namespace tinyprop::host {
 namespace {
 
+using test::awkward_values;
+using test::bits_of;
 using test::contains;
 using test::error_of;
+using test::expect_same;
+using test::fix_size_and_crc;
 using test::read_bytes;
 using test::TempDir;
 using test::write_bytes;
 using test::write_text;
-
-uint32_t bits_of(float v) {
-  uint32_t b;
-  memcpy(&b, &v, sizeof(b));
-  return b;
-}
-
-// Params with awkward bit patterns (signed zero, subnormals, extremes, NaN payload) plus
-// pseudo-random values: a round trip must keep every bit.
-std::vector<float> awkward_values(size_t n, uint64_t seed) {
-  std::vector<float> v(n);
-  Rng rng(seed);
-  for (float& x : v) x = rng.normal();
-  const float specials[] = {-0.0f, std::numeric_limits<float>::denorm_min(), -1e-40f,
-                            std::numeric_limits<float>::max(), -std::numeric_limits<float>::min(),
-                            std::numeric_limits<float>::infinity(), std::nanf("0x1234")};
-  for (size_t i = 0; i < sizeof(specials) / sizeof(specials[0]) && i < n; ++i) v[i * 3 % n] = specials[i];
-  return v;
-}
 
 // An MLP with every layer feature the format stores: leaky ReLU alpha, a frozen layer, sigmoid,
 // a non-default loss and a non-flat input shape.
@@ -62,40 +48,6 @@ ModelFile rich_file() {
 
 // Trainable parameters of rich_file(): layers 2 and 4 (layer 0 is frozen).
 constexpr size_t kRichTrainable = (5 * 4 + 4) + (4 * 3 + 3);
-
-void expect_same(const ModelFile& a, const ModelFile& b) {
-  EXPECT_EQ(a.spec.input.h, b.spec.input.h);
-  EXPECT_EQ(a.spec.input.w, b.spec.input.w);
-  EXPECT_EQ(a.spec.input.c, b.spec.input.c);
-  EXPECT_EQ(a.spec.loss, b.spec.loss);
-  ASSERT_EQ(a.spec.n_layers, b.spec.n_layers);
-  for (uint32_t i = 0; i < a.spec.n_layers; ++i) {
-    EXPECT_EQ(a.spec.layers[i].kind, b.spec.layers[i].kind) << i;
-    EXPECT_EQ(a.spec.layers[i].units, b.spec.layers[i].units) << i;
-    EXPECT_EQ(bits_of(a.spec.layers[i].alpha), bits_of(b.spec.layers[i].alpha)) << i;
-    EXPECT_EQ(a.spec.layers[i].trainable, b.spec.layers[i].trainable) << i;
-  }
-  ASSERT_EQ(a.params.size(), b.params.size());
-  for (size_t i = 0; i < a.params.size(); ++i) EXPECT_EQ(bits_of(a.params[i]), bits_of(b.params[i])) << i;
-  EXPECT_EQ(a.has_optimizer_state, b.has_optimizer_state);
-  EXPECT_EQ(a.optimizer, b.optimizer);
-  EXPECT_EQ(a.optimizer_steps, b.optimizer_steps);
-  ASSERT_EQ(a.optimizer_state.size(), b.optimizer_state.size());
-  for (size_t i = 0; i < a.optimizer_state.size(); ++i) {
-    EXPECT_EQ(bits_of(a.optimizer_state[i]), bits_of(b.optimizer_state[i])) << i;
-  }
-  EXPECT_EQ(a.metadata, b.metadata);
-}
-
-// After editing a file's bytes on purpose: set the declared size and recompute the CRC, so
-// that only the edit itself is wrong.
-void fix_size_and_crc(std::vector<uint8_t>* b) {
-  const uint64_t size = b->size();
-  for (int i = 0; i < 8; ++i) (*b)[tpm::kFileSizeOffset + static_cast<size_t>(i)] = static_cast<uint8_t>(size >> (8 * i));
-  const size_t body = b->size() - 4;
-  const uint32_t crc = static_cast<uint32_t>(crc32_z(crc32_z(0L, Z_NULL, 0), b->data(), body));
-  for (int i = 0; i < 4; ++i) (*b)[body + static_cast<size_t>(i)] = static_cast<uint8_t>(crc >> (8 * i));
-}
 
 size_t layer_record_offset(uint32_t i) {
   return tpm::kHeaderBytes + tpm::kArchitectureBytes + i * (tpm::kLayerRecordHeadBytes + 4u * tpm::kV1LayerFields);
@@ -165,6 +117,48 @@ TEST(ModelFile, BytesAreExplicitLittleEndian) {
   EXPECT_EQ(b[52], 6);
   EXPECT_EQ(b[60], 0x00);
   EXPECT_EQ(b[63], 0xc0);
+}
+
+// A file written by the version-1 writer before the format stored window layers (commit
+// 1d65a48): input 1x2x2, dense 3 (frozen), leaky_relu 0.2, dense 2, mean squared error; params
+// 0.125 (i - 10) with params[10] = -0.0; Adam state 0.5 i (16 floats) after 7 steps; metadata
+// "v1". It must keep loading, and today's writer must still produce exactly these bytes.
+TEST(ModelFile, FileOfTheFirstVersion1WriterLoadsAndReencodesIdentically) {
+  // clang-format off
+  const std::vector<uint8_t> v1 = {
+      0x54, 0x50, 0x4d, 0x46, 0x01, 0x00, 0x00, 0x00, 0x06, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+      0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00,
+      0x02, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x03, 0x00, 0x00, 0x00,
+      0x0a, 0xd7, 0x23, 0x3c, 0x02, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0xcd, 0xcc, 0x4c, 0x3e,
+      0x00, 0x01, 0x02, 0x00, 0x02, 0x00, 0x00, 0x00, 0x0a, 0xd7, 0x23, 0x3c, 0x17, 0x00, 0x00, 0x00,
+      0x00, 0x00, 0xa0, 0xbf, 0x00, 0x00, 0x90, 0xbf, 0x00, 0x00, 0x80, 0xbf, 0x00, 0x00, 0x60, 0xbf,
+      0x00, 0x00, 0x40, 0xbf, 0x00, 0x00, 0x20, 0xbf, 0x00, 0x00, 0x00, 0xbf, 0x00, 0x00, 0xc0, 0xbe,
+      0x00, 0x00, 0x80, 0xbe, 0x00, 0x00, 0x00, 0xbe, 0x00, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00, 0x3e,
+      0x00, 0x00, 0x80, 0x3e, 0x00, 0x00, 0xc0, 0x3e, 0x00, 0x00, 0x00, 0x3f, 0x00, 0x00, 0x20, 0x3f,
+      0x00, 0x00, 0x40, 0x3f, 0x00, 0x00, 0x60, 0x3f, 0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x90, 0x3f,
+      0x00, 0x00, 0xa0, 0x3f, 0x00, 0x00, 0xb0, 0x3f, 0x00, 0x00, 0xc0, 0x3f, 0x01, 0x00, 0x00, 0x00,
+      0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+      0x00, 0x00, 0x00, 0x3f, 0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0xc0, 0x3f, 0x00, 0x00, 0x00, 0x40,
+      0x00, 0x00, 0x20, 0x40, 0x00, 0x00, 0x40, 0x40, 0x00, 0x00, 0x60, 0x40, 0x00, 0x00, 0x80, 0x40,
+      0x00, 0x00, 0x90, 0x40, 0x00, 0x00, 0xa0, 0x40, 0x00, 0x00, 0xb0, 0x40, 0x00, 0x00, 0xc0, 0x40,
+      0x00, 0x00, 0xd0, 0x40, 0x00, 0x00, 0xe0, 0x40, 0x00, 0x00, 0xf0, 0x40, 0x02, 0x00, 0x00, 0x00,
+      0x76, 0x31, 0xa9, 0xee, 0xe7, 0x29};
+  // clang-format on
+  ModelFile expected;
+  expected.spec.input = Shape{1, 2, 2};
+  expected.spec.loss = LossKind::kMeanSquaredError;
+  ASSERT_TRUE(ok(expected.spec.add_dense(3, false)));
+  ASSERT_TRUE(ok(expected.spec.add_activation(LayerKind::kLeakyReLU, 0.2f)));
+  ASSERT_TRUE(ok(expected.spec.add_dense(2)));
+  for (int i = 0; i < 23; ++i) expected.params.push_back(0.125f * static_cast<float>(i - 10));
+  expected.params[10] = -0.0f;
+  expected.has_optimizer_state = true;
+  expected.optimizer = OptimizerKind::kAdam;
+  expected.optimizer_steps = 7;
+  for (int i = 0; i < 16; ++i) expected.optimizer_state.push_back(0.5f * static_cast<float>(i));
+  expected.metadata = "v1";
+  expect_same(expected, load_model_from_bytes(v1, "v1.tpm"));
+  EXPECT_EQ(encode_model(expected, "v1.tpm"), v1);
 }
 
 // Every single-bit flip, in memory (load_model_from_bytes runs every check load_model does;
@@ -259,8 +253,8 @@ TEST(ModelFile, ConsistentButWrongContentIsRejected) {
   EXPECT_TRUE(contains(msg, "param count mismatch: file has 75, the architecture needs 74")) << msg;
   msg = load_edited([&](std::vector<uint8_t>* b) { (*b)[rec2 + 4] = 0; });  // units 4 -> 0
   EXPECT_TRUE(contains(msg, "invalid model spec (bad shape)")) << msg;
-  msg = load_edited([&](std::vector<uint8_t>* b) { (*b)[rec2] = 9; });
-  EXPECT_TRUE(contains(msg, "layer 2: unknown layer kind 9")) << msg;
+  msg = load_edited([&](std::vector<uint8_t>* b) { (*b)[rec2] = 11; });  // 0-10 are known
+  EXPECT_TRUE(contains(msg, "layer 2: unknown layer kind 11")) << msg;
   msg = load_edited([&](std::vector<uint8_t>* b) { (*b)[rec2 + 1] = 0x80; });
   EXPECT_TRUE(contains(msg, "layer 2: unknown layer flags")) << msg;
   msg = load_edited([&](std::vector<uint8_t>* b) { (*b)[tpm::kHeaderBytes + 12] = 7; });
@@ -352,15 +346,16 @@ TEST(ModelFile, SaveRefusesInconsistentModels) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("m.tpm.tmp")));
 }
 
-// Layer kinds past version 1 (the window layers of issue 5) are refused on save until the
-// format stores their fields, rather than being written without them.
+// A layer kind the format does not know (a newer core) is refused on save rather than being
+// written without its fields.
 TEST(ModelFile, KindsTheFormatCannotStoreAreRefused) {
   TempDir dir;
   ModelFile f = rich_file();
-  f.spec.layers[1].kind = static_cast<LayerKind>(5);
+  f.spec.layers[1].kind = static_cast<LayerKind>(11);
   const std::string msg = error_of([&] { save_model(dir.file("m.tpm"), f); });
-  EXPECT_TRUE(contains(msg, "cannot save: layer 1 (")) << msg;
-  EXPECT_TRUE(contains(msg, ") is not supported by the .tpm format yet")) << msg;
+  EXPECT_TRUE(
+      contains(msg, "cannot save: layer 1 has kind 11, which the .tpm format does not know"))
+      << msg;
   EXPECT_FALSE(std::filesystem::exists(dir.file("m.tpm")));
 }
 

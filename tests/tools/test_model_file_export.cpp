@@ -10,6 +10,7 @@
 #include "error.h"
 #include "model_file.h"
 #include "test_data_helpers.h"
+#include "test_model_file_util.h"
 
 namespace tinyprop::host {
 namespace {
@@ -185,14 +186,213 @@ TEST(ModelFileExport, RefusesBadSymbolsAndNonFiniteParams) {
   for (const char* bad : {"", "9lives", "my-model", "a b"}) {
     EXPECT_TRUE(contains(error_of([&] { export_c_header(dir.file("m.h"), f, bad); }), "is not a C identifier")) << bad;
   }
-  f.spec.layers[1].kind = static_cast<LayerKind>(5);
-  EXPECT_TRUE(contains(error_of([&] { export_c_header(dir.file("m.h"), f, "ok_name"); }), "layer 1 ("));
+  f.spec.layers[1].kind = static_cast<LayerKind>(11);
+  EXPECT_TRUE(contains(error_of([&] { export_c_header(dir.file("m.h"), f, "ok_name"); }),
+                       "layer 1 has kind 11, which cannot be exported"));
   f = small_model();
   f.params[7] = std::nanf("");
   EXPECT_TRUE(contains(error_of([&] { export_c_header(dir.file("m.h"), f, "ok_name"); }), "parameter 7 is not finite"));
   f.params.pop_back();
   EXPECT_TRUE(contains(error_of([&] { export_c_header(dir.file("m.h"), f, "ok_name"); }), "22 parameters"));
   EXPECT_FALSE(std::filesystem::exists(dir.file("m.h")));
+}
+
+// ---- CNN export --------------------------------------------------------------------------
+
+ModelFile cnn_model() {
+  ModelFile f;
+  f.spec = test::every_kind_cnn();
+  f.params.resize(f.spec.param_count());
+  Rng rng(12);
+  for (float& p : f.params) p = rng.normal() * 0.3f;
+  f.params[0] = 0.1f;
+  f.params[1] = -0.0f;
+  f.params[2] = 1.0e-40f;
+  return f;
+}
+
+// Probe programs for a CNN header, written per spec: the architecture (from the tables in C, from
+// the rebuilt spec in C++), every parameter's bits, each window layer's macros and each parameter
+// layer's pointers into the params array.
+std::string cnn_probe(const ModelSpec& spec, bool cxx) {
+  std::string p = "#include <stdio.h>\n#include <string.h>\n";
+  if (cxx) p += "#include \"tinyprop/spec.h\"\n";
+  p += "#include \"probe_model.h\"\n#include \"probe_model.h\"\n\n"
+       "static unsigned bits(float v) { unsigned b; memcpy(&b, &v, sizeof(b)); return b; }\n\n"
+       "int main(void) {\n  unsigned i;\n";
+  if (cxx) {
+    p += "  tinyprop::ModelSpec spec;\n  probe_build_spec(&spec);\n"
+         "  printf(\"in %u %u %u out %u loss %u layers %u params %u\\n\", spec.input.h, "
+         "spec.input.w, spec.input.c,"
+         " PROBE_OUTPUT_SIZE, (unsigned)spec.loss, spec.n_layers, PROBE_PARAM_COUNT);\n"
+         "  for (i = 0; i < spec.n_layers; ++i) {\n"
+         "    const tinyprop::LayerSpec& l = spec.layers[i];\n"
+         "    printf(\"layer %u kind %u units %u alpha %08x trainable %u filters %u kernel %u %u "
+         "stride %u %u pad %u %u same %u\\n\","
+         " i, (unsigned)l.kind, l.units, bits(l.alpha), l.trainable ? 1u : 0u, l.filters, "
+         "(unsigned)l.kernel_h,"
+         " (unsigned)l.kernel_w, (unsigned)l.stride_h, (unsigned)l.stride_w, (unsigned)l.pad_h, "
+         "(unsigned)l.pad_w,"
+         " l.pad_same ? 1u : 0u);\n  }\n";
+  } else {
+    p += "  printf(\"in %u %u %u out %u loss %u layers %u params %u\\n\", PROBE_INPUT_H, "
+         "PROBE_INPUT_W, PROBE_INPUT_C,"
+         " PROBE_OUTPUT_SIZE, PROBE_LOSS, PROBE_N_LAYERS, PROBE_PARAM_COUNT);\n"
+         "  for (i = 0; i < PROBE_N_LAYERS; ++i) {\n"
+         "    printf(\"layer %u kind %u units %lu alpha %08x trainable %u filters %lu kernel %u %u "
+         "stride %u %u pad %u %u same %u\\n\","
+         " i, (unsigned)probe_layer_kinds[i], probe_layer_units[i], bits(probe_layer_alpha[i]),"
+         " (unsigned)probe_layer_trainable[i], probe_layer_filters[i], "
+         "(unsigned)probe_layer_kernel_h[i],"
+         " (unsigned)probe_layer_kernel_w[i], (unsigned)probe_layer_stride_h[i], "
+         "(unsigned)probe_layer_stride_w[i],"
+         " (unsigned)probe_layer_pad_h[i], (unsigned)probe_layer_pad_w[i], "
+         "(unsigned)probe_layer_pad_same[i]);\n  }\n";
+  }
+  p += "  for (i = 0; i < PROBE_PARAM_COUNT; ++i) printf(\"%08x\\n\", bits(probe_params[i]));\n";
+  for (uint32_t i = 0; i < spec.n_layers; ++i) {
+    const std::string L = "PROBE_L" + std::to_string(i);
+    const std::string l = "probe_l" + std::to_string(i);
+    p += "  printf(\"l" + std::to_string(i) + " out %u %u %u\\n\", " + L + "_OUT_H, " + L +
+         "_OUT_W, " + L + "_OUT_C);\n";
+    if (layer_has_window(spec.layers[i].kind)) {
+      p += "  printf(\"l" + std::to_string(i) +
+           " in %u %u %u kernel %u %u stride %u %u pad %u %u\\n\", " + L + "_IN_H, " + L +
+           "_IN_W, " + L + "_IN_C, " + L + "_KERNEL_H, " + L + "_KERNEL_W, " + L + "_STRIDE_H, " +
+           L + "_STRIDE_W, " + L + "_PAD_TOP, " + L + "_PAD_LEFT);\n";
+    }
+    if (spec.layers[i].kind == LayerKind::kConv2D) {
+      p += "  printf(\"l" + std::to_string(i) + " filters %u\\n\", " + L + "_FILTERS);\n";
+    }
+    if (layer_has_params(spec.layers[i].kind)) {
+      p += "  printf(\"l" + std::to_string(i) + " w at %u b at %u size %u %u\\n\", (unsigned)(" +
+           l + "_w - probe_params), (unsigned)(" + l + "_b - probe_params), " + L + "_W_SIZE, " +
+           L + "_B_SIZE);\n";
+    }
+  }
+  return p + "  return 0;\n}\n";
+}
+
+// The same lines from the spec and a bound model (not from the exporter's own arithmetic).
+std::string expected_cnn_probe_output(const ModelFile& f) {
+  const ModelSpec& spec = f.spec;
+  TrainConfig cfg;
+  test::BoundTraining t(spec, cfg);
+  char line[256];
+  std::string s;
+  snprintf(line, sizeof(line), "in %u %u %u out %u loss %u layers %u params %u\n", spec.input.h,
+           spec.input.w, spec.input.c, spec.output_shape().size(), static_cast<unsigned>(spec.loss),
+           spec.n_layers, spec.param_count());
+  s += line;
+  for (uint32_t i = 0; i < spec.n_layers; ++i) {
+    const LayerSpec& l = spec.layers[i];
+    snprintf(line, sizeof(line),
+             "layer %u kind %u units %u alpha %08x trainable %u filters %u kernel %u %u stride %u "
+             "%u pad %u %u same %u\n",
+             i, static_cast<unsigned>(l.kind), l.units, test::bits_of(l.alpha),
+             l.trainable ? 1u : 0u, l.filters, unsigned{l.kernel_h}, unsigned{l.kernel_w},
+             unsigned{l.stride_h}, unsigned{l.stride_w}, unsigned{l.pad_h}, unsigned{l.pad_w},
+             l.pad_same ? 1u : 0u);
+    s += line;
+  }
+  for (float p : f.params) {
+    snprintf(line, sizeof(line), "%08x\n", test::bits_of(p));
+    s += line;
+  }
+  for (uint32_t i = 0; i < spec.n_layers; ++i) {
+    const LayerSpec& l = spec.layers[i];
+    const Shape in = i == 0 ? spec.input : spec.output_shape(i - 1);
+    const Shape out = spec.output_shape(i);
+    snprintf(line, sizeof(line), "l%u out %u %u %u\n", i, out.h, out.w, out.c);
+    s += line;
+    if (layer_has_window(l.kind)) {
+      snprintf(line, sizeof(line), "l%u in %u %u %u kernel %u %u stride %u %u pad %u %u\n", i, in.h,
+               in.w, in.c, unsigned{l.kernel_h}, unsigned{l.kernel_w}, unsigned{l.stride_h},
+               unsigned{l.stride_w}, window_rows(l, in.h).pad_before,
+               window_cols(l, in.w).pad_before);
+      s += line;
+    }
+    if (l.kind == LayerKind::kConv2D) {
+      snprintf(line, sizeof(line), "l%u filters %u\n", i, l.filters);
+      s += line;
+    }
+    if (layer_has_params(l.kind)) {
+      const Layer& bound = t.model.layer(i);
+      snprintf(line, sizeof(line), "l%u w at %u b at %u size %u %u\n", i,
+               static_cast<unsigned>(bound.w - t.model.params()),
+               static_cast<unsigned>(bound.b - t.model.params()), bound.n_weights, bound.n_bias);
+      s += line;
+    }
+  }
+  return s;
+}
+
+TEST(ModelFileExport, CnnHeaderDescribesLayoutAndGeometry) {
+  TempDir dir;
+  const ModelFile f = cnn_model();
+  export_c_header(dir.file("m.h"), f, "probe");
+  const std::string h = read_text(dir.file("m.h"));
+  EXPECT_TRUE(contains(h, "conv2d W [C_out, K_h, K_w, C_in], b [C_out]")) << h;
+  EXPECT_TRUE(contains(h, "/* layer 0: conv2d 9x8x2 -> 5x7x4 */"));
+  EXPECT_TRUE(contains(h, "/* layer 2: depthwise_conv2d 5x7x4 -> 5x7x4 (frozen) */"));
+  EXPECT_TRUE(
+      contains(h, "#define PROBE_L2_PAD_TOP 1u\n#define PROBE_L2_PAD_LEFT 1u"));  // "same", 3x3
+  EXPECT_TRUE(contains(h,
+                       "probe_params + PROBE_L0_W_OFFSET; /* [PROBE_L0_FILTERS, PROBE_L0_KERNEL_H, "
+                       "PROBE_L0_KERNEL_W, PROBE_L0_IN_C] */"));
+  EXPECT_TRUE(contains(h,
+                       "probe_params + PROBE_L2_W_OFFSET; /* [PROBE_L2_IN_C, PROBE_L2_KERNEL_H, "
+                       "PROBE_L2_KERNEL_W] */"));
+  EXPECT_TRUE(contains(h,
+                       "static const unsigned short probe_layer_kernel_w[PROBE_N_LAYERS] "
+                       "PROBE_UNUSED = {2, 0, 3, 2, 3, 1, 0, 0, 0, 0, 0, 0};"));
+  EXPECT_TRUE(contains(h,
+                       "static const unsigned char probe_layer_pad_same[PROBE_N_LAYERS] "
+                       "PROBE_UNUSED = {0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0};"));
+}
+
+TEST(ModelFileExport, CnnCompilesAsCAndReadsBackEveryBit) {
+  if (!have_compiler("cc")) GTEST_SKIP() << "no C compiler (cc) on PATH";
+  TempDir dir;
+  const ModelFile f = cnn_model();
+  export_c_header(dir.file("probe_model.h"), f, "probe", "test");
+  write_text(dir.file("probe.c"), cnn_probe(f.spec, false));
+  std::string out;
+  for (const char* std : {"c99", "c11"}) {
+    const std::string exe = dir.file(std::string("probe_") + std);
+    ASSERT_TRUE(run("cc -std=" + std::string(std) +
+                        " -Wall -Wextra -Wpedantic -Werror -Wdouble-promotion -o " + exe + " " +
+                        dir.file("probe.c") + " -I" + dir.path(),
+                    dir.file("cc.log"), &out))
+        << out;
+    ASSERT_TRUE(run(exe, dir.file("out.txt"), &out)) << out;
+    EXPECT_EQ(out, expected_cnn_probe_output(f));
+  }
+}
+
+TEST(ModelFileExport, CnnCompilesAsCxxAndRebuildsTheSpec) {
+  if (!have_compiler("c++")) GTEST_SKIP() << "no C++ compiler (c++) on PATH";
+  TempDir dir;
+  for (const ModelFile& f : {cnn_model(), [] {
+                               ModelFile g;
+                               g.spec = parse_model_spec("cnn:28x28x1-c8k3-p2-c16k3s2+same-a2-d10");
+                               g.params.assign(g.spec.param_count(), 0.25f);
+                               return g;
+                             }()}) {
+    export_c_header(dir.file("probe_model.h"), f, "probe");
+    write_text(dir.file("probe.cpp"), cnn_probe(f.spec, true));
+    std::string out;
+    const std::string exe = dir.file("probe_cxx");
+    ASSERT_TRUE(
+        run("c++ -std=c++17 -fno-exceptions -fno-rtti -Wall -Wextra -Wpedantic -Wshadow "
+            "-Wconversion -Werror -o " +
+                exe + " " + dir.file("probe.cpp") + " -I" + dir.path() +
+                " -I" TINYPROP_SOURCE_DIR "/include",
+            dir.file("cxx.log"), &out))
+        << out;
+    ASSERT_TRUE(run(exe, dir.file("out.txt"), &out)) << out;
+    EXPECT_EQ(out, expected_cnn_probe_output(f));
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The .tpm model file: writing, reading and validating. Byte layout in docs/MODEL_FORMAT.md.
 #include "model_file.h"
 
+#include <string.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -23,15 +24,24 @@ uint32_t crc_of(const uint8_t* data, size_t n) {
   return static_cast<uint32_t>(crc32_z(crc32_z(0L, Z_NULL, 0), data, n));
 }
 
-// Parameters of trainable layers (the ones an optimizer keeps moments for).
+// The record layout names the kinds by number (model_file_format.h); they must stay the core's.
+static_assert(static_cast<uint8_t>(LayerKind::kTanh) == 4, "version-1 kinds are 0-4");
+static_assert(static_cast<uint8_t>(LayerKind::kConv2D) == 5 &&
+                  static_cast<uint8_t>(LayerKind::kDepthwiseConv2D) == 6 &&
+                  static_cast<uint8_t>(LayerKind::kMaxPool2D) == 7 &&
+                  static_cast<uint8_t>(LayerKind::kAvgPool2D) == 8,
+              "tpm::has_window_fields names kinds 5-8");
+static_assert(static_cast<uint8_t>(LayerKind::kFlatten) == tpm::kMaxStoredKind,
+              "the format stores every kind up to flatten");
+
+// Parameters of trainable layers (the ones an optimizer keeps moments for), in the trainer's
+// order: per trainable layer n_weights + n_bias. The spec must be valid.
 uint64_t trainable_param_count(const ModelSpec& spec) {
   uint64_t count = 0;
-  uint64_t in = spec.input.size();
   for (uint32_t i = 0; i < spec.n_layers; ++i) {
-    const LayerSpec& l = spec.layers[i];
-    if (!layer_has_params(l.kind)) continue;
-    if (l.trainable) count += in * l.units + l.units;
-    in = l.units;
+    if (!layer_has_params(spec.layers[i].kind) || !spec.layers[i].trainable) continue;
+    const LayerParamCount p = layer_param_count(spec, i);
+    count += static_cast<uint64_t>(p.weights) + p.bias;
   }
   return count;
 }
@@ -57,9 +67,95 @@ std::string check_optimizer_state(const ModelFile& f) {
          optimizer_name(f.optimizer) + " on " + std::to_string(t) + " trainable parameters";
 }
 
+// "" for a valid spec, else the status and, where one layer is to blame, which:
+// "invalid model spec (invalid argument) at layer 2 (conv2d)".
 std::string spec_problem(const ModelSpec& spec) {
   const Status s = spec.validate();
-  return ok(s) ? "" : std::string("invalid model spec (") + status_name(s) + ")";
+  if (ok(s)) return "";
+  std::string problem = std::string("invalid model spec (") + status_name(s) + ")";
+  if (spec.n_layers == 0 || spec.n_layers > kMaxLayers) return problem;
+  // The first prefix that fails names the layer (MSE: the prefix's output size does not matter).
+  ModelSpec prefix = spec;
+  prefix.loss = LossKind::kMeanSquaredError;
+  for (uint32_t n = 1; n <= spec.n_layers; ++n) {
+    prefix.n_layers = n;
+    if (!ok(prefix.validate())) {
+      return problem + " at layer " + std::to_string(n - 1) + " (" +
+             layer_kind_name(spec.layers[n - 1].kind) + ")";
+    }
+  }
+  return problem;  // only the loss objects: softmax cross-entropy needs at least 2 outputs
+}
+
+bool is_version1_kind(uint8_t kind) { return kind <= static_cast<uint8_t>(LayerKind::kTanh); }
+
+// The record fields of a layer, canonical: fields that mean nothing for the kind are written as
+// zero (units of a window layer, filters of a pooling layer, pad_h / pad_w with "same"), so that
+// a reader can refuse non-zero ones as damage. Version-1 kinds write their two fields as before.
+std::vector<uint32_t> layer_fields(const LayerSpec& l) {
+  const uint8_t kind = static_cast<uint8_t>(l.kind);
+  uint32_t alpha_bits;
+  memcpy(&alpha_bits, &l.alpha, sizeof(alpha_bits));
+  std::vector<uint32_t> f(tpm::fields_of_kind(kind), 0u);
+  f[tpm::kFieldUnits] = is_version1_kind(kind) ? l.units : 0u;
+  f[tpm::kFieldAlpha] = alpha_bits;
+  if (!tpm::has_window_fields(kind)) return f;
+  f[tpm::kFieldFilters] = l.kind == LayerKind::kConv2D ? l.filters : 0u;
+  f[tpm::kFieldKernelH] = l.kernel_h;
+  f[tpm::kFieldKernelW] = l.kernel_w;
+  f[tpm::kFieldStrideH] = l.stride_h;
+  f[tpm::kFieldStrideW] = l.stride_w;
+  f[tpm::kFieldPadH] = l.pad_same ? 0u : l.pad_h;
+  f[tpm::kFieldPadW] = l.pad_same ? 0u : l.pad_w;
+  f[tpm::kFieldWindowFlags] = l.pad_same ? tpm::kWindowFlagPadSame : 0u;
+  return f;
+}
+
+// The inverse of layer_fields for a record of `kind` (l.kind already set), refusing fields that
+// layer_fields never writes. `where` starts every message ("m.tpm: layer 2: ").
+void set_layer_fields(const std::vector<uint32_t>& f, const std::string& where, LayerSpec* l) {
+  const uint8_t kind = static_cast<uint8_t>(l->kind);
+  const std::string name = layer_kind_name(l->kind);
+  l->units = f[tpm::kFieldUnits];
+  memcpy(&l->alpha, &f[tpm::kFieldAlpha], sizeof(l->alpha));
+  if (!is_version1_kind(kind) && l->units != 0) {
+    throw Error(where + name + " has units " + std::to_string(l->units) + ", must be 0");
+  }
+  if (!tpm::has_window_fields(kind)) return;
+  if (l->kind != LayerKind::kConv2D && f[tpm::kFieldFilters] != 0) {
+    throw Error(where + name + " has filters " + std::to_string(f[tpm::kFieldFilters]) +
+                ", must be 0 (only conv2d has filters)");
+  }
+  l->filters = f[tpm::kFieldFilters];
+  const struct {
+    uint16_t field;
+    const char* label;
+    uint16_t* target;
+  } u16_fields[] = {
+      {tpm::kFieldKernelH, "kernel_h", &l->kernel_h},
+      {tpm::kFieldKernelW, "kernel_w", &l->kernel_w},
+      {tpm::kFieldStrideH, "stride_h", &l->stride_h},
+      {tpm::kFieldStrideW, "stride_w", &l->stride_w},
+      {tpm::kFieldPadH, "pad_h", &l->pad_h},
+      {tpm::kFieldPadW, "pad_w", &l->pad_w},
+  };
+  for (const auto& u : u16_fields) {
+    if (f[u.field] > 0xFFFFu) {
+      throw Error(where + name + " " + u.label + " " + std::to_string(f[u.field]) +
+                  " out of range (max 65535)");
+    }
+    *u.target = static_cast<uint16_t>(f[u.field]);
+  }
+  const uint32_t wflags = f[tpm::kFieldWindowFlags];
+  if ((wflags & ~tpm::kKnownWindowFlags) != 0) {
+    throw Error(where + name + " has unknown window flags " + std::to_string(wflags) +
+                " (written by a newer tinyprop?)");
+  }
+  l->pad_same = (wflags & tpm::kWindowFlagPadSame) != 0;
+  if (l->pad_same && (l->pad_h != 0 || l->pad_w != 0)) {
+    throw Error(where + name + " has \"same\" padding and also pad " + std::to_string(l->pad_h) +
+                "x" + std::to_string(l->pad_w) + " (must be 0 with same)");
+  }
 }
 
 std::vector<uint8_t> encode(const ModelFile& f) {
@@ -81,11 +177,11 @@ std::vector<uint8_t> encode(const ModelFile& f) {
   w.u32(s.n_layers);
   for (uint32_t i = 0; i < s.n_layers; ++i) {
     const LayerSpec& l = s.layers[i];
+    const std::vector<uint32_t> fields = layer_fields(l);
     w.u8(static_cast<uint8_t>(l.kind));
     w.u8(l.trainable ? tpm::kLayerFlagTrainable : 0);
-    w.u16(tpm::kV1LayerFields);
-    w.u32(l.units);   // field 0
-    w.f32(l.alpha);   // field 1
+    w.u16(static_cast<uint16_t>(fields.size()));
+    for (uint32_t v : fields) w.u32(v);
   }
 
   w.u32(static_cast<uint32_t>(f.params.size()));
@@ -149,18 +245,20 @@ ModelFile decode(const std::string& name, const std::vector<uint8_t>& bytes) {
     if ((lflags & ~tpm::kLayerFlagTrainable) != 0) throw Error(where + "unknown layer flags");
     l.trainable = (lflags & tpm::kLayerFlagTrainable) != 0;
     const uint16_t n_fields = r.u16();
-    if (n_fields < tpm::kV1LayerFields) {
+    const uint16_t known = tpm::fields_of_kind(kind);
+    if (n_fields < known) {
       throw Error(where + "has " + std::to_string(n_fields) + " fields, needs " +
-                  std::to_string(tpm::kV1LayerFields));
+                  std::to_string(known) + " for " + layer_kind_name(l.kind));
     }
-    l.units = r.u32();
-    l.alpha = r.f32();
-    for (uint16_t k = tpm::kV1LayerFields; k < n_fields; ++k) {
+    std::vector<uint32_t> fields(known);
+    for (uint32_t& v : fields) v = r.u32();
+    for (uint16_t k = known; k < n_fields; ++k) {
       if (r.u32() != 0) {
         throw Error(where + "extension field " + std::to_string(k) +
                     " is set (written by a newer tinyprop?)");
       }
     }
+    set_layer_fields(fields, where, &l);
   }
   const std::string bad_spec = spec_problem(s);
   if (!bad_spec.empty()) throw Error(name + ": " + bad_spec);
@@ -206,8 +304,9 @@ std::vector<uint8_t> encode_model(const ModelFile& file, const std::string& name
   for (uint32_t i = 0; i < file.spec.n_layers && i < kMaxLayers; ++i) {
     const LayerKind kind = file.spec.layers[i].kind;
     if (!tpm::stores_kind(static_cast<uint8_t>(kind))) {
-      throw Error(name + ": cannot save: layer " + std::to_string(i) + " (" + layer_kind_name(kind) +
-                  ") is not supported by the .tpm format yet");
+      throw Error(name + ": cannot save: layer " + std::to_string(i) + " has kind " +
+                  std::to_string(static_cast<unsigned>(kind)) +
+                  ", which the .tpm format does not know");
     }
   }
   const std::string bad_spec = spec_problem(file.spec);
@@ -259,6 +358,20 @@ ModelFile load_model_from_bytes(const std::vector<uint8_t>& b, const std::string
   const uint32_t stored = trailer.u32();
   if (stored != crc_of(b.data(), body)) throw Error(path + ": CRC mismatch (file damaged)");
   return decode(path, b);
+}
+
+LayerParamCount layer_param_count(const ModelSpec& spec, uint32_t i) {
+  LayerParamCount p;
+  if (i >= spec.n_layers || !layer_has_params(spec.layers[i].kind)) return p;
+  // The core's own count for a one-layer spec fed with this layer's input shape; the bias is
+  // one per row: a dense layer's units, a convolution's output channels.
+  ModelSpec one;
+  one.input = i == 0 ? spec.input : spec.output_shape(i - 1);
+  one.n_layers = 1;
+  one.layers[0] = spec.layers[i];
+  p.bias = one.output_shape().c;
+  p.weights = one.param_count() - p.bias;
+  return p;
 }
 
 void copy_params_into(const ModelFile& file, Model& model) {

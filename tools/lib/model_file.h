@@ -40,11 +40,27 @@ std::vector<uint8_t> encode_model(const ModelFile& file, const std::string& name
 // Copies a loaded file into a model bound from file.spec (parameter counts must match).
 void copy_params_into(const ModelFile& file, Model& model);
 
-// Text model specs: "mlp:784-128-64-10" (ReLU between dense layers, softmax cross-entropy).
-// Optional activation suffix: "mlp:784-128-10:tanh" (relu|leaky_relu|sigmoid|tanh).
+// Parameters of layer i of a valid spec, as a bound Model's layer(i).n_weights / n_bias:
+// dense W [units, in], conv2d W [C_out, K_h, K_w, C_in], depthwise W [C, K_h, K_w], each with
+// one bias per row; 0 and 0 for layers without parameters.
+struct LayerParamCount {
+  uint32_t weights = 0, bias = 0;
+};
+LayerParamCount layer_param_count(const ModelSpec& spec, uint32_t i);
+
+// Text model specs (grammar in docs/MODEL_FORMAT.md, "Model specs as text"), softmax
+// cross-entropy at the end:
+//   "mlp:784-128-64-10"                MLP, ReLU between dense layers
+//   "cnn:28x28x1-c8k3-p2-c16k3-p2-d10" CNN: input HxWxC, conv2d (c<F>k<K>[s<S>][pad<P>|+same]),
+//                                      depthwise (dw<K>...), max / avg pooling (m<K>, a<K>; p<K>
+//                                      = m<K>), gap, flat, dense (d<N>); ReLU after every layer
+//                                      with parameters but the last, a flatten before the first
+//                                      dense that follows a feature map.
+// Optional activation suffix for both: ":tanh" (relu|leaky_relu|sigmoid|tanh).
 // Throws host::Error naming what is wrong.
 ModelSpec parse_model_spec(const std::string& text);
-// The canonical text of a spec where it has one (MLPs); otherwise a readable layer list.
+// The canonical text of a spec where it has one (parse_model_spec gives back the same spec);
+// otherwise a readable layer list.
 std::string describe_model_spec(const ModelSpec& spec);
 
 // A C header for firmware: architecture constants and `static const float` arrays, guarded,

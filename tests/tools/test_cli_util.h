@@ -1,0 +1,145 @@
+// Helpers of the CLI end-to-end tests: a temporary directory with a small MNIST-like data set
+// written as real IDX files, and a runner for the built `tinyprop` binary that captures exit
+// status, stdout and stderr.
+#pragma once
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tinyprop::cli_test {
+
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string templ =
+        (std::filesystem::temp_directory_path() / "tinyprop-cli-test-XXXXXX").string();
+    if (mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = templ;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+inline void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  if (!f) throw std::runtime_error("cannot write " + path);
+}
+
+inline std::vector<uint8_t> read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw std::runtime_error("cannot read " + path);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+inline std::string read_text(const std::string& path) {
+  const std::vector<uint8_t> b = read_file(path);
+  return std::string(b.begin(), b.end());
+}
+
+inline bool exists(const std::string& path) { return std::filesystem::exists(path); }
+
+inline void put_be32(std::vector<uint8_t>* b, uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) b->push_back(static_cast<uint8_t>(v >> s));
+}
+
+// n learnable 28x28 images: class c lights a 4-pixel-high band at rows 2c+2..2c+5 plus noise,
+// so a small MLP reaches high accuracy within a few epochs. Deterministic (LCG of `seed`).
+inline void write_mnist_like(const std::string& dir, const std::string& prefix, uint32_t n,
+                             uint32_t seed) {
+  std::vector<uint8_t> images, labels;
+  put_be32(&images, 0x00000803);
+  put_be32(&images, n);
+  put_be32(&images, 28);
+  put_be32(&images, 28);
+  put_be32(&labels, 0x00000801);
+  put_be32(&labels, n);
+  uint32_t state = seed * 2654435761u + 1u;
+  auto next = [&state]() {
+    state = state * 1664525u + 1013904223u;
+    return state >> 24;  // 0..255
+  };
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t c = next() % 10;
+    labels.push_back(static_cast<uint8_t>(c));
+    for (uint32_t r = 0; r < 28; ++r) {
+      for (uint32_t col = 0; col < 28; ++col) {
+        const bool band = r >= 2 * c + 2 && r < 2 * c + 6 && col >= 4 && col < 24;
+        const uint32_t noise = next() / 4;  // 0..63
+        images.push_back(static_cast<uint8_t>(band ? 192 + noise : noise));
+      }
+    }
+  }
+  write_file(dir + "/" + prefix + "-images-idx3-ubyte", images);
+  write_file(dir + "/" + prefix + "-labels-idx1-ubyte", labels);
+}
+
+// <root>/data/mnist/{train,t10k}-*: a data directory laid out like the real one.
+inline std::string make_data_dir(const ScratchDir& root, uint32_t n_train = 600,
+                                 uint32_t n_test = 200) {
+  const std::string data = root / "data";
+  std::filesystem::create_directories(data + "/mnist");
+  write_mnist_like(data + "/mnist", "train", n_train, 1);
+  write_mnist_like(data + "/mnist", "t10k", n_test, 2);
+  return data;
+}
+
+struct CliResult {
+  int status = -1;
+  std::string out, err;
+  nlohmann::json json() const { return nlohmann::json::parse(out); }
+};
+
+inline std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// Runs the tinyprop binary with args in `cwd`; stdout and stderr go to files and are read back.
+inline CliResult run_cli(const std::vector<std::string>& args, const std::string& cwd = "") {
+  static int counter = 0;
+  const std::string tmp = std::filesystem::temp_directory_path().string() +
+                          "/tinyprop-cli-run-" + std::to_string(getpid()) + "-" +
+                          std::to_string(counter++);
+  std::string cmd;
+  if (!cwd.empty()) cmd += "cd " + shell_quote(cwd) + " && ";
+  cmd += shell_quote(TINYPROP_CLI_PATH);
+  for (const std::string& a : args) cmd += " " + shell_quote(a);
+  cmd += " >" + shell_quote(tmp + ".out") + " 2>" + shell_quote(tmp + ".err") + " </dev/null";
+  const int raw = std::system(cmd.c_str());
+  CliResult r;
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  r.out = read_text(tmp + ".out");
+  r.err = read_text(tmp + ".err");
+  std::remove((tmp + ".out").c_str());
+  std::remove((tmp + ".err").c_str());
+  return r;
+}
+
+// stderr holds exactly one line, "tinyprop: error: ...".
+inline bool is_one_line_error(const std::string& err) {
+  return err.rfind("tinyprop: error: ", 0) == 0 && err.find('\n') == err.size() - 1;
+}
+
+}  // namespace tinyprop::cli_test

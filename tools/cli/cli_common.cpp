@@ -1,0 +1,141 @@
+#include "cli_common.h"
+
+#include <cmath>
+#include <iostream>
+
+#include "error.h"
+#include "progress.h"
+#include "report.h"
+
+namespace tinyprop::cli {
+
+std::string Invocation::text() const { return host::command_line(argc, argv); }
+
+void OutputFlags::add_to(CLI::App* cmd) {
+  cmd->add_flag("--json", json, "Machine-readable JSON on stdout");
+  cmd->add_flag("-q,--quiet", quiet, "No progress bar on stderr");
+}
+
+bool OutputFlags::progress() const { return !quiet && host::stderr_is_tty(); }
+
+void DataFlags::add_to(CLI::App* cmd, bool with_subset) {
+  cmd->add_option("--dataset", dataset, "mnist | fashion-mnist | cifar10");
+  cmd->add_option("--csv", csv, "CSV file instead of --dataset (numeric features, one label column)");
+  cmd->add_option("--label-column", label_column, "CSV label column, 0-based (-1 = last)");
+  cmd->add_option("--data-dir", data_dir,
+                  "Data directory (default: $TINYPROP_DATA_DIR, else <repo>/data)");
+  if (with_subset) {
+    cmd->add_option("--subset", subset,
+                    "N: first N samples of a seeded shuffle; A:B: samples A..B-1 of it");
+    cmd->add_option("--subset-seed", subset_seed, "Seed of the subset shuffle");
+  }
+}
+
+std::string DataFlags::resolved_data_dir() const {
+  return data_dir.empty() ? host::default_data_dir() : data_dir;
+}
+
+std::string DataFlags::describe(const std::string& part) const {
+  std::string d = csv.empty() ? dataset + "/" + part : csv;
+  if (!subset.empty()) d += " [subset " + subset + ", seed " + std::to_string(subset_seed) + "]";
+  return d;
+}
+
+host::Dataset DataFlags::load(const std::string& part) const {
+  host::Dataset d;
+  if (!csv.empty()) {
+    d = host::load_csv(csv, label_column);
+  } else {
+    d = host::load_named(resolved_data_dir(), dataset, part);
+  }
+  if (!subset.empty()) {
+    d = host::subset(d, subset_indices(subset, d.size(), subset_seed));
+  }
+  if (d.size() == 0) throw host::Error(describe(part) + ": no samples");
+  return d;
+}
+
+EvalData load_eval_data(const DataFlags& data, const std::string& eval_csv) {
+  EvalData e;
+  if (!eval_csv.empty()) {
+    e.data = host::load_csv(eval_csv, data.label_column);
+    e.name = eval_csv;
+  } else if (data.csv.empty()) {
+    e.data = host::load_named(data.resolved_data_dir(), data.dataset, "test");
+    e.name = data.dataset + "/test";
+  }
+  return e;
+}
+
+namespace {
+
+bool parse_count(const std::string& s, size_t* out) {
+  if (s.empty() || s.size() > 12) return false;
+  size_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<size_t>(c - '0');
+  }
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+std::vector<uint32_t> subset_indices(const std::string& text, size_t n, uint64_t seed) {
+  size_t begin = 0, end = 0;
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos) {
+    require(parse_count(text, &end) && end > 0,
+            "--subset '" + text + "': expected a positive count N or a range A:B");
+  } else {
+    require(parse_count(text.substr(0, colon), &begin) &&
+                parse_count(text.substr(colon + 1), &end) && begin < end,
+            "--subset '" + text + "': expected a range A:B with A < B");
+  }
+  require(end <= n, "--subset '" + text + "': the data has only " + std::to_string(n) +
+                        " samples");
+  const std::vector<uint32_t> order = host::shuffled_indices(n, seed);
+  return std::vector<uint32_t>(order.begin() + static_cast<long>(begin),
+                               order.begin() + static_cast<long>(end));
+}
+
+void OptimizerFlags::add_to(CLI::App* cmd) {
+  cmd->add_option("--optimizer", optimizer, "sgd | adam");
+  cmd->add_option("--lr", lr, "Learning rate (default: 0.01 for sgd, 0.001 for adam)");
+  cmd->add_option("--momentum", momentum, "SGD momentum in [0, 1)");
+  cmd->add_option("--batch", batch, "Batch size (1: fused per-sample updates)");
+  cmd->add_option("--epochs", epochs, "Passes over the data");
+}
+
+void OptimizerFlags::apply(TrainConfig* cfg, float default_lr_sgd, float default_lr_adam) const {
+  require(optimizer == "sgd" || optimizer == "adam",
+          "--optimizer '" + optimizer + "': expected sgd or adam");
+  cfg->optimizer.kind = optimizer == "adam" ? OptimizerKind::kAdam : OptimizerKind::kSgd;
+  const float rate = lr != 0.0f ? lr : (optimizer == "adam" ? default_lr_adam : default_lr_sgd);
+  require(std::isfinite(rate) && rate > 0.0f, "--lr " + host::fixed(rate, 6) + ": must be > 0");
+  cfg->optimizer.learning_rate = rate;
+  require(std::isfinite(momentum) && momentum >= 0.0f && momentum < 1.0f,
+          "--momentum " + host::fixed(momentum, 4) + ": must be in [0, 1)");
+  require(momentum == 0.0f || optimizer == "sgd", "--momentum applies to sgd only");
+  cfg->optimizer.momentum = momentum;
+  require(batch >= 1, "--batch must be at least 1");
+  require(epochs >= 1, "--epochs must be at least 1");
+  cfg->batch_size = batch;
+}
+
+void require(bool cond, const std::string& message) {
+  if (!cond) throw host::Error(message);
+}
+
+void emit(const OutputFlags& out, const nlohmann::json& json, const std::string& text) {
+  if (out.json) {
+    std::cout << json.dump(2) << "\n";
+  } else {
+    std::cout << text;
+    if (!text.empty() && text.back() != '\n') std::cout << "\n";
+  }
+  std::cout.flush();
+}
+
+}  // namespace tinyprop::cli

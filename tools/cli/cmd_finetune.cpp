@@ -1,0 +1,196 @@
+// tinyprop finetune: load a model, fine-tune it with full, static, tinyprop or tinypropv2
+// backpropagation, write the new model and (optionally) a JSON report.
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+#include "cli_common.h"
+#include "error.h"
+#include "model_file.h"
+#include "progress.h"
+#include "report.h"
+#include "train_loop.h"
+
+namespace tinyprop::cli {
+namespace {
+
+struct FinetuneFlags {
+  std::string model_in;
+  std::string method = "tinyprop";
+  float ratio = 0.1f;
+  float s_min = 0.1f, s_max = 0.9f, zeta = 0.5f;
+  float skip_threshold = 0.1f;
+  float lr_end = 1.0f;
+  DataFlags data;
+  std::string eval_csv;
+  OptimizerFlags opt;
+  uint64_t seed = 1;
+  std::string out;
+  std::string report;
+  OutputFlags output;
+};
+
+bool in_range(float x, float lo, float hi) { return std::isfinite(x) && x >= lo && x <= hi; }
+
+SparsityConfig sparsity_from(const FinetuneFlags& f) {
+  SparsityConfig s;
+  require(parse_method(f.method.c_str(), &s.method),
+          "--method '" + f.method + "': expected full, static, tinyprop or tinypropv2");
+  require(in_range(f.ratio, 0.0f, 1.0f) && f.ratio > 0.0f,
+          "--ratio " + host::fixed(f.ratio, 4) + ": must be in (0, 1]");
+  require(in_range(f.s_min, 0.0f, 1.0f), "--s-min " + host::fixed(f.s_min, 4) + ": must be in [0, 1]");
+  require(in_range(f.s_max, 0.0f, 1.0f), "--s-max " + host::fixed(f.s_max, 4) + ": must be in [0, 1]");
+  require(f.s_min <= f.s_max, "--s-min " + host::fixed(f.s_min, 4) + " is larger than --s-max " +
+                                  host::fixed(f.s_max, 4));
+  require(in_range(f.zeta, 0.0f, 1.0f) && f.zeta > 0.0f,
+          "--zeta " + host::fixed(f.zeta, 4) + ": must be in (0, 1]");
+  require(in_range(f.skip_threshold, 0.0f, 1.0f),
+          "--skip-threshold " + host::fixed(f.skip_threshold, 4) + ": must be in [0, 1]");
+  s.ratio = f.ratio;
+  s.s_min = f.s_min;
+  s.s_max = f.s_max;
+  s.zeta = f.zeta;
+  s.skip_threshold = f.skip_threshold;
+  return s;
+}
+
+int run_finetune(const FinetuneFlags& f, const Invocation& inv) {
+  TrainConfig cfg;
+  cfg.sparsity = sparsity_from(f);
+  f.opt.apply(&cfg, 0.01f, 1e-3f);
+  require(in_range(f.lr_end, 0.0f, 1.0f), "--lr-end " + host::fixed(f.lr_end, 4) +
+                                              ": must be in [0, 1]");
+  host::check_output_path(f.out, "--out");
+  if (!f.report.empty()) host::check_output_path(f.report, "--report");
+  require(f.report.empty() || f.report != f.out, "--report and --out name the same file");
+
+  const host::ModelFile in = host::load_model(f.model_in);
+  const host::Dataset train = f.data.load("train");
+  host::check_fits(in.spec, train, f.data.describe("train"));
+  EvalData eval = load_eval_data(f.data, f.eval_csv);
+  if (eval.name.empty()) {  // CSV without --eval-csv: accuracy on the fine-tuning data itself
+    eval.data = train;
+    eval.name = f.data.describe("train") + " (the fine-tuning data)";
+  }
+  host::check_fits(in.spec, eval.data, eval.name);
+
+  auto session = std::make_unique<host::Session>(in.spec, cfg);
+  host::copy_params_into(in, session->model());
+  const host::EvalResult before = host::evaluate(session->model(), eval.data);
+
+  host::FitOptions fo;
+  fo.epochs = f.opt.epochs;
+  fo.order_seed = f.seed * 1000 + 500;
+  fo.lr_end_factor = f.lr_end;
+  host::Progress bar("finetune " + f.method, train.size() * f.opt.epochs, f.output.progress());
+  fo.progress = [&](uint64_t done, uint64_t) { bar.set(done); };
+  const host::FitResult fr = host::fit(*session, train, fo);
+  bar.finish();
+  const host::EvalResult after = host::evaluate(session->model(), eval.data);
+
+  nlohmann::json report;
+  report["tool"] = "tinyprop finetune";
+  report["model_in"] = f.model_in;
+  report["out"] = f.out;
+  report["model"] = host::describe_model_spec(in.spec);
+  report["dataset"] = f.data.describe("train");
+  report["train_samples"] = train.size();
+  report["epochs"] = f.opt.epochs;
+  report["seed"] = f.seed;
+  report["config"] = host::train_config_json(cfg);
+  report["lr_end_factor"] = f.lr_end;
+  report["eval"] = {{"data", eval.name},
+                    {"samples", after.samples},
+                    {"accuracy_before", before.accuracy},
+                    {"accuracy_after", after.accuracy},
+                    {"loss_before", before.loss},
+                    {"loss_after", after.loss}};
+  report["train_loss"] = fr.mean_loss;
+  report["counters"] = host::counters_json(fr.counters, session->model());
+  report["backward_ratio"] = fr.counters.backward_ratio();
+  report["total_ratio"] = fr.counters.total_ratio();
+  report["skip_rate"] = report["counters"]["skip_rate"];
+  report["wall_seconds"] = fr.train_seconds;
+  report["cpu_seconds"] = fr.train_cpu_seconds;
+  report["command"] = inv.text();
+
+  nlohmann::json meta;
+  meta["tool"] = "tinyprop finetune";
+  meta["from"] = f.model_in;
+  meta["dataset"] = report["dataset"];
+  meta["config"] = report["config"];
+  meta["seed"] = f.seed;
+  meta["accuracy"] = {{"eval", after.accuracy}, {"eval_data", eval.name}};
+  meta["backward_ratio"] = report["backward_ratio"];
+  meta["command"] = inv.text();
+
+  host::ModelFile out;
+  out.spec = in.spec;
+  out.params.assign(session->model().params(),
+                    session->model().params() + session->model().param_count());
+  out.metadata = meta.dump();
+  // Both files or neither: the report goes to a pending file first, the model is written
+  // atomically, and only then the report is renamed into place. On any error the pending
+  // file is removed and existing files keep their old contents.
+  const std::string pending = f.report + ".pending";
+  if (!f.report.empty()) host::write_text_file(pending, report.dump(2) + "\n");
+  try {
+    host::save_model(f.out, out);
+  } catch (...) {
+    if (!f.report.empty()) std::remove(pending.c_str());
+    throw;
+  }
+  if (!f.report.empty() && std::rename(pending.c_str(), f.report.c_str()) != 0) {
+    std::remove(pending.c_str());
+    throw host::Error("--report: cannot rename " + pending + " to " + f.report);
+  }
+
+  std::string text = "fine-tuned " + f.model_in + " with " + f.method + " on " +
+                     f.data.describe("train") + " (" + std::to_string(train.size()) +
+                     " samples, " + host::fixed(fr.train_seconds, 2) + " s)\n";
+  text += "  accuracy on " + eval.name + ": " + host::fixed(100.0 * before.accuracy, 2) +
+          "% -> " + host::fixed(100.0 * after.accuracy, 2) + "%\n";
+  text += "  backward MACs " + host::fixed(100.0 * fr.counters.backward_ratio(), 1) +
+          "% of full, forward + backward " + host::fixed(100.0 * fr.counters.total_ratio(), 1) +
+          "% of full";
+  const double skip = report["skip_rate"].get<double>();
+  if (cfg.sparsity.method == Method::kTinyPropV2) text += ", skip rate " + host::fixed(skip, 3);
+  text += "\n  mean k/N per layer:";
+  for (uint32_t l : host::param_layers(in.spec)) {
+    text += " " + host::layer_label(session->model(), l) + " " +
+            host::fixed(fr.counters.mean_ratio(l), 3);
+  }
+  text += "\nwrote " + f.out + (f.report.empty() ? "" : " and " + f.report);
+  emit(f.output, report, text);
+  return 0;
+}
+
+}  // namespace
+
+Action add_finetune(CLI::App& app, const Invocation& inv) {
+  auto f = std::make_shared<FinetuneFlags>();
+  f->opt.optimizer = "sgd";
+  f->opt.batch = 1;
+  f->opt.epochs = 1;
+  CLI::App* cmd = app.add_subcommand("finetune", "Fine-tune a model with sparse backprop");
+  cmd->add_option("--model-in", f->model_in, "Model file to start from (.tpm)")->required();
+  cmd->add_option("--method", f->method, "full | static | tinyprop | tinypropv2");
+  cmd->add_option("--ratio", f->ratio, "static: backpropagation ratio in (0, 1]");
+  cmd->add_option("--s-min", f->s_min, "tinyprop: lower bound of the ratio");
+  cmd->add_option("--s-max", f->s_max, "tinyprop: upper bound of the ratio");
+  cmd->add_option("--zeta", f->zeta, "tinyprop: damping per layer away from the output, (0, 1]");
+  cmd->add_option("--skip-threshold", f->skip_threshold,
+                  "tinypropv2: skip a sample when Y_L / Y_max,L is below this");
+  cmd->add_option("--lr-end", f->lr_end,
+                  "Learning rate at the end as a fraction of --lr (linear decay; 1 = constant)");
+  f->data.add_to(cmd, true);
+  cmd->add_option("--eval-csv", f->eval_csv, "CSV test data (with --csv)");
+  f->opt.add_to(cmd);
+  cmd->add_option("--seed", f->seed, "Seed of the sample order");
+  cmd->add_option("--out", f->out, "Model file to write (.tpm)")->required();
+  cmd->add_option("--report", f->report, "JSON report to write");
+  f->output.add_to(cmd);
+  return [f, &inv]() { return run_finetune(*f, inv); };
+}
+
+}  // namespace tinyprop::cli

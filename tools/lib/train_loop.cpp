@@ -1,0 +1,223 @@
+#include "train_loop.h"
+
+#include <time.h>
+
+#include <chrono>
+#include <numeric>
+
+#include "error.h"
+#include "tinyprop/loss.h"
+
+namespace tinyprop::host {
+namespace {
+
+std::string status_text(Status s) { return status_name(s); }
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// CPU seconds consumed by the calling thread so far.
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Per-layer k/N sums over one trace window.
+struct Window {
+  std::vector<double> sum;
+  std::vector<uint64_t> count;
+  uint64_t steps = 0, skipped = 0;
+
+  explicit Window(size_t layers) : sum(layers, 0.0), count(layers, 0) {}
+  void add(const StepCounters& s, const std::vector<uint32_t>& layers) {
+    ++steps;
+    if (s.skipped) {
+      ++skipped;
+      return;
+    }
+    for (size_t i = 0; i < layers.size(); ++i) {
+      const uint32_t l = layers[i];
+      if (s.n[l] == 0) continue;
+      sum[i] += static_cast<double>(s.k[l]) / static_cast<double>(s.n[l]);
+      ++count[i];
+    }
+  }
+  TracePoint close(uint64_t step) {
+    TracePoint p;
+    p.step = step;
+    p.ratio.resize(sum.size());
+    for (size_t i = 0; i < sum.size(); ++i) {
+      p.ratio[i] = count[i] > 0 ? sum[i] / static_cast<double>(count[i]) : 0.0;
+    }
+    p.skip_rate = steps > 0 ? static_cast<double>(skipped) / static_cast<double>(steps) : 0.0;
+    *this = Window(sum.size());
+    return p;
+  }
+};
+
+// The step at which the i-th (1-based) of `points` evenly spaced events falls.
+uint64_t event_step(uint64_t total, uint32_t points, uint32_t i) {
+  return total * i / points;
+}
+
+}  // namespace
+
+Session::Session(const ModelSpec& spec, const TrainConfig& config) {
+  Status s = Trainer::plan(spec, config, &plan_);
+  if (!ok(s)) throw Error("cannot plan training memory: " + status_text(s));
+  const size_t blocks = (plan_.total() + kArenaAlignment - 1) / kArenaAlignment;
+  arena_.resize(blocks == 0 ? 1 : blocks);
+  s = bind_training(spec, config, arena_.data(), arena_.size() * sizeof(Block), &model_,
+                    &trainer_);
+  if (!ok(s)) throw Error("cannot bind model and trainer: " + status_text(s));
+}
+
+void check_fits(const ModelSpec& spec, const Dataset& data, const std::string& what) {
+  const uint32_t in = spec.input.size();
+  if (in != data.dim()) {
+    throw Error("model expects " + std::to_string(in) + " inputs but " + what + " has " +
+                std::to_string(data.dim()) + " features per sample");
+  }
+  const uint32_t out = spec.output_shape().size();
+  if (data.num_classes > out) {
+    throw Error("model has " + std::to_string(out) + " outputs but " + what + " has " +
+                std::to_string(data.num_classes) + " classes");
+  }
+  if (data.size() == 0) throw Error(what + " has no samples");
+}
+
+std::vector<uint32_t> param_layers(const ModelSpec& spec) {
+  std::vector<uint32_t> out;
+  for (uint32_t i = 0; i < spec.n_layers; ++i) {
+    if (layer_has_params(spec.layers[i].kind)) out.push_back(i);
+  }
+  return out;
+}
+
+std::string layer_label(const Model& model, uint32_t layer) {
+  const Layer& l = model.layer(layer);
+  return std::to_string(l.in_size) + "x" + std::to_string(l.out_size);
+}
+
+EvalResult evaluate(Model& model, const Dataset& data) {
+  EvalResult r;
+  const uint32_t n_out = model.output_size();
+  std::vector<float> delta(n_out);  // [outputs] scratch for the loss
+  r.class_samples.assign(n_out, 0);
+  r.class_hits.assign(n_out, 0);
+  size_t hits = 0;
+  double loss_sum = 0.0;
+  for (size_t i = 0; i < data.size(); ++i) {
+    const float* out = model.forward(data.sample(i));
+    uint32_t best = 0;
+    for (uint32_t j = 1; j < n_out; ++j) {
+      if (out[j] > out[best]) best = j;
+    }
+    const uint32_t y = data.y[i];
+    if (y < n_out) ++r.class_samples[y];
+    if (best == y) {
+      ++hits;
+      ++r.class_hits[y];
+    }
+    loss_sum += loss_forward_backward(model.spec().loss, out, n_out, nullptr, data.y[i],
+                                      delta.data());
+  }
+  r.samples = data.size();
+  if (r.samples > 0) {
+    r.accuracy = static_cast<double>(hits) / static_cast<double>(r.samples);
+    r.loss = loss_sum / static_cast<double>(r.samples);
+  }
+  return r;
+}
+
+FitResult fit(Session& session, const Dataset& train, const FitOptions& opt) {
+  FitResult result;
+  Trainer& trainer = session.trainer();
+  Model& model = session.model();
+  check_fits(model.spec(), train, "the training data");
+  trainer.reset_run();
+
+  const std::vector<uint32_t> layers = param_layers(model.spec());
+  const uint64_t n = train.size();
+  const uint64_t total = n * opt.epochs;
+  Window window(layers.size());
+  uint32_t next_trace = 1, next_eval = 1;
+  double loss_sum = 0.0;
+  uint64_t done = 0;
+  StepCounters step;
+  const float lr0 = trainer.config().optimizer.learning_rate;
+  const bool decay = opt.lr_end_factor != 1.0f && total > 0;
+
+  auto record_events = [&](bool end) {
+    while (opt.trace_windows > 0 && next_trace <= opt.trace_windows &&
+           (done >= event_step(total, opt.trace_windows, next_trace) || end)) {
+      result.trace.push_back(window.close(done));
+      ++next_trace;
+    }
+    while (opt.eval_set != nullptr && opt.eval_points > 0 && next_eval <= opt.eval_points &&
+           (done >= event_step(total, opt.eval_points, next_eval) || end)) {
+      const double c_eval = thread_cpu_seconds();
+      const EvalResult e = evaluate(model, *opt.eval_set);
+      result.eval_cpu_seconds += thread_cpu_seconds() - c_eval;
+      result.eval_samples += e.samples;
+      result.curve.push_back(CurvePoint{done, e.accuracy, e.loss});
+      if (opt.evaluated) opt.evaluated(e.samples);
+      ++next_eval;
+    }
+  };
+
+  for (uint32_t epoch = 0; epoch < opt.epochs; ++epoch) {
+    std::vector<uint32_t> order;
+    if (opt.shuffle) {
+      order = shuffled_indices(n, opt.order_seed + epoch);
+    } else {
+      order.resize(n);
+      std::iota(order.begin(), order.end(), 0u);
+    }
+    auto t0 = Clock::now();
+    double c0 = thread_cpu_seconds();
+    for (uint64_t i = 0; i < n; ++i) {
+      const uint32_t s = order[i];
+      if (decay) {
+        const double t = static_cast<double>(done) / static_cast<double>(total);
+        trainer.set_learning_rate(
+            static_cast<float>(lr0 * (1.0 - (1.0 - opt.lr_end_factor) * t)));
+      }
+      trainer.train_sample(train.sample(s), Target::of_label(train.y[s]), &step);
+      result.counters.add(step);
+      window.add(step, layers);
+      loss_sum += static_cast<double>(trainer.last_loss());
+      ++done;
+      if ((done & 255u) == 0 && opt.progress) opt.progress(done, total);
+      const bool trace_due = opt.trace_windows > 0 && next_trace <= opt.trace_windows &&
+                             done >= event_step(total, opt.trace_windows, next_trace);
+      const bool eval_due = opt.eval_set != nullptr && opt.eval_points > 0 &&
+                            next_eval <= opt.eval_points &&
+                            done >= event_step(total, opt.eval_points, next_eval);
+      if ((trace_due || eval_due) && done < total) {
+        result.train_seconds += seconds_since(t0);
+        result.train_cpu_seconds += thread_cpu_seconds() - c0;
+        record_events(false);
+        t0 = Clock::now();
+        c0 = thread_cpu_seconds();
+      }
+    }
+    // End of an epoch: apply a partially filled batch (no-op for batch size 1).
+    StepCounters tail;
+    trainer.flush(&tail);
+    result.counters.updated_params += tail.updated_params;
+    result.train_seconds += seconds_since(t0);
+    result.train_cpu_seconds += thread_cpu_seconds() - c0;
+  }
+  if (decay) trainer.set_learning_rate(lr0);
+  record_events(true);
+  if (opt.progress) opt.progress(done, total);
+  result.mean_loss = done > 0 ? loss_sum / static_cast<double>(done) : 0.0;
+  return result;
+}
+
+}  // namespace tinyprop::host

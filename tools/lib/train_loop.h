@@ -1,0 +1,107 @@
+// Host-side training loops around the core: a model + trainer bound on an owned arena, epochs
+// over an in-memory dataset with work counters, a downsampled trace of the per-layer
+// backpropagation ratio, and evaluations during training.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "data/dataset.h"
+#include "tinyprop/tinyprop.h"
+
+namespace tinyprop::host {
+
+// A model and its trainer on one arena this object owns (aligned to kArenaAlignment, sized by
+// Trainer::plan). Neither copyable nor movable: the core keeps pointers into the arena.
+class Session {
+ public:
+  // Throws host::Error naming the problem when the spec or configuration is invalid.
+  Session(const ModelSpec& spec, const TrainConfig& config);
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  Model& model() { return model_; }
+  Trainer& trainer() { return trainer_; }
+  const MemoryPlan& plan() const { return plan_; }
+
+ private:
+  struct alignas(kArenaAlignment) Block {
+    unsigned char bytes[kArenaAlignment];
+  };
+  std::vector<Block> arena_;  // [plan_.total() / kArenaAlignment] blocks
+  MemoryPlan plan_;
+  Model model_;
+  Trainer trainer_;
+};
+
+// Throws host::Error with `what` in the message if the model cannot take this dataset
+// (input size differs from the features per sample, or more classes than outputs).
+void check_fits(const ModelSpec& spec, const Dataset& data, const std::string& what);
+
+// Indices of the layers that own parameters (dense layers), in model order.
+std::vector<uint32_t> param_layers(const ModelSpec& spec);
+// "784x128" etc.: in x out of a parameter layer.
+std::string layer_label(const Model& model, uint32_t layer);
+
+struct EvalResult {
+  double accuracy = 0.0;  // fraction in [0, 1]
+  double loss = 0.0;      // mean loss
+  size_t samples = 0;
+  std::vector<size_t> class_samples;  // [outputs] samples per true class
+  std::vector<size_t> class_hits;     // [outputs] correctly classified samples per true class
+};
+
+// Accuracy and mean loss of the model on the dataset (forward passes only).
+EvalResult evaluate(Model& model, const Dataset& data);
+
+// Mean backpropagation ratio k/N per parameter layer over a window of training steps.
+struct TracePoint {
+  uint64_t step = 0;              // samples trained when the window ended
+  std::vector<double> ratio;      // [param layers] mean k/N over non-skipped steps of the window
+  double skip_rate = 0.0;         // skipped steps / steps in the window
+};
+
+struct CurvePoint {
+  uint64_t step = 0;  // samples trained before this evaluation
+  double accuracy = 0.0;
+  double loss = 0.0;  // mean test loss
+};
+
+struct FitOptions {
+  uint32_t epochs = 1;
+  uint64_t order_seed = 1;            // sample order: epoch e visits shuffled_indices(n, seed + e)
+  bool shuffle = true;                // false: file order every epoch
+  // Learning-rate schedule: linear decay from the configured rate lr0 to lr0 * lr_end_factor
+  // over the whole run, lr(t) = lr0 * (1 - (1 - lr_end_factor) * t / total). 1 = constant.
+  float lr_end_factor = 1.0f;
+  uint32_t trace_windows = 0;         // > 0: record this many evenly spaced trace windows
+  const Dataset* eval_set = nullptr;  // evaluated at eval_points evenly spaced steps (not timed)
+  uint32_t eval_points = 0;           // includes the end of training (not the start)
+  // Called with (samples done, samples total) about every 256 samples and at the end.
+  std::function<void(uint64_t, uint64_t)> progress;
+  // Called after each evaluation during training with the number of samples evaluated.
+  std::function<void(size_t)> evaluated;
+};
+
+struct FitResult {
+  RunCounters counters;
+  double train_seconds = 0.0;  // wall time of the training steps only (evaluations excluded)
+  // CPU time of the calling thread over the same steps: unlike wall time it does not grow when
+  // other processes compete for the cores, so it makes the fairer speed ratio on a shared host.
+  double train_cpu_seconds = 0.0;
+  // CPU time and sample count of the evaluations during training (forward passes only): the
+  // measured cost of the forward pass, which no backpropagation method can avoid.
+  double eval_cpu_seconds = 0.0;
+  uint64_t eval_samples = 0;
+  double mean_loss = 0.0;      // mean training loss over all steps
+  std::vector<TracePoint> trace;
+  std::vector<CurvePoint> curve;
+};
+
+// Trains the session's model on `train` (a fresh run: Trainer::reset_run first).
+FitResult fit(Session& session, const Dataset& train, const FitOptions& options);
+
+}  // namespace tinyprop::host
