@@ -9,7 +9,9 @@ groups=("$@")
 
 declare -A PKGS=(
   [build]="cmake ninja-build g++ libgtest-dev libgmock-dev libbenchmark-dev valgrind"
-  [cli]="libcli11-dev nlohmann-json3-dev zlib1g-dev libsndfile1-dev libfftw3-dev"
+  # pkg-config: tools/lib/audio/audio.cmake finds libsndfile and fftw3f with it (only a Recommends of
+  # libsndfile1-dev). sox + python3: scripts/make-synthetic-dcase.sh, run by the audio tests.
+  [cli]="libcli11-dev nlohmann-json3-dev zlib1g-dev libsndfile1-dev libfftw3-dev pkg-config sox python3"
   [plot]="python3-matplotlib python3-numpy"
   [mcu]="gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm python3-unicorn"
   [refgen]="python3-torch python3-numpy python3-scipy"

@@ -128,6 +128,13 @@ void require(bool cond, const std::string& message) {
   if (!cond) throw host::Error(message);
 }
 
+ConvSelection conv_selection_flag(const std::string& text) {
+  ConvSelection s = ConvSelection::kElement;
+  require(parse_conv_selection(text.c_str(), &s),
+          "--conv-selection '" + text + "': expected element or channel");
+  return s;
+}
+
 void emit(const OutputFlags& out, const nlohmann::json& json, const std::string& text) {
   if (out.json) {
     std::cout << json.dump(2) << "\n";

@@ -69,6 +69,8 @@ struct OptimizerFlags {
 
 // Throws host::Error(message) unless cond.
 void require(bool cond, const std::string& message);
+// --conv-selection element|channel (docs/CONV.md); throws host::Error for anything else.
+ConvSelection conv_selection_flag(const std::string& text);
 // Parses a subset text against n samples into indices (of a shuffle with seed).
 std::vector<uint32_t> subset_indices(const std::string& text, size_t n, uint64_t seed);
 

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "cli_common.h"
+#include "cmd_compare_dcase.h"
 #include "error.h"
 #include "report.h"
 #include "scenario.h"
@@ -22,14 +23,23 @@ struct CompareFlags {
   uint32_t threads = 2;
   std::string data_dir;
   bool no_plots = false;
+  std::string conv_selection = "element";
   OutputFlags output;
+  DcaseCompareFlags dcase;  // --scenario dcase-ae (cmd_compare_dcase.cpp)
 };
 
 int run_compare(const CompareFlags& f) {
+  if (f.scenario == "dcase-ae") {
+    return run_compare_dcase(f.dcase, {f.quick, f.seeds, f.out_dir, f.threads, f.data_dir, f.no_plots, f.output});
+  }
   require(f.threads >= 1 && f.threads <= 256, "--threads must be in [1, 256]");
   require(f.seeds <= 100, "--seeds must be at most 100");
-  const host::Protocol protocol = host::make_protocol(f.scenario, f.quick, f.seeds);
-  const std::string out_dir = f.out_dir.empty() ? "out/" + f.scenario : f.out_dir;
+  const ConvSelection conv_selection = conv_selection_flag(f.conv_selection);
+  const host::Protocol protocol =
+      host::make_protocol(f.scenario, f.quick, f.seeds, conv_selection);
+  const std::string default_dir =
+      "out/" + f.scenario + (conv_selection == ConvSelection::kChannel ? "-channel" : "");
+  const std::string out_dir = f.out_dir.empty() ? default_dir : f.out_dir;
 
   host::CompareOptions opt;
   opt.data_dir = f.data_dir.empty() ? host::default_data_dir() : f.data_dir;
@@ -64,15 +74,21 @@ int run_compare(const CompareFlags& f) {
 Action add_compare(CLI::App& app, const Invocation&) {
   auto f = std::make_shared<CompareFlags>();
   CLI::App* cmd = app.add_subcommand("compare", "Compare fine-tuning methods on a scenario");
-  cmd->add_option("--scenario", f->scenario, "mnist-mlp | mnist-shift")->required();
+  cmd->add_option("--scenario", f->scenario,
+                  "mnist-mlp | mnist-shift | mnist-cnn | fmnist-cnn | cifar10-cnn | dcase-ae")
+      ->required();
   cmd->add_flag("--quick", f->quick, "Tiny subsets (tests, smoke runs)");
   cmd->add_option("--seeds", f->seeds, "Number of seeds (1..N)");
   cmd->add_option("--out-dir", f->out_dir, "Directory for JSON, CSV and plots (default out/<scenario>)");
   cmd->add_option("--threads", f->threads, "Fine-tuning runs in parallel");
   cmd->add_option("--data-dir", f->data_dir,
                   "Data directory (default: $TINYPROP_DATA_DIR, else <repo>/data)");
-  cmd->add_flag("--no-plots", f->no_plots, "Do not run scripts/plot_compare.py");
+  cmd->add_flag("--no-plots", f->no_plots, "Do not draw the PNG plots (scripts/plot_compare.py, plot_dcase.py)");
+  cmd->add_option("--conv-selection", f->conv_selection,
+                  "CNN scenarios: top-k over output elements or whole channels (element | channel; "
+                  "default out-dir out/<scenario>-channel for channel)");
   f->output.add_to(cmd);
+  add_dcase_options(cmd, &f->dcase);
   return [f]() { return run_compare(*f); };
 }
 

@@ -21,6 +21,7 @@ struct FinetuneFlags {
   float s_min = 0.1f, s_max = 0.9f, zeta = 0.5f;
   float skip_threshold = 0.1f;
   float lr_end = 1.0f;
+  std::string conv_selection = "element";
   DataFlags data;
   std::string eval_csv;
   OptimizerFlags opt;
@@ -51,6 +52,7 @@ SparsityConfig sparsity_from(const FinetuneFlags& f) {
   s.s_max = f.s_max;
   s.zeta = f.zeta;
   s.skip_threshold = f.skip_threshold;
+  s.conv_selection = conv_selection_flag(f.conv_selection);
   return s;
 }
 
@@ -181,6 +183,8 @@ Action add_finetune(CLI::App& app, const Invocation& inv) {
   cmd->add_option("--zeta", f->zeta, "tinyprop: damping per layer away from the output, (0, 1]");
   cmd->add_option("--skip-threshold", f->skip_threshold,
                   "tinypropv2: skip a sample when Y_L / Y_max,L is below this");
+  cmd->add_option("--conv-selection", f->conv_selection,
+                  "Convolutions: top-k over output elements, or whole channels (element | channel)");
   cmd->add_option("--lr-end", f->lr_end,
                   "Learning rate at the end as a fraction of --lr (linear decay; 1 = constant)");
   f->data.add_to(cmd, true);

@@ -82,6 +82,7 @@ nlohmann::json train_config_json(const TrainConfig& cfg) {
       j["zeta"] = float_value(s.zeta);
       break;
   }
+  if (s.method != Method::kFull) j["conv_selection"] = conv_selection_name(s.conv_selection);
   return j;
 }
 

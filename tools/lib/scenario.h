@@ -26,10 +26,13 @@ struct MethodVariant {
 };
 
 struct Protocol {
-  std::string scenario;      // "mnist-mlp" | "mnist-shift"
+  std::string scenario;      // "mnist-mlp" | "mnist-shift" | "mnist-cnn" | "fmnist-cnn" | "cifar10-cnn"
   bool quick = false;
   std::string model;         // model spec text
-  std::string dataset = "mnist";
+  std::string dataset = "mnist";  // "mnist" | "fashion-mnist" | "cifar10"
+  // What the top-k of a convolution chooses from, for every method of the run (dense layers
+  // ignore it): output elements, or whole output channels by the L1 norm of their error.
+  ConvSelection conv_selection = ConvSelection::kElement;
   uint64_t split_seed = 0;   // the pretrain / fine-tune split of the training set
   size_t pretrain_count = 0; // first samples of the split shuffle
   size_t finetune_count = 0; // the next samples (0: all the rest)
@@ -45,10 +48,17 @@ struct Protocol {
   uint32_t trace_windows = 0;
   std::vector<uint64_t> seeds;
   std::vector<MethodVariant> methods;
+  // The targets the issue states for this scenario, checked on tinyprop at its defaults:
+  // backward MACs relative to full at most target_backward_rel, accuracy loss at most
+  // target_loss_pp percentage points, and more accurate than static at the same mean ratio.
+  double target_backward_rel = 0.20;
+  double target_loss_pp = 1.0;
+  std::string target_source = "issue 3, stated for mnist-mlp";
 };
 
 // Throws host::Error for an unknown scenario or seeds == 0.
-Protocol make_protocol(const std::string& scenario, bool quick, uint32_t seeds);
+Protocol make_protocol(const std::string& scenario, bool quick, uint32_t seeds,
+                       ConvSelection conv_selection = ConvSelection::kElement);
 // The scenario names make_protocol knows.
 std::vector<std::string> scenario_names();
 
@@ -95,7 +105,7 @@ struct MethodSummary {
 
 struct CompareResult {
   Protocol protocol;
-  std::vector<std::string> layer_names;  // "784x128", ... (parameter layers)
+  std::vector<std::string> layer_names;  // "784x128", "conv3x3 1>8", ... (parameter layers)
   std::vector<double> pretrain_accuracy; // [seeds] on the (clean) test data
   std::vector<double> pretrain_seconds;  // [seeds]
   std::vector<RunResult> runs;           // seed-major, then protocol.methods order

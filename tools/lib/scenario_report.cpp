@@ -13,8 +13,6 @@
 namespace tinyprop::host {
 namespace {
 
-constexpr double kComputeTarget = 0.20;  // backward MACs relative to full
-constexpr double kAccuracyTarget = 1.0;  // accuracy loss against full, percentage points
 
 nlohmann::json stat_json(const Stat& s) {
   return {{"mean", s.mean}, {"sd", s.sd}, {"min", s.min}, {"max", s.max}};
@@ -30,6 +28,7 @@ nlohmann::json sparsity_json(const SparsityConfig& s) {
     j["zeta"] = float_value(s.zeta);
   }
   if (s.method == Method::kTinyPropV2) j["skip_threshold"] = float_value(s.skip_threshold);
+  if (s.method != Method::kFull) j["conv_selection"] = conv_selection_name(s.conv_selection);
   return j;
 }
 
@@ -84,14 +83,16 @@ TargetCheck check_targets(const CompareResult& r) {
   t.tinyprop_accuracy = def->accuracy_after.mean;
   t.matched_static_accuracy = matched->accuracy_after.mean;
   t.matched_ratio = matched->ratio_used.mean;
-  t.compute_met = t.backward_rel <= kComputeTarget;
-  t.accuracy_met = t.accuracy_loss_pp <= kAccuracyTarget;
+  const double compute_target = r.protocol.target_backward_rel;
+  const double accuracy_target = r.protocol.target_loss_pp;
+  t.compute_met = t.backward_rel <= compute_target;
+  t.accuracy_met = t.accuracy_loss_pp <= accuracy_target;
   t.beats_static = t.tinyprop_accuracy > t.matched_static_accuracy;
   double best_acc = -1.0;
   for (const MethodSummary& m : r.summary) {
     const MethodVariant& v = r.protocol.methods[m.method];
     if (v.group != "tinyprop" && v.group != "tinypropv2") continue;
-    if (m.backward_rel.mean > kComputeTarget || m.accuracy_loss_pp.mean > kAccuracyTarget) continue;
+    if (m.backward_rel.mean > compute_target || m.accuracy_loss_pp.mean > accuracy_target) continue;
     if (m.accuracy_after.mean > best_acc) {
       best_acc = m.accuracy_after.mean;
       t.best_label = v.label;
@@ -114,6 +115,7 @@ nlohmann::json compare_json(const CompareResult& r) {
   nlohmann::json proto;
   proto["model"] = p.model;
   proto["dataset"] = p.dataset;
+  proto["conv_selection"] = conv_selection_name(p.conv_selection);
   proto["split_seed"] = p.split_seed;
   proto["pretrain_samples"] = r.pretrain_samples;
   proto["finetune_samples"] = r.finetune_samples;
@@ -209,8 +211,9 @@ nlohmann::json compare_json(const CompareResult& r) {
                     {"tinyprop_default_accuracy", t.tinyprop_accuracy},
                     {"matched_static_accuracy", t.matched_static_accuracy},
                     {"matched_static_ratio", t.matched_ratio},
-                    {"compute_target", kComputeTarget},
-                    {"accuracy_target_pp", kAccuracyTarget},
+                    {"compute_target", p.target_backward_rel},
+                    {"accuracy_target_pp", p.target_loss_pp},
+                    {"source", p.target_source},
                     {"compute_met", t.compute_met},
                     {"accuracy_met", t.accuracy_met},
                     {"beats_static", t.beats_static},
@@ -290,6 +293,13 @@ std::string compare_table(const CompareResult& r) {
     << " at batch 1, tested on " << r.test_samples << "; " << p.seeds.size() << " seeds, "
     << r.threads << " threads, " << fixed(r.wall_seconds, 1) << " s\n";
   if (p.shifted) o << "shift: " << describe_shift(p.shift) << "\n";
+  if (p.model.rfind("cnn:", 0) == 0) {
+    o << "convolution selection: " << conv_selection_name(p.conv_selection)
+      << (p.conv_selection == ConvSelection::kChannel
+              ? " (whole filters by the L1 norm of their error)"
+              : " (output elements)")
+      << "\n";
+  }
   if (!r.summary.empty()) {
     o << "accuracy before fine-tuning: " << pct(r.summary[0].accuracy_before.mean) << " +- "
       << pct(r.summary[0].accuracy_before.sd) << "%\n";
@@ -299,7 +309,7 @@ std::string compare_table(const CompareResult& r) {
        "the method's\n\n";
 
   const size_t w_label = 38;
-  o << pad("method", w_label) << pad("acc after %", 16, true) << pad("loss pp", 14, true)
+  o << pad("method", w_label) << pad("acc after %", 17, true) << pad("loss pp", 16, true)
     << pad("bwd", 8, true) << pad("train", 8, true) << pad("cpu s", 8, true)
     << pad("speed-up", 10, true) << "  " << pad("k/N per layer", 20) << pad("skip", 6, true)
     << "\n";
@@ -311,8 +321,8 @@ std::string compare_table(const CompareResult& r) {
     }
     if (v.is_default) label += " (default)";
     o << pad(label, w_label)
-      << pad(pct(m.accuracy_after.mean) + " +- " + pct(m.accuracy_after.sd), 16, true)
-      << pad(fixed(m.accuracy_loss_pp.mean, 2) + " +- " + fixed(m.accuracy_loss_pp.sd, 2), 14,
+      << pad(pct(m.accuracy_after.mean) + " +- " + pct(m.accuracy_after.sd), 17, true)
+      << pad(fixed(m.accuracy_loss_pp.mean, 2) + " +- " + fixed(m.accuracy_loss_pp.sd, 2), 16,
              true)
       << pad(fixed(m.backward_rel.mean, 3), 8, true) << pad(fixed(m.total_rel.mean, 3), 8, true)
       << pad(fixed(m.cpu_seconds.mean, 2), 8, true)
@@ -324,12 +334,12 @@ std::string compare_table(const CompareResult& r) {
   const TargetCheck t = check_targets(r);
   if (t.available) {
     auto verdict = [](bool met) { return met ? "met" : "MISSED"; };
-    o << "\ntargets (issue 3; they are stated for mnist-mlp), tinyprop at its defaults "
-         "0.1/0.9/0.5:\n";
-    o << "  backward compute <= 20% of full:           " << pct(t.backward_rel, 1) << "%  "
-      << verdict(t.compute_met) << "\n";
-    o << "  accuracy loss <= 1.0 pp against full:      " << fixed(t.accuracy_loss_pp, 2)
-      << " pp  " << verdict(t.accuracy_met) << "\n";
+    o << "\ntargets (" << p.target_source << "), tinyprop at its defaults 0.1/0.9/0.5:\n";
+    o << "  backward compute <= " << fixed(100.0 * p.target_backward_rel, 0)
+      << "% of full:           " << pct(t.backward_rel, 1) << "%  " << verdict(t.compute_met)
+      << "\n";
+    o << "  accuracy loss <= " << fixed(p.target_loss_pp, 1) << " pp against full:      "
+      << fixed(t.accuracy_loss_pp, 2) << " pp  " << verdict(t.accuracy_met) << "\n";
     o << "  more accurate than static at the same ratio (r = " << fixed(t.matched_ratio, 3)
       << "): " << pct(t.tinyprop_accuracy) << "% vs " << pct(t.matched_static_accuracy) << "%  "
       << verdict(t.beats_static) << "\n";
@@ -356,10 +366,9 @@ bool file_exists(const std::string& path) { return ::access(path.c_str(), R_OK) 
 
 }  // namespace
 
-std::string find_plot_script() {
-  const char* env = std::getenv("TINYPROP_PLOT_SCRIPT");
+std::string find_script(const std::string& rel, const char* env_var) {
+  const char* env = std::getenv(env_var);
   if (env != nullptr && env[0] != '\0') return env;
-  const std::string rel = "scripts/plot_compare.py";
   // The working directory or one of its ancestors (make demo runs from the repository root).
   char buf[4096];
   if (::getcwd(buf, sizeof buf) != nullptr) {
@@ -381,9 +390,11 @@ std::string find_plot_script() {
   return "";
 }
 
-std::string make_plots(const std::string& dir) {
-  const std::string script = find_plot_script();
-  if (script.empty()) return "plot script scripts/plot_compare.py not found (set TINYPROP_PLOT_SCRIPT)";
+std::string find_plot_script() { return find_script("scripts/plot_compare.py", "TINYPROP_PLOT_SCRIPT"); }
+
+std::string run_plot_script(const std::string& rel, const char* env_var, const std::string& dir) {
+  const std::string script = find_script(rel, env_var);
+  if (script.empty()) return "plot script " + rel + " not found (set " + env_var + ")";
   const char* python = "/usr/bin/python3";
   if (::access(python, X_OK) != 0) return "/usr/bin/python3 not found (scripts/install-deps.sh plot)";
   const std::string json = dir + "/compare.json";
@@ -403,6 +414,10 @@ std::string make_plots(const std::string& dir) {
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
   return "plot script failed (" + script + ", exit status " +
          std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")";
+}
+
+std::string make_plots(const std::string& dir) {
+  return run_plot_script("scripts/plot_compare.py", "TINYPROP_PLOT_SCRIPT", dir);
 }
 
 }  // namespace tinyprop::host

@@ -41,5 +41,10 @@ void write_compare_files(const CompareResult& r, const std::string& dir);
 // $TINYPROP_PLOT_SCRIPT, else scripts/plot_compare.py in the repository.
 std::string make_plots(const std::string& dir);
 std::string find_plot_script();
+// The same for any plot script: `rel` (e.g. "scripts/plot_dcase.py") is found through the
+// environment variable env_var, else in the working directory or an ancestor, else in the source
+// tree; it runs as /usr/bin/python3 SCRIPT DIR/compare.json DIR with its stdout on our stderr.
+std::string find_script(const std::string& rel, const char* env_var);
+std::string run_plot_script(const std::string& rel, const char* env_var, const std::string& dir);
 
 }  // namespace tinyprop::host

@@ -100,7 +100,16 @@ std::vector<uint32_t> param_layers(const ModelSpec& spec) {
 
 std::string layer_label(const Model& model, uint32_t layer) {
   const Layer& l = model.layer(layer);
-  return std::to_string(l.in_size) + "x" + std::to_string(l.out_size);
+  const auto s = [](uint32_t v) { return std::to_string(v); };
+  switch (l.spec.kind) {
+    case LayerKind::kConv2D:  // "conv3x3 1>8": kernel, input and output channels
+      return "conv" + s(l.spec.kernel_h) + "x" + s(l.spec.kernel_w) + " " + s(l.in_shape.c) + ">" +
+             s(l.out_shape.c);
+    case LayerKind::kDepthwiseConv2D:  // "dw3x3 16"
+      return "dw" + s(l.spec.kernel_h) + "x" + s(l.spec.kernel_w) + " " + s(l.out_shape.c);
+    default:  // dense: "784x128"
+      return s(l.in_size) + "x" + s(l.out_size);
+  }
 }
 
 EvalResult evaluate(Model& model, const Dataset& data) {

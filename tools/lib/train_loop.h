@@ -43,7 +43,8 @@ void check_fits(const ModelSpec& spec, const Dataset& data, const std::string& w
 
 // Indices of the layers that own parameters (dense layers), in model order.
 std::vector<uint32_t> param_layers(const ModelSpec& spec);
-// "784x128" etc.: in x out of a parameter layer.
+// A parameter layer's short name: dense "784x128" (in x out), conv2d "conv3x3 1>8" (kernel,
+// input > output channels), depthwise "dw3x3 16".
 std::string layer_label(const Model& model, uint32_t layer);
 
 struct EvalResult {
