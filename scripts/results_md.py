@@ -373,7 +373,7 @@ def main():
     ap.add_argument("--commit", default="")
     a = ap.parse_args()
     docs = {}
-    for s in SCENARIOS + ["dcase-ae"]:
+    for s in SCENARIOS + ["dcase-ae", "dcase-ae-others"]:
         cpath = os.path.join(a.results_dir, s + ".commit")
         if os.path.exists(cpath):
             with open(cpath) as f:
@@ -403,11 +403,12 @@ def main():
     for r in CNN_RUNS:
         if r in docs:
             body.append(scenario_section(docs[r], r))
-    dcase = os.path.join(a.results_dir, "dcase-ae", "report.md")
-    if os.path.exists(dcase):
-        with open(dcase) as f:
-            body.append(f.read().rstrip() + "\n"
-                        + (f"\nRan on commit {COMMITS['dcase-ae']}.\n" if "dcase-ae" in COMMITS else ""))
+    for run in ("dcase-ae", "dcase-ae-others"):
+        dcase = os.path.join(a.results_dir, run, "report.md")
+        if os.path.exists(dcase):
+            with open(dcase) as f:
+                body.append(f.read().rstrip() + "\n"
+                            + (f"\nRan on commit {COMMITS[run]}.\n" if run in COMMITS else ""))
     body.append(shortfalls_section(mlp, shift, docs))
     text = "\n".join(head + body)
     tmp = a.out_md + ".tmp"
