@@ -68,7 +68,7 @@ uint32_t ConvBackwardCase::backward(ConvSelection mode, float ratio, bool update
   const uint32_t done = conv_backward(layer_, state_, x_.data(), next_dy(),
                                       dx_.empty() ? nullptr : dx_.data(), d, cfg, scratch_,
                                       &comparisons);
-  if (update) (void)conv_apply_accumulated(layer_, state_, sgd_, step_, 1.0f, false);
+  if (update) (void)layer_apply_accumulated(layer_, state_, sgd_, step_, 1.0f, false);
   return done;
 }
 

@@ -7,7 +7,7 @@
 //   channel mode: E = all outputs of the top k_c channels by L1 error (skipped when k_c = C_out)
 //   dx = sum_{e in E} dy[e] W[c(e)] on e's window     (only for a layer that sends error down)
 //   dW[c(e)] += dy[e] x[window(e)];  touched[c(e)] = 1;  db += dy (dense bias)
-// and, with `update`, then conv_apply_accumulated() with plain SGD (the batch-size-1 step:
+// and, with `update`, then layer_apply_accumulated() with plain SGD (the batch-size-1 step:
 // touched filters only, gradients cleared), i.e. the whole per-sample cost of the layer.
 #pragma once
 #include <stdint.h>
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "layers/conv_layer.h"
+#include "layers/layer.h"  // layer_apply_accumulated
 #include "tinyprop/model.h"
 #include "tinyprop/trainer.h"
 

@@ -28,15 +28,13 @@ Layout conventions (tinyprop's, docs/CONV.md), converted here from torch's NCHW:
                 torch's count_include_pad=False)
 """
 import argparse
-import json
 import math
 import os
-import platform
-import sys
 
-import numpy as np
 import torch
 import torch.nn.functional as F
+
+from golden_io import f32, flat, generator, meta, uniform, write
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # ReLU inputs and max-pool runner-up gaps closer than this would make the golden data depend on
@@ -44,65 +42,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KINK_MARGIN = 1e-4
 
 
-# ---- float32 values in JSON (the same conventions as refgen/make_golden.py) ---------------------
-
-def f32(v):
-    """The shortest decimal that reads back as the same float32, as a Python float."""
-    x = np.float32(v)
-    if not np.isfinite(x):
-        raise ValueError("non-finite value in golden data")
-    out = float(repr(x))
-    assert np.float32(out) == x
-    return out
-
-
-def flat(t):
-    return [f32(v) for v in t.detach().to(torch.float32).reshape(-1).tolist()]
-
-
-def dump(obj, indent=0):
-    """JSON with one line per list of numbers, so fixtures stay readable and diff well."""
-    pad = " " * indent
-    if isinstance(obj, dict):
-        if all(not isinstance(v, (dict, list)) for v in obj.values()):
-            return json.dumps(obj)
-        items = [f'{pad} {json.dumps(k)}: {dump(v, indent + 1)}' for k, v in obj.items()]
-        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
-    if isinstance(obj, list) and obj and all(isinstance(v, (dict, list)) for v in obj):
-        items = [f"{pad} {dump(v, indent + 1)}" for v in obj]
-        return "[\n" + ",\n".join(items) + "\n" + pad + "]"
-    return json.dumps(obj)
-
-
-def meta(description):
-    return {
-        "description": description,
-        "generator": "refgen/make_golden_conv.py",
-        "command": " ".join(["/usr/bin/python3"] + sys.argv),
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "python": platform.python_version(),
-        "dtype": "float32",
-        "torch_threads": torch.get_num_threads(),
-    }
-
-
-def write(out_dir, name, obj):
-    path = os.path.join(out_dir, name)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(dump(obj) + "\n")
-    print(f"wrote {os.path.relpath(path)}")
-
-
-def generator(seed):
-    g = torch.Generator()
-    g.manual_seed(seed)
-    return g
-
-
-def uniform(g, shape, lo, hi):
-    return lo + (hi - lo) * torch.rand(shape, generator=g, dtype=torch.float32)
-
+# ---- float32 values in JSON, fixture files, seeded inputs: refgen/golden_io.py -----------------
 
 # ---- layout conversion ---------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ SCENARIOS = ["mnist-mlp", "mnist-shift", "mnist-cnn", "mnist-cnn-channel", "fmni
 CNN_RUNS = SCENARIOS[2:]
 DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
 COMMITS = {}  # run -> commit text, from RESULTS_DIR/<run>.commit
-RESULTS_DIR = [""]  # set by main()
+DCASE_RUNS = ["dcase-ae", "dcase-ae-others"]
 FORWARD_MACS = None  # filled from the JSON (per sample)
 
 
@@ -294,10 +294,9 @@ def cnn_section(docs):
     return "\n".join(lines)
 
 
-def shortfalls_section(mlp, shift, docs):
+def shortfalls_section(mlp, shift, docs, dcase_docs):
     out = ["## Where we fall short, and why", ""]
     d = method(mlp, default=True)
-    t = mlp["targets"]
     items = []
     fwd_macs, bwd_macs = per_sample_macs(mlp)
     full = method(mlp, label="full")
@@ -349,12 +348,7 @@ def shortfalls_section(mlp, shift, docs):
                          f"{pct(ct, 0)}% ({source}).")
         if not tt["beats_static"]:
             items.append(f"**Static at the same ratio on {name}** was more accurate than TinyProp.")
-    for run in ("dcase-ae", "dcase-ae-others"):
-        path = os.path.join(RESULTS_DIR[0], run, "compare.json")
-        if not os.path.exists(path):
-            continue
-        with open(path) as f:
-            dj = json.load(f)
+    for run, dj in dcase_docs.items():
         by = {m["method"]: m for m in dj["summary"]}
         dt, full = by.get("tinyprop"), by.get("full")
         if dt is None or full is None or dt["backward_ratio"] <= 0.20:
@@ -416,17 +410,17 @@ def main():
     ap.add_argument("--machine", default="")
     ap.add_argument("--commit", default="")
     a = ap.parse_args()
-    RESULTS_DIR[0] = a.results_dir
     docs = {}
-    for s in SCENARIOS + ["dcase-ae", "dcase-ae-others"]:
+    dcase_docs = {}  # run -> compare.json of `compare --scenario dcase-ae` (its own format)
+    for s in SCENARIOS + DCASE_RUNS:
         cpath = os.path.join(a.results_dir, s + ".commit")
         if os.path.exists(cpath):
             with open(cpath) as f:
                 COMMITS[s] = f.read().strip()
         path = os.path.join(a.results_dir, s, "compare.json")
-        if s in SCENARIOS and os.path.exists(path):
+        if os.path.exists(path):
             with open(path) as f:
-                docs[s] = json.load(f)
+                (docs if s in SCENARIOS else dcase_docs)[s] = json.load(f)
     if "mnist-mlp" not in docs:
         print("results_md.py: no mnist-mlp/compare.json in " + a.results_dir, file=sys.stderr)
         return 1
@@ -448,16 +442,14 @@ def main():
     for r in CNN_RUNS:
         if r in docs:
             body.append(scenario_section(docs[r], r))
-    for run in ("dcase-ae", "dcase-ae-others"):
+    for run in DCASE_RUNS:
         dcase = os.path.join(a.results_dir, run, "report.md")
         if os.path.exists(dcase):
             with open(dcase) as f:
                 text = f.read()
-            if run == "dcase-ae-others" and text.startswith("## dcase-ae"):
-                text = "## dcase-ae-others (held-out machine, `--pretrain-pool others`)" + text[len("## dcase-ae"):]
             body.append(text.rstrip() + "\n"
                         + (f"\nRan on commit {COMMITS[run]}.\n" if run in COMMITS else ""))
-    body.append(shortfalls_section(mlp, shift, docs))
+    body.append(shortfalls_section(mlp, shift, docs, dcase_docs))
     text = "\n".join(head + body)
     tmp = a.out_md + ".tmp"
     with open(tmp, "w") as f:

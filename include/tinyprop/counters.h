@@ -33,6 +33,8 @@ struct RunCounters {
   uint64_t ratio_count[kMaxLayers] = {};
 
   void add(const StepCounters& s);
+  // Adds another run's sums (e.g. several runs pooled into one figure).
+  void merge(const RunCounters& other);
   void clear() { *this = RunCounters{}; }
   // Mean k/n of layer i over non-skipped steps (0 when the layer was never sparsified).
   double mean_ratio(uint32_t layer) const;

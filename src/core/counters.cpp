@@ -18,6 +18,20 @@ void RunCounters::add(const StepCounters& s) {
   }
 }
 
+void RunCounters::merge(const RunCounters& o) {
+  steps += o.steps;
+  skipped += o.skipped;
+  forward_macs += o.forward_macs;
+  backward_macs += o.backward_macs;
+  backward_macs_full += o.backward_macs_full;
+  selection_comparisons += o.selection_comparisons;
+  updated_params += o.updated_params;
+  for (uint32_t i = 0; i < kMaxLayers; ++i) {
+    ratio_sum[i] += o.ratio_sum[i];
+    ratio_count[i] += o.ratio_count[i];
+  }
+}
+
 double RunCounters::mean_ratio(uint32_t layer) const {
   if (layer >= kMaxLayers || ratio_count[layer] == 0) return 0.0;
   return ratio_sum[layer] / static_cast<double>(ratio_count[layer]);

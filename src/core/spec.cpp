@@ -130,22 +130,25 @@ Status ModelSpec::add_activation(LayerKind kind, float alpha) {
 
 namespace {
 
-// A square window layer; pad may be kPadSame.
-Status window_layer(LayerKind kind, uint32_t kernel, uint32_t stride, uint32_t pad,
-                    bool trainable, LayerSpec* l) {
+// Appends a square window layer (pad may be kPadSame; filters only for conv2d). The layer
+// count is checked first, so a full spec reports kTooManyLayers whatever the arguments.
+Status add_window_layer(ModelSpec* spec, LayerKind kind, uint32_t kernel, uint32_t stride,
+                        uint32_t pad, bool trainable, uint32_t filters = 0) {
+  if (spec->n_layers >= kMaxLayers) return Status::kTooManyLayers;
   if (kernel == 0 || stride == 0 || !fits_u16(kernel) || !fits_u16(stride)) {
     return Status::kInvalidArgument;
   }
   const bool same = pad == kPadSame;
   if (!same && !fits_u16(pad)) return Status::kInvalidArgument;
-  *l = LayerSpec{};
-  l->kind = kind;
-  l->kernel_h = l->kernel_w = static_cast<uint16_t>(kernel);
-  l->stride_h = l->stride_w = static_cast<uint16_t>(stride);
-  l->pad_same = same;
-  l->pad_h = l->pad_w = same ? 0 : static_cast<uint16_t>(pad);
-  l->trainable = trainable;
-  return Status::kOk;
+  LayerSpec l;
+  l.kind = kind;
+  l.kernel_h = l.kernel_w = static_cast<uint16_t>(kernel);
+  l.stride_h = l.stride_w = static_cast<uint16_t>(stride);
+  l.pad_same = same;
+  l.pad_h = l.pad_w = same ? 0 : static_cast<uint16_t>(pad);
+  l.trainable = trainable;
+  l.filters = filters;
+  return spec->add(l);
 }
 
 }  // namespace
@@ -158,40 +161,24 @@ Status ModelSpec::add(const LayerSpec& layer) {
 
 Status ModelSpec::add_conv2d(uint32_t filters, uint32_t kernel, uint32_t stride, uint32_t pad,
                              bool trainable) {
-  if (n_layers >= kMaxLayers) return Status::kTooManyLayers;
-  if (filters == 0) return Status::kBadShape;
-  LayerSpec l;
-  const Status s = window_layer(LayerKind::kConv2D, kernel, stride, pad, trainable, &l);
-  if (!ok(s)) return s;
-  l.filters = filters;
-  return add(l);
+  if (n_layers < kMaxLayers && filters == 0) return Status::kBadShape;
+  return add_window_layer(this, LayerKind::kConv2D, kernel, stride, pad, trainable, filters);
 }
 
 Status ModelSpec::add_depthwise_conv2d(uint32_t kernel, uint32_t stride, uint32_t pad,
                                        bool trainable) {
-  if (n_layers >= kMaxLayers) return Status::kTooManyLayers;
-  LayerSpec l;
-  const Status s = window_layer(LayerKind::kDepthwiseConv2D, kernel, stride, pad, trainable, &l);
-  if (!ok(s)) return s;
-  return add(l);
+  return add_window_layer(this, LayerKind::kDepthwiseConv2D, kernel, stride, pad, trainable);
 }
 
+// Pooling: stride 0 means stride = size (non-overlapping windows); never trainable.
 Status ModelSpec::add_max_pool2d(uint32_t size, uint32_t stride, uint32_t pad) {
-  if (n_layers >= kMaxLayers) return Status::kTooManyLayers;
-  LayerSpec l;
-  const Status s = window_layer(LayerKind::kMaxPool2D, size, stride == 0 ? size : stride, pad,
-                                false, &l);
-  if (!ok(s)) return s;
-  return add(l);
+  return add_window_layer(this, LayerKind::kMaxPool2D, size, stride == 0 ? size : stride, pad,
+                          false);
 }
 
 Status ModelSpec::add_avg_pool2d(uint32_t size, uint32_t stride, uint32_t pad) {
-  if (n_layers >= kMaxLayers) return Status::kTooManyLayers;
-  LayerSpec l;
-  const Status s = window_layer(LayerKind::kAvgPool2D, size, stride == 0 ? size : stride, pad,
-                                false, &l);
-  if (!ok(s)) return s;
-  return add(l);
+  return add_window_layer(this, LayerKind::kAvgPool2D, size, stride == 0 ? size : stride, pad,
+                          false);
 }
 
 Status ModelSpec::add_global_avg_pool() {

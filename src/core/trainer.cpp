@@ -246,8 +246,8 @@ void Trainer::backward(const float* x, StepCounters* c) {
       c->n[i] = l.out_size;
       c->backward_macs += passes * row_macs * done;
       if (fused) {
-        c->updated_params += conv_apply_accumulated(l, st, config_.optimizer, step, 1.0f,
-                                                    config_.sparsity.sparse_bias);
+        c->updated_params += layer_apply_accumulated(l, st, config_.optimizer, step, 1.0f,
+                                                     config_.sparsity.sparse_bias);
       }
       if (need_dx) {
         float* t = cur; cur = other; other = t;
@@ -292,13 +292,7 @@ void Trainer::apply_batch(StepCounters* c) {
   const float scale = 1.0f / static_cast<float>(in_batch_);
   for (uint32_t i = 0; i < model_->n_layers(); ++i) {
     if (!state_[i].trainable) continue;
-    const Layer& l = model_->layer(i);
-    if (layer_is_conv(l.spec.kind)) {
-      c->updated_params += conv_apply_accumulated(l, state_[i], config_.optimizer, step, scale,
-                                                  config_.sparsity.sparse_bias);
-      continue;
-    }
-    c->updated_params += dense_apply_accumulated(l, state_[i], config_.optimizer,
+    c->updated_params += layer_apply_accumulated(model_->layer(i), state_[i], config_.optimizer,
                                                  step, scale, config_.sparsity.sparse_bias);
   }
   in_batch_ = 0;

@@ -2,23 +2,10 @@
 
 #include <stddef.h>
 
+#include "kernels/dot4.h"
+
 namespace tinyprop {
 namespace {
-
-// Dot product with four partial sums (same order everywhere; no FMA contraction in the core).
-inline float dot_run(const float* __restrict a, const float* __restrict b, uint32_t n) {
-  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-  uint32_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    s0 += a[i] * b[i];
-    s1 += a[i + 1] * b[i + 1];
-    s2 += a[i + 2] * b[i + 2];
-    s3 += a[i + 3] * b[i + 3];
-  }
-  float s = (s0 + s1) + (s2 + s3);
-  for (; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
 
 // y += a * x. Runs are short (k_w c_in floats: 3 for a first layer on grey images), so the loop
 // is unrolled by hand: a compiler-vectorized loop would pay its alias checks and remainder loop
@@ -39,11 +26,6 @@ struct Element {
   uint32_t c;        // output channel
   TapSpan rows, cols;
 };
-
-// Offset of input pixel (iy, ix), channel 0, in an [in_h, in_w, in_c] map.
-inline size_t pixel(const WindowGeometry& g, uint32_t iy, uint32_t ix) {
-  return (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c;
-}
 
 // ---- Conv2D: in HWC, one window row (ky) of an element touches k_w' * in_c contiguous inputs
 // and the matching contiguous run of its filter, so each row is one dot / axpy.
@@ -136,13 +118,6 @@ inline void for_elements(const uint32_t* elems, uint32_t n_elems, const WindowGe
   }
 }
 
-void zero(float* p, size_t n) {
-  for (size_t i = 0; i < n; ++i) p[i] = 0.0f;
-}
-
-size_t input_size(const WindowGeometry& g) {
-  return static_cast<size_t>(g.in_h) * g.in_w * g.in_c;
-}
 
 }  // namespace
 
@@ -160,7 +135,9 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b,
       for (uint32_t c = 0; c < g.out_c; ++c) {
         const float* wp = w + filter_offset(g, c, rows.first, cols.first);
         float s = 0.0f;
-        for (uint32_t r = 0; r < rows.count(); ++r) s += dot_run(wp + r * w_row, xp + r * in_row, run);
+        for (uint32_t r = 0; r < rows.count(); ++r) {
+          s += dot4(wp + r * w_row, xp + r * in_row, run);
+        }
         *yp++ = (b != nullptr ? b[c] : 0.0f) + s;
       }
     }
@@ -169,7 +146,7 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b,
 
 void conv2d_backward_input(float* dx, const float* w, const float* dy, const uint32_t* elems,
                            uint32_t n_elems, const WindowGeometry& g) {
-  zero(dx, input_size(g));
+  zero_floats(dx, input_size(g));
   for_elements(elems, n_elems, g,
                [&](const Element& el, uint32_t e) { conv2d_scatter(dx, w, dy[e], el, g); });
 }
@@ -205,7 +182,7 @@ void depthwise_conv2d_forward(float* y, const float* x, const float* w, const fl
 void depthwise_conv2d_backward_input(float* dx, const float* w, const float* dy,
                                      const uint32_t* elems, uint32_t n_elems,
                                      const WindowGeometry& g) {
-  zero(dx, input_size(g));
+  zero_floats(dx, input_size(g));
   for_elements(elems, n_elems, g,
                [&](const Element& el, uint32_t e) { depthwise_scatter(dx, w, dy[e], el, g); });
 }

@@ -5,18 +5,6 @@
 namespace tinyprop {
 namespace {
 
-inline size_t pixel(const WindowGeometry& g, uint32_t iy, uint32_t ix) {
-  return (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c;
-}
-
-void zero(float* p, size_t n) {
-  for (size_t i = 0; i < n; ++i) p[i] = 0.0f;
-}
-
-size_t input_size(const WindowGeometry& g) {
-  return static_cast<size_t>(g.in_h) * g.in_w * g.in_c;
-}
-
 // Offset (in x) of the first maximum of channel c over the window (rows, cols), scanning rows
 // then columns; a later equal value does not replace it.
 inline size_t argmax(const float* x, const WindowGeometry& g, const TapSpan& rows,
@@ -46,7 +34,7 @@ void max_pool2d_forward(float* y, const float* x, const WindowGeometry& g) {
 
 void max_pool2d_backward_input(float* dx, const float* x, const float* dy,
                                const WindowGeometry& g) {
-  zero(dx, input_size(g));
+  zero_floats(dx, input_size(g));
   const float* dyp = dy;
   for (uint32_t oy = 0; oy < g.out_h; ++oy) {
     const TapSpan rows = row_span(g, oy);
@@ -77,7 +65,7 @@ void avg_pool2d_forward(float* y, const float* x, const WindowGeometry& g) {
 }
 
 void avg_pool2d_backward_input(float* dx, const float* dy, const WindowGeometry& g) {
-  zero(dx, input_size(g));
+  zero_floats(dx, input_size(g));
   const float* dyp = dy;
   for (uint32_t oy = 0; oy < g.out_h; ++oy) {
     const TapSpan rows = row_span(g, oy);

@@ -9,10 +9,6 @@
 namespace tinyprop {
 namespace {
 
-inline float* row(float* base, uint32_t j, uint32_t len) {
-  return base == nullptr ? nullptr : base + static_cast<uint64_t>(j) * len;
-}
-
 bool depthwise(const Layer& layer) { return layer.spec.kind == LayerKind::kDepthwiseConv2D; }
 
 void backward_input(const Layer& layer, const WindowGeometry& g, const float* dy, float* dx,
@@ -159,32 +155,6 @@ uint32_t conv_backward(const Layer& layer, LayerTrainState& st, const float* x, 
 
 void conv_backward_input_all(const Layer& layer, const float* dy, float* dx) {
   backward_input(layer, layer_window(layer), dy, dx, nullptr, layer.out_size);
-}
-
-uint64_t conv_apply_accumulated(const Layer& layer, LayerTrainState& st,
-                                const OptimizerConfig& cfg, const OptimizerStep& step,
-                                float scale, bool sparse_bias) {
-  const uint32_t filters = layer.n_bias;
-  const uint32_t len = layer.n_weights / filters;  // one filter: k_h k_w c_in (or k_h k_w)
-  uint64_t updated = 0;
-  for (uint32_t j = 0; j < filters; ++j) {
-    const bool touched = st.touched[j] != 0;
-    if (touched) {
-      float* g = row(st.dw, j, len);
-      optimizer_update(cfg, step, row(layer.w, j, len), row(st.m_w, j, len),
-                       row(st.v_w, j, len), g, scale, len);
-      for (uint32_t i = 0; i < len; ++i) g[i] = 0.0f;
-      updated += len;
-    }
-    if (touched || !sparse_bias) {
-      optimizer_update(cfg, step, layer.b + j, row(st.m_b, j, 1), row(st.v_b, j, 1), st.db + j,
-                       scale, 1);
-      st.db[j] = 0.0f;
-      ++updated;
-    }
-    st.touched[j] = 0;
-  }
-  return updated;
 }
 
 }  // namespace tinyprop

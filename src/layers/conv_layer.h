@@ -47,11 +47,6 @@ uint32_t conv_backward(const Layer& layer, LayerTrainState& st, const float* x, 
 // A frozen conv layer between trainable ones: the full error to the layer below.
 void conv_backward_input_all(const Layer& layer, const float* dy, float* dx);
 
-// Applies scale * dW to the touched filters (and their biases; all biases unless sparse_bias),
-// clears what it applied. Untouched filters and their optimizer state stay as they are (lazy
-// semantics, docs/ALGORITHM.md). Returns the number of parameters updated.
-uint64_t conv_apply_accumulated(const Layer& layer, LayerTrainState& st,
-                                const OptimizerConfig& cfg, const OptimizerStep& step,
-                                float scale, bool sparse_bias);
+// The touched filters' update: layer_apply_accumulated (layer.h), shared with dense layers.
 
 }  // namespace tinyprop

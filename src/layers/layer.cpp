@@ -58,14 +58,6 @@ void layer_init_params(Layer& layer, Rng& rng) {
   for (uint32_t i = 0; i < layer.n_bias; ++i) layer.b[i] = 0.0f;
 }
 
-namespace {
-
-inline float* row(float* base, uint32_t j, uint32_t len) {
-  return base == nullptr ? nullptr : base + static_cast<uint64_t>(j) * len;
-}
-
-}  // namespace
-
 uint64_t dense_update_fused(const Layer& layer, LayerTrainState& st, const float* x,
                             const float* dy, const uint32_t* rows, uint32_t k,
                             const OptimizerConfig& cfg, const OptimizerStep& step,
@@ -74,14 +66,14 @@ uint64_t dense_update_fused(const Layer& layer, LayerTrainState& st, const float
   for (uint32_t t = 0; t < k; ++t) {
     const uint32_t j = rows != nullptr ? rows[t] : t;
     // dW[j, :] = dy[j] * x, consumed directly: W[j, :] -= step(dy[j] * x)
-    optimizer_update(cfg, step, row(layer.w, j, n_in), row(st.m_w, j, n_in),
-                     row(st.v_w, j, n_in), x, dy[j], n_in);
+    optimizer_update(cfg, step, param_row(layer.w, j, n_in), param_row(st.m_w, j, n_in),
+                     param_row(st.v_w, j, n_in), x, dy[j], n_in);
   }
   uint64_t updated = static_cast<uint64_t>(k) * n_in;
   if (sparse_bias && rows != nullptr) {
     for (uint32_t t = 0; t < k; ++t) {
       const uint32_t j = rows[t];
-      optimizer_update(cfg, step, layer.b + j, row(st.m_b, j, 1), row(st.v_b, j, 1), dy + j,
+      optimizer_update(cfg, step, layer.b + j, param_row(st.m_b, j, 1), param_row(st.v_b, j, 1), dy + j,
                        1.0f, 1);
     }
     updated += k;
@@ -103,23 +95,24 @@ void dense_accumulate(const Layer& layer, LayerTrainState& st, const float* x, c
   }
 }
 
-uint64_t dense_apply_accumulated(const Layer& layer, LayerTrainState& st,
+uint64_t layer_apply_accumulated(const Layer& layer, LayerTrainState& st,
                                  const OptimizerConfig& cfg, const OptimizerStep& step,
                                  float scale, bool sparse_bias) {
-  const uint32_t n_in = layer.in_size;
+  const uint32_t rows = layer.n_bias;
+  const uint32_t len = layer.n_weights / rows;
   uint64_t updated = 0;
-  for (uint32_t j = 0; j < layer.out_size; ++j) {
+  for (uint32_t j = 0; j < rows; ++j) {
     const bool touched = st.touched[j] != 0;
     if (touched) {
-      float* g = row(st.dw, j, n_in);
-      optimizer_update(cfg, step, row(layer.w, j, n_in), row(st.m_w, j, n_in),
-                       row(st.v_w, j, n_in), g, scale, n_in);
-      for (uint32_t i = 0; i < n_in; ++i) g[i] = 0.0f;
-      updated += n_in;
+      float* g = param_row(st.dw, j, len);
+      optimizer_update(cfg, step, param_row(layer.w, j, len), param_row(st.m_w, j, len),
+                       param_row(st.v_w, j, len), g, scale, len);
+      for (uint32_t i = 0; i < len; ++i) g[i] = 0.0f;
+      updated += len;
     }
     if (touched || !sparse_bias) {
-      optimizer_update(cfg, step, layer.b + j, row(st.m_b, j, 1), row(st.v_b, j, 1), st.db + j,
-                       scale, 1);
+      optimizer_update(cfg, step, layer.b + j, param_row(st.m_b, j, 1), param_row(st.v_b, j, 1),
+                       st.db + j, scale, 1);
       st.db[j] = 0.0f;
       ++updated;
     }

@@ -32,9 +32,18 @@ uint64_t dense_update_fused(const Layer& layer, LayerTrainState& st, const float
 void dense_accumulate(const Layer& layer, LayerTrainState& st, const float* x, const float* dy,
                       const uint32_t* rows, uint32_t k, bool sparse_bias);
 
-// Batch size > 1: applies the mean gradient (scale = 1 / samples) of the touched rows, then
-// clears them. Returns the number of parameters updated.
-uint64_t dense_apply_accumulated(const Layer& layer, LayerTrainState& st,
+// Row j (length len) of a row-major parameter or state buffer; null stays null (absent state).
+inline float* param_row(float* base, uint32_t j, uint32_t len) {
+  return base == nullptr ? nullptr : base + static_cast<uint64_t>(j) * len;
+}
+
+// Applies scale * dW (scale = 1 / samples: the mean gradient) to the touched rows and their
+// biases (all biases unless sparse_bias), then clears what it applied. A row is what one bias
+// belongs to: a dense neuron (in_size weights) or a conv filter (k_h k_w c_in, or k_h k_w for
+// depthwise), so rows = n_bias of length n_weights / n_bias for every parameter layer.
+// Untouched rows and their optimizer state stay as they are (lazy semantics,
+// docs/ALGORITHM.md). Returns the number of parameters updated.
+uint64_t layer_apply_accumulated(const Layer& layer, LayerTrainState& st,
                                  const OptimizerConfig& cfg, const OptimizerStep& step,
                                  float scale, bool sparse_bias);
 

@@ -234,6 +234,10 @@ TEST_F(CliDcaseErrors, BadOptionsAreRefused) {
   expect_failure(run_cli({"compare", "--scenario", "mnist-mlp", "--pretrain-pool", "others",
                           "--out-dir", out_}),
                  "--pretrain-pool is only for --scenario dcase-ae");
+  // ... and so is a CNN option with dcase-ae.
+  expect_failure(run_cli({"compare", "--scenario", "dcase-ae", "--conv-selection", "channel",
+                          "--dcase-root", dir_ / "empty", "--out-dir", out_}),
+                 "dcase-ae has no convolutions");
   // An empty layout: the scenario's own error, still one line.
   expect_failure(run_cli({"compare", "--scenario", "dcase-ae", "--quick", "--dcase-root",
                           dir_ / "empty", "--out-dir", out_}),

@@ -196,5 +196,34 @@ TEST(FrozenLayers, HeadOnlyFineTuningLearns) {
   EXPECT_LT(after.loss, 0.7 * before.loss);
 }
 
+// Pooling runs: merging the counters of two halves of a run gives the counters of the whole.
+TEST(RunCountersMerge, TwoHalvesEqualTheWhole) {
+  const ModelSpec spec = mlp_spec({16, 32, 16, 4}, LayerKind::kReLU);
+  Bound b(spec, make_config(Method::kTinyPropV2, OptimizerKind::kSgd, 1, 0.05f), 3);
+  ASSERT_EQ(b.status, Status::kOk);
+  const Dataset d = make_blobs(200, 16, 4, 0.8f, 7);
+  RunCounters whole, first, second;
+  for (uint32_t i = 0; i < d.size(); ++i) {
+    StepCounters c;
+    b.trainer.train_sample(d.row(i), Target::of_label(d.y[i]), &c);
+    whole.add(c);
+    (i < d.size() / 3 ? first : second).add(c);
+  }
+  ASSERT_GT(whole.skipped, 0u);  // both kinds of step happened
+  ASSERT_LT(whole.skipped, whole.steps);
+  first.merge(second);
+  EXPECT_EQ(first.steps, whole.steps);
+  EXPECT_EQ(first.skipped, whole.skipped);
+  EXPECT_EQ(first.forward_macs, whole.forward_macs);
+  EXPECT_EQ(first.backward_macs, whole.backward_macs);
+  EXPECT_EQ(first.backward_macs_full, whole.backward_macs_full);
+  EXPECT_EQ(first.selection_comparisons, whole.selection_comparisons);
+  EXPECT_EQ(first.updated_params, whole.updated_params);
+  for (uint32_t l = 0; l < kMaxLayers; ++l) {
+    EXPECT_EQ(first.ratio_count[l], whole.ratio_count[l]) << l;
+    EXPECT_NEAR(first.ratio_sum[l], whole.ratio_sum[l], 1e-9 * (1.0 + whole.ratio_sum[l])) << l;
+  }
+}
+
 }  // namespace
 }  // namespace tinyprop_test

@@ -62,9 +62,7 @@ TEST_P(TrainerGradient, AccumulatedGradientMatchesFiniteDifferences) {
   Trainer& t = b.trainer;
   // Non-zero biases, so that the bias path is exercised with realistic values.
   Rng rng(6);
-  for (uint32_t i = 0; i < m.n_layers(); ++i) {
-    for (uint32_t j = 0; j < m.layer(i).n_bias; ++j) m.layer(i).b[j] = rng.uniform(-0.3f, 0.3f);
-  }
+  randomize_biases(m, rng);
   const std::vector<float> x = random_vector(rng, m.input_size(), -1.0f, 1.0f);
   std::vector<float> target = random_vector(rng, m.output_size(), 0.05f, 0.95f);
   if (nc.spec.loss == LossKind::kSoftmaxCrossEntropy) {  // soft labels: a distribution

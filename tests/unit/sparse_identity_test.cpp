@@ -9,15 +9,7 @@
 namespace tinyprop_test {
 namespace {
 
-struct OptCase {
-  const char* name;
-  OptimizerKind kind;
-  float lr;
-  float momentum;
-  uint32_t batch;
-};
 
-void PrintTo(const OptCase& c, std::ostream* os) { *os << c.name; }
 
 const ModelSpec& net() {
   static const ModelSpec spec = mlp_spec({12, 24, 16, 5}, LayerKind::kReLU);
@@ -29,9 +21,6 @@ const Dataset& data() {
   return d;
 }
 
-TrainConfig config_for(const OptCase& oc, Method method) {
-  return make_config(method, oc.kind, oc.batch, oc.lr, oc.momentum);
-}
 
 // Trains `steps` samples; returns the final parameters and the per-step k of every layer.
 struct RunResult {
@@ -58,21 +47,21 @@ RunResult train(const TrainConfig& config, uint32_t steps) {
   return r;
 }
 
-class SparseIdentity : public ::testing::TestWithParam<OptCase> {};
+class SparseIdentity : public ::testing::TestWithParam<TrainCase> {};
 
 TEST_P(SparseIdentity, RatioOneEqualsFullBitForBit) {
-  const OptCase oc = GetParam();
+  const TrainCase oc = GetParam();
   const uint32_t steps = 300;
-  const RunResult full = train(config_for(oc, Method::kFull), steps);
+  const RunResult full = train(oc.config(Method::kFull), steps);
   ASSERT_FALSE(full.params.empty());
 
   // Training must have moved the parameters, or the comparison would prove nothing.
-  Bound fresh(net(), config_for(oc, Method::kFull), 42);
+  Bound fresh(net(), oc.config(Method::kFull), 42);
   EXPECT_FALSE(same_bits(full.params.data(), fresh.model.params(), full.params.size()));
 
-  TrainConfig st = config_for(oc, Method::kStatic);
+  TrainConfig st = oc.config(Method::kStatic);
   st.sparsity.ratio = 1.0f;
-  TrainConfig tp = config_for(oc, Method::kTinyProp);
+  TrainConfig tp = oc.config(Method::kTinyProp);
   tp.sparsity.s_min = tp.sparsity.s_max = tp.sparsity.zeta = 1.0f;
   TrainConfig v2 = tp;
   v2.sparsity.method = Method::kTinyPropV2;
@@ -89,11 +78,11 @@ TEST_P(SparseIdentity, RatioOneEqualsFullBitForBit) {
 }
 
 TEST_P(SparseIdentity, TinyPropWithFixedBoundsEqualsStatic) {
-  const OptCase oc = GetParam();
+  const TrainCase oc = GetParam();
   for (float r : {0.1f, 0.3f, 0.5f, 0.7f}) {
-    TrainConfig st = config_for(oc, Method::kStatic);
+    TrainConfig st = oc.config(Method::kStatic);
     st.sparsity.ratio = r;
-    TrainConfig tp = config_for(oc, Method::kTinyProp);
+    TrainConfig tp = oc.config(Method::kTinyProp);
     tp.sparsity.s_min = tp.sparsity.s_max = r;
     tp.sparsity.zeta = 1.0f;
     const RunResult a = train(st, 300);
@@ -108,12 +97,12 @@ TEST_P(SparseIdentity, TinyPropWithFixedBoundsEqualsStatic) {
 
 INSTANTIATE_TEST_SUITE_P(
     Optimizers, SparseIdentity,
-    ::testing::Values(OptCase{"sgd_b1", OptimizerKind::kSgd, 0.05f, 0.0f, 1},
-                      OptCase{"sgd_b8", OptimizerKind::kSgd, 0.1f, 0.0f, 8},
-                      OptCase{"momentum_b1", OptimizerKind::kSgd, 0.02f, 0.9f, 1},
-                      OptCase{"momentum_b8", OptimizerKind::kSgd, 0.05f, 0.9f, 8},
-                      OptCase{"adam_b1", OptimizerKind::kAdam, 0.005f, 0.0f, 1},
-                      OptCase{"adam_b8", OptimizerKind::kAdam, 0.01f, 0.0f, 8}),
+    ::testing::Values(TrainCase{"sgd_b1", OptimizerKind::kSgd, 0.05f, 0.0f, 1},
+                      TrainCase{"sgd_b8", OptimizerKind::kSgd, 0.1f, 0.0f, 8},
+                      TrainCase{"momentum_b1", OptimizerKind::kSgd, 0.02f, 0.9f, 1},
+                      TrainCase{"momentum_b8", OptimizerKind::kSgd, 0.05f, 0.9f, 8},
+                      TrainCase{"adam_b1", OptimizerKind::kAdam, 0.005f, 0.0f, 1},
+                      TrainCase{"adam_b8", OptimizerKind::kAdam, 0.01f, 0.0f, 8}),
     [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

@@ -64,9 +64,7 @@ TEST_P(CnnGradient, AccumulatedGradientMatchesFiniteDifferences) {
   Model& m = b.model;
   Trainer& t = b.trainer;
   Rng rng(6);
-  for (uint32_t i = 0; i < m.n_layers(); ++i) {
-    for (uint32_t j = 0; j < m.layer(i).n_bias; ++j) m.layer(i).b[j] = rng.uniform(-0.3f, 0.3f);
-  }
+  randomize_biases(m, rng);
   const std::vector<float> x = random_vector(rng, m.input_size(), -1.0f, 1.0f);
   const std::vector<float> target = random_vector(rng, m.output_size(), 0.0f, 1.0f);
   const Target tgt = cc.loss == LossKind::kSoftmaxCrossEntropy ? Target::of_label(1)

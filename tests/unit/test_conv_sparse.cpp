@@ -13,15 +13,8 @@
 namespace tinyprop_test {
 namespace {
 
-struct OptCase {
-  const char* name;
-  OptimizerKind kind;
-  float lr;
-  float momentum;
-  uint32_t batch;
-};
 
-const OptCase kOpts[] = {{"sgd_b1", OptimizerKind::kSgd, 0.02f, 0.0f, 1},
+const TrainCase kOpts[] = {{"sgd_b1", OptimizerKind::kSgd, 0.02f, 0.0f, 1},
                          {"momentum_b1", OptimizerKind::kSgd, 0.01f, 0.9f, 1},
                          {"adam_b1", OptimizerKind::kAdam, 0.002f, 0.0f, 1},
                          {"sgd_b3", OptimizerKind::kSgd, 0.05f, 0.0f, 3},
@@ -70,17 +63,17 @@ TrainRun train(const ModelSpec& spec, const TrainConfig& cfg, uint32_t steps) {
   return r;
 }
 
-TrainConfig config(const OptCase& oc, Method m, ConvSelection sel) {
-  TrainConfig c = make_config(m, oc.kind, oc.batch, oc.lr, oc.momentum);
+TrainConfig config(const TrainCase& oc, Method m, ConvSelection sel) {
+  TrainConfig c = oc.config(m);
   c.sparsity.conv_selection = sel;
   return c;
 }
 
-class ConvIdentity : public ::testing::TestWithParam<std::tuple<int, OptCase>> {};
+class ConvIdentity : public ::testing::TestWithParam<std::tuple<int, TrainCase>> {};
 
 TEST_P(ConvIdentity, RatioOneIsFullBitForBit) {
   const ModelSpec& spec = net(std::get<0>(GetParam())).spec;
-  const OptCase& oc = std::get<1>(GetParam());
+  const TrainCase& oc = std::get<1>(GetParam());
   const uint32_t steps = 60;
   const TrainRun full = train(spec, config(oc, Method::kFull, ConvSelection::kElement), steps);
   ASSERT_FALSE(full.params.empty());
@@ -108,7 +101,7 @@ TEST_P(ConvIdentity, RatioOneIsFullBitForBit) {
 // is the same computation.
 TEST_P(ConvIdentity, TinyPropWithFixedBoundsIsStatic) {
   const ModelSpec& spec = net(std::get<0>(GetParam())).spec;
-  const OptCase& oc = std::get<1>(GetParam());
+  const TrainCase& oc = std::get<1>(GetParam());
   for (ConvSelection sel : {ConvSelection::kElement, ConvSelection::kChannel}) {
     SCOPED_TRACE(conv_selection_name(sel));
     TrainConfig st = config(oc, Method::kStatic, sel);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <ostream>
 #include <vector>
 
 #include "tinyprop/tinyprop.h"
@@ -61,6 +62,17 @@ inline TrainConfig make_config(Method method, OptimizerKind opt = OptimizerKind:
   return c;
 }
 
+// An optimizer case of the parameterised trainer tests (name, optimizer, rate, momentum, batch).
+struct TrainCase {
+  const char* name;
+  OptimizerKind kind;
+  float lr;
+  float momentum;
+  uint32_t batch;
+  TrainConfig config(Method method) const { return make_config(method, kind, batch, lr, momentum); }
+};
+inline void PrintTo(const TrainCase& c, std::ostream* os) { *os << c.name; }
+
 // A model and trainer bound to one arena of exactly the planned size.
 struct Bound {
   std::unique_ptr<ArenaBuffer> arena;
@@ -109,6 +121,13 @@ inline Dataset make_blobs(uint32_t n, uint32_t dim, uint32_t classes, float sigm
     }
   }
   return d;
+}
+
+// Non-zero biases in [lo, hi], so that gradient checks exercise the bias path realistically.
+inline void randomize_biases(Model& m, Rng& rng, float lo = -0.3f, float hi = 0.3f) {
+  for (uint32_t i = 0; i < m.n_layers(); ++i) {
+    for (uint32_t j = 0; j < m.layer(i).n_bias; ++j) m.layer(i).b[j] = rng.uniform(lo, hi);
+  }
 }
 
 inline std::vector<float> random_vector(Rng& rng, size_t n, float lo, float hi) {

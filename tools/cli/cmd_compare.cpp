@@ -30,6 +30,8 @@ struct CompareFlags {
 
 int run_compare(const CompareFlags& f) {
   if (f.scenario == "dcase-ae") {
+    require(conv_selection_flag(f.conv_selection) == ConvSelection::kElement,
+            "--conv-selection: scenario dcase-ae has no convolutions");
     return run_compare_dcase(f.dcase, {f.quick, f.seeds, f.out_dir, f.threads, f.data_dir, f.no_plots, f.output});
   }
   require(f.threads >= 1 && f.threads <= 256, "--threads must be in [1, 256]");

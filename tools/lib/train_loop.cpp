@@ -26,38 +26,15 @@ double thread_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
-// Per-layer k/N sums over one trace window.
-struct Window {
-  std::vector<double> sum;
-  std::vector<uint64_t> count;
-  uint64_t steps = 0, skipped = 0;
-
-  explicit Window(size_t layers) : sum(layers, 0.0), count(layers, 0) {}
-  void add(const StepCounters& s, const std::vector<uint32_t>& layers) {
-    ++steps;
-    if (s.skipped) {
-      ++skipped;
-      return;
-    }
-    for (size_t i = 0; i < layers.size(); ++i) {
-      const uint32_t l = layers[i];
-      if (s.n[l] == 0) continue;
-      sum[i] += static_cast<double>(s.k[l]) / static_cast<double>(s.n[l]);
-      ++count[i];
-    }
-  }
-  TracePoint close(uint64_t step) {
-    TracePoint p;
-    p.step = step;
-    p.ratio.resize(sum.size());
-    for (size_t i = 0; i < sum.size(); ++i) {
-      p.ratio[i] = count[i] > 0 ? sum[i] / static_cast<double>(count[i]) : 0.0;
-    }
-    p.skip_rate = steps > 0 ? static_cast<double>(skipped) / static_cast<double>(steps) : 0.0;
-    *this = Window(sum.size());
-    return p;
-  }
-};
+// The trace point of a window of steps (RunCounters over the window): mean k/N of each
+// parameter layer over its non-skipped steps, and the skip rate.
+TracePoint trace_point(const RunCounters& w, const std::vector<uint32_t>& layers, uint64_t step) {
+  TracePoint p;
+  p.step = step;
+  for (uint32_t l : layers) p.ratio.push_back(w.mean_ratio(l));
+  p.skip_rate = w.steps > 0 ? static_cast<double>(w.skipped) / static_cast<double>(w.steps) : 0.0;
+  return p;
+}
 
 // The step at which the i-th (1-based) of `points` evenly spaced events falls.
 uint64_t event_step(uint64_t total, uint32_t points, uint32_t i) {
@@ -153,7 +130,7 @@ FitResult fit(Session& session, const Dataset& train, const FitOptions& opt) {
   const std::vector<uint32_t> layers = param_layers(model.spec());
   const uint64_t n = train.size();
   const uint64_t total = n * opt.epochs;
-  Window window(layers.size());
+  RunCounters window;  // the steps since the last trace point
   uint32_t next_trace = 1, next_eval = 1;
   double loss_sum = 0.0;
   uint64_t done = 0;
@@ -161,14 +138,23 @@ FitResult fit(Session& session, const Dataset& train, const FitOptions& opt) {
   const float lr0 = trainer.config().optimizer.learning_rate;
   const bool decay = opt.lr_end_factor != 1.0f && total > 0;
 
+  // The next trace window / evaluation is due once `done` reaches its step.
+  auto trace_due = [&] {
+    return next_trace <= opt.trace_windows &&
+           done >= event_step(total, opt.trace_windows, next_trace);
+  };
+  auto eval_due = [&] {
+    return opt.eval_set != nullptr && next_eval <= opt.eval_points &&
+           done >= event_step(total, opt.eval_points, next_eval);
+  };
+  // Records what is due (at the end: every point not yet recorded).
   auto record_events = [&](bool end) {
-    while (opt.trace_windows > 0 && next_trace <= opt.trace_windows &&
-           (done >= event_step(total, opt.trace_windows, next_trace) || end)) {
-      result.trace.push_back(window.close(done));
+    while (next_trace <= opt.trace_windows && (end || trace_due())) {
+      result.trace.push_back(trace_point(window, layers, done));
+      window.clear();
       ++next_trace;
     }
-    while (opt.eval_set != nullptr && opt.eval_points > 0 && next_eval <= opt.eval_points &&
-           (done >= event_step(total, opt.eval_points, next_eval) || end)) {
+    while (opt.eval_set != nullptr && next_eval <= opt.eval_points && (end || eval_due())) {
       const double c_eval = thread_cpu_seconds();
       const EvalResult e = evaluate(model, *opt.eval_set);
       result.eval_cpu_seconds += thread_cpu_seconds() - c_eval;
@@ -198,16 +184,11 @@ FitResult fit(Session& session, const Dataset& train, const FitOptions& opt) {
       }
       trainer.train_sample(train.sample(s), Target::of_label(train.y[s]), &step);
       result.counters.add(step);
-      window.add(step, layers);
+      window.add(step);
       loss_sum += static_cast<double>(trainer.last_loss());
       ++done;
       if ((done & 255u) == 0 && opt.progress) opt.progress(done, total);
-      const bool trace_due = opt.trace_windows > 0 && next_trace <= opt.trace_windows &&
-                             done >= event_step(total, opt.trace_windows, next_trace);
-      const bool eval_due = opt.eval_set != nullptr && opt.eval_points > 0 &&
-                            next_eval <= opt.eval_points &&
-                            done >= event_step(total, opt.eval_points, next_eval);
-      if ((trace_due || eval_due) && done < total) {
+      if ((trace_due() || eval_due()) && done < total) {
         result.train_seconds += seconds_since(t0);
         result.train_cpu_seconds += thread_cpu_seconds() - c0;
         record_events(false);

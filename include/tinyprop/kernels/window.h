@@ -8,6 +8,7 @@
 // Output row oy reads input rows oy * stride_h - pad_top + ky for ky in [0, k_h); rows outside
 // [0, in_h) are zero padding (skipped, never read). Columns likewise.
 #pragma once
+#include <stddef.h>
 #include <stdint.h>
 
 namespace tinyprop {
@@ -46,6 +47,21 @@ inline TapSpan row_span(const WindowGeometry& g, uint32_t oy) {
 }
 inline TapSpan col_span(const WindowGeometry& g, uint32_t ox) {
   return tap_span(ox, g.stride_w, g.pad_left, g.k_w, g.in_w);
+}
+
+// Offset in the input map of pixel (iy, ix), channel 0.
+inline size_t pixel(const WindowGeometry& g, uint32_t iy, uint32_t ix) {
+  return (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c;
+}
+
+// Floats in the input map: in_h in_w in_c.
+inline size_t input_size(const WindowGeometry& g) {
+  return static_cast<size_t>(g.in_h) * g.in_w * g.in_c;
+}
+
+// p[0, n) = 0.
+inline void zero_floats(float* p, size_t n) {
+  for (size_t i = 0; i < n; ++i) p[i] = 0.0f;
 }
 
 }  // namespace tinyprop

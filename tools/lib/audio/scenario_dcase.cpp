@@ -6,19 +6,18 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <exception>
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <ostream>
 #include <sstream>
-#include <thread>
 
 #include "audio/dcase_layout.h"
 #include "audio/metrics.h"
 #include "audio/models.h"
 #include "error.h"
+#include "job_pool.h"
+#include "scenario.h"  // Stat
 #include "report.h"  // host::fixed
 #include "tinyprop/rng.h"
 
@@ -68,17 +67,6 @@ struct Scores {
   double auc, pauc;
 };
 
-// Sample standard deviation (n - 1); 0 for fewer than 2 values.
-double sample_sd(const std::vector<double>& v) {
-  if (v.size() < 2) return 0.0;
-  double mean = 0.0;
-  for (double x : v) mean += x;
-  mean /= static_cast<double>(v.size());
-  double ss = 0.0;
-  for (double x : v) ss += (x - mean) * (x - mean);
-  return sqrt(ss / static_cast<double>(v.size() - 1));
-}
-
 size_t vectors_of(const std::vector<DcaseClip>& clips, const std::map<std::string, ClipFeatures>& features) {
   size_t n = 0;
   for (const DcaseClip& c : clips) n += features.at(c.path).n;
@@ -89,15 +77,30 @@ size_t test_vectors(const DcaseMachine& m, const std::map<std::string, ClipFeatu
   return vectors_of(m.test, features);
 }
 
-Scores evaluate(Model& model, const DcaseMachine& m,
-                const std::map<std::string, ClipFeatures>& features, const FeatureNorm& norm,
-                double max_fpr) {
-  std::vector<double> normal, anomaly;
+// A machine's test clips, standardised once for every model that scores them.
+struct TestClips {
+  std::vector<std::vector<float>> x;  // [clip] [vectors x dim], standardised
+  std::vector<bool> anomaly;          // [clip]
+};
+
+TestClips standardised_test_clips(const DcaseMachine& m,
+                                  const std::map<std::string, ClipFeatures>& features,
+                                  const FeatureNorm& norm) {
+  TestClips t;
   for (const DcaseClip& c : m.test) {
-    std::vector<float> x = features.at(c.path).x;
-    norm.apply(&x);
+    t.x.push_back(features.at(c.path).x);
+    norm.apply(&t.x.back());
+    t.anomaly.push_back(c.anomaly);
+  }
+  return t;
+}
+
+Scores evaluate(Model& model, const TestClips& clips, double max_fpr) {
+  std::vector<double> normal, anomaly;
+  for (size_t i = 0; i < clips.x.size(); ++i) {
+    const std::vector<float>& x = clips.x[i];
     const double s = reconstruction_score(model, x.data(), x.size() / model.input_size());
-    (c.anomaly ? anomaly : normal).push_back(s);
+    (clips.anomaly[i] ? anomaly : normal).push_back(s);
   }
   return Scores{roc_auc(normal, anomaly), partial_auc(normal, anomaly, max_fpr)};
 }
@@ -223,7 +226,8 @@ void fine_tune_all(const DcaseScenarioConfig& config, const ModelSpec& spec, uin
   base.machine_id = m.id;
   base.method = "pretrained";
   base.seed = seed;
-  const Scores s0 = evaluate(host.net->model(), m, features, norm, config.max_fpr);
+  const TestClips test = standardised_test_clips(m, features, norm);
+  const Scores s0 = evaluate(host.net->model(), test, config.max_fpr);
   meter.add(test_vectors(m, features));
   base.auc = s0.auc;
   base.pauc = s0.pauc;
@@ -269,34 +273,14 @@ void fine_tune_all(const DcaseScenarioConfig& config, const ModelSpec& spec, uin
     }
     run.seconds = seconds_since(t0);
     run.final_loss = loss_sum / n;
-    const Scores s = evaluate(dev.model(), m, features, norm, config.max_fpr);
+    const Scores s = evaluate(dev.model(), test, config.max_fpr);
     meter.add(test_vectors(m, features));
     run.auc = s.auc;
     run.pauc = s.pauc;
   };
-  const size_t n_threads = std::min<size_t>(std::max<uint32_t>(config.threads, 1), runs.size());
-  if (n_threads <= 1) {
-    for (size_t k = 0; k < runs.size(); ++k) run_method(k);
-  } else {
-    std::atomic<size_t> next{0};
-    std::exception_ptr failure;
-    std::mutex failure_mutex;
-    std::vector<std::thread> pool;
-    for (size_t t = 0; t < n_threads; ++t) {
-      pool.emplace_back([&] {
-        for (size_t k; (k = next.fetch_add(1)) < runs.size();) {
-          try {
-            run_method(k);
-          } catch (...) {
-            std::lock_guard<std::mutex> lock(failure_mutex);
-            if (!failure) failure = std::current_exception();
-          }
-        }
-      });
-    }
-    for (std::thread& t : pool) t.join();
-    if (failure) std::rethrow_exception(failure);
-  }
+  std::vector<Job> jobs;
+  for (size_t k = 0; k < runs.size(); ++k) jobs.push_back(Job{[&run_method, k] { run_method(k); }});
+  run_jobs(jobs, std::max<uint32_t>(config.threads, 1));
   for (const DcaseRun& run : runs) {
     result->runs.push_back(run);
     line += ", " + run.method + " " + fixed(100 * run.auc, 1) + " (bwd " +
@@ -552,76 +536,48 @@ DcaseScenarioResult run_dcase_scenario(const DcaseScenarioConfig& config, std::o
     DcaseMethodSummary s;
     s.method = label;
     RunCounters total;
-    double layer_sum[kMaxLayers] = {};
-    uint64_t layer_count[kMaxLayers] = {};
-    size_t paired = 0;
-    double delta_sq = 0.0;
-    s.auc_min = 1.0;
-    s.auc_max = 0.0;
+    std::vector<double> auc, pauc, delta, pdelta;  // over (machine, seed); deltas paired with full
     for (const DcaseRun& r : result.runs) {
       if (r.method != label) continue;
-      ++s.runs;
-      s.auc_mean += r.auc;
-      s.pauc_mean += r.pauc;
-      s.auc_min = std::min(s.auc_min, r.auc);
-      s.auc_max = std::max(s.auc_max, r.auc);
+      auc.push_back(r.auc);
+      pauc.push_back(r.pauc);
       auto f = full_of.find(key(r));
       if (f != full_of.end()) {
-        s.auc_delta_vs_full += r.auc - f->second->auc;
-        delta_sq += (r.auc - f->second->auc) * (r.auc - f->second->auc);
-        s.pauc_delta_vs_full += r.pauc - f->second->pauc;
-        ++paired;
+        delta.push_back(r.auc - f->second->auc);
+        pdelta.push_back(r.pauc - f->second->pauc);
       }
-      total.steps += r.counters.steps;
-      total.skipped += r.counters.skipped;
-      total.forward_macs += r.counters.forward_macs;
-      total.backward_macs += r.counters.backward_macs;
-      total.backward_macs_full += r.counters.backward_macs_full;
-      for (uint32_t i = 0; i < kMaxLayers; ++i) {
-        layer_sum[i] += r.counters.ratio_sum[i];
-        layer_count[i] += r.counters.ratio_count[i];
-      }
+      total.merge(r.counters);
       s.arena_bytes = r.arena_bytes;
       s.seconds += r.seconds;
     }
-    if (s.runs == 0) continue;
+    if (auc.empty()) continue;
+    s.runs = auc.size();
+    const Stat a = Stat::of(auc), d = Stat::of(delta);
+    s.auc_mean = a.mean;
+    s.auc_min = a.min;
+    s.auc_max = a.max;
+    s.pauc_mean = Stat::of(pauc).mean;
+    s.auc_delta_vs_full = d.mean;
+    s.auc_delta_sd = d.sd;
+    s.pauc_delta_vs_full = Stat::of(pdelta).mean;
     // Per seed: means over the machines, and their spread across seeds.
     for (uint64_t seed : config.seeds) {
-      double auc = 0.0, delta = 0.0;
-      size_t n = 0, nd = 0;
+      std::vector<double> auc_s, delta_s;
       for (const DcaseRun& r : result.runs) {
         if (r.method != label || r.seed != seed) continue;
-        auc += r.auc;
-        ++n;
+        auc_s.push_back(r.auc);
         auto f = full_of.find(key(r));
-        if (f != full_of.end()) {
-          delta += r.auc - f->second->auc;
-          ++nd;
-        }
+        if (f != full_of.end()) delta_s.push_back(r.auc - f->second->auc);
       }
-      s.auc_by_seed.push_back(n ? auc / static_cast<double>(n) : 0.0);
-      s.auc_delta_by_seed.push_back(nd ? delta / static_cast<double>(nd) : 0.0);
+      s.auc_by_seed.push_back(Stat::of(auc_s).mean);
+      s.auc_delta_by_seed.push_back(Stat::of(delta_s).mean);
     }
-    s.auc_seed_sd = sample_sd(s.auc_by_seed);
-    s.auc_mean /= static_cast<double>(s.runs);
-    s.pauc_mean /= static_cast<double>(s.runs);
-    if (paired > 0) {
-      const double np = static_cast<double>(paired);
-      s.auc_delta_vs_full /= np;
-      s.pauc_delta_vs_full /= np;
-      // sd = sqrt((sum d^2 - n mean^2) / (n - 1))
-      if (paired > 1) {
-        const double var = (delta_sq - np * s.auc_delta_vs_full * s.auc_delta_vs_full) / (np - 1.0);
-        s.auc_delta_sd = sqrt(var > 0.0 ? var : 0.0);
-      }
-    }
+    s.auc_seed_sd = Stat::of(s.auc_by_seed).sd;
     if (total.steps > 0) {
       s.backward_ratio = total.backward_ratio();
       s.total_ratio = total.total_ratio();
       s.skip_rate = static_cast<double>(total.skipped) / static_cast<double>(total.steps);
-      for (uint32_t i = 0; i < kMaxLayers; ++i) {
-        s.layer_ratio[i] = layer_count[i] > 0 ? layer_sum[i] / static_cast<double>(layer_count[i]) : 0.0;
-      }
+      for (uint32_t i = 0; i < kMaxLayers; ++i) s.layer_ratio[i] = total.mean_ratio(i);
     } else {
       s.backward_ratio = s.total_ratio = 0.0;  // pretrained: no fine-tuning work
     }

@@ -67,7 +67,11 @@ std::string dcase_report_markdown(const DcaseScenarioResult& r,
                                   const std::string& command) {
   const DcaseScenarioConfig& c = r.config;
   std::ostringstream md;
-  md << "## dcase-ae: fine-tuning the DCASE2020 baseline autoencoder per machine\n\n";
+  md << "## dcase-ae"
+     << (c.pretrain_pool == DcasePretrainPool::kOtherIds
+             ? ", held-out machine (`--pretrain-pool others`)"
+             : "")
+     << ": fine-tuning the DCASE2020 baseline autoencoder per machine\n\n";
   if (is_synthetic(c.data_root)) {
     md << "**These results are on SYNTHETIC sound** (scripts/make-synthetic-dcase.sh: SoX tones and "
           "noise in the DCASE2020 Task 2 layout), not on the real DCASE2020 recordings; they test the "
