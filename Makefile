@@ -2,7 +2,7 @@
 # Both install missing dependencies first (scripts/install-deps.sh is idempotent).
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test test-release test-asan demo bench clean
+.PHONY: all deps test-deps build test test-release test-asan demo bench clean
 
 all: build
 
@@ -13,12 +13,20 @@ build: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
 
-test-release: deps
+# Everything any test needs (plots, datasets, the ARM toolchain and QEMU), installed up front so
+# that `make test` runs every test: with TINYPROP_REQUIRE_ALL=1 a test whose dependency is missing
+# fails instead of skipping (tests/missing_dependency.h).
+test-deps:
+	@scripts/install-deps.sh build cli plot data mcu
+
+test-release test-asan: export TINYPROP_REQUIRE_ALL := 1
+
+test-release: test-deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
 	ctest --preset release -j $(JOBS)
 
-test-asan: deps
+test-asan: test-deps
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)

@@ -10,6 +10,7 @@
 #include "audio/logmel.h"
 #include "audio/wav.h"
 #include "test_audio_util.h"
+#include "../missing_dependency.h"
 
 namespace tinyprop::host::audio {
 namespace {
@@ -28,7 +29,9 @@ void generate(const std::string& out, int seed) {
 }
 
 TEST(AudioSynthetic, DeterministicFromTheSeedInTheDcaseLayout) {
-  if (system("command -v sox > /dev/null 2>&1") != 0) GTEST_SKIP() << "sox not installed";
+  if (system("command -v sox > /dev/null 2>&1") != 0) {
+    TINYPROP_MISSING_DEPENDENCY("sox not installed");
+  }
   ScratchDir a("syn_a"), b("syn_b"), c("syn_c");
   generate(a.path().string(), 3);
   generate(b.path().string(), 3);
@@ -71,7 +74,9 @@ TEST(AudioSynthetic, DeterministicFromTheSeedInTheDcaseLayout) {
 }
 
 TEST(AudioSynthetic, RefusesToOverwriteAFolderThatIsNotSynthetic) {
-  if (system("command -v sox > /dev/null 2>&1") != 0) GTEST_SKIP() << "sox not installed";
+  if (system("command -v sox > /dev/null 2>&1") != 0) {
+    TINYPROP_MISSING_DEPENDENCY("sox not installed");
+  }
   ScratchDir d("syn_keep");
   std::ofstream((d.path() / "precious.txt").string()) << "keep me\n";
   const std::string cmd = std::string(TINYPROP_SOURCE_DIR) + "/scripts/make-synthetic-dcase.sh --quick --out '" +

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "test_cli_util.h"
+#include "../missing_dependency.h"
 
 namespace tinyprop::cli_test {
 namespace {
@@ -119,7 +120,7 @@ TEST_F(CliCompare, ShiftScenarioRuns) {
 TEST_F(CliCompare, PlotsArePngFiles) {
   if (!exists("/usr/bin/python3") ||
       std::system("/usr/bin/python3 -c 'import matplotlib' >/dev/null 2>&1") != 0) {
-    GTEST_SKIP() << "python3-matplotlib not installed (scripts/install-deps.sh plot)";
+    TINYPROP_MISSING_DEPENDENCY("python3-matplotlib not installed (scripts/install-deps.sh plot)");
   }
   const std::string dir = *root_ / "plots";
   const CliResult r = run_cli({"compare", "--scenario", "mnist-mlp", "--quick", "--seeds", "1",

@@ -15,6 +15,7 @@
 #include "test_audio_util.h"
 #include "test_cli_util.h"
 #include "tinyprop/rng.h"
+#include "../missing_dependency.h"
 
 namespace tinyprop::cli_test {
 namespace {
@@ -155,7 +156,9 @@ TEST_F(CliDcase, QuickRunWritesCsvReportAndPlots) {
   EXPECT_EQ(md.rfind("## dcase-ae", 0), 0u) << md.substr(0, 80);
   EXPECT_NE(md.find("**These results are on SYNTHETIC sound**"), std::string::npos);
   EXPECT_NE(md.find("`tinyprop compare --scenario dcase-ae --quick --seeds 2`"), std::string::npos);
-  if (!matplotlib_available()) GTEST_SKIP() << "python3-matplotlib not installed: no plots";
+  if (!matplotlib_available()) {
+    TINYPROP_MISSING_DEPENDENCY("python3-matplotlib not installed: no plots");
+  }
   for (const char* plot : {"auc_vs_backward", "layer_ratio"}) {
     EXPECT_TRUE(exists(out_ + "/" + plot + ".png")) << plot << "\n" << run_->err;
     EXPECT_NE(md.find(std::string("](img/dcase-ae-") + plot + ".png)"), std::string::npos) << plot;

@@ -9,6 +9,7 @@
 #include "data/dataset.h"
 #include "error.h"
 #include "test_data_helpers.h"
+#include "../missing_dependency.h"
 
 namespace tinyprop::host {
 namespace {
@@ -145,7 +146,7 @@ void expect_balanced_digits(const Dataset& d) {
 
 TEST(DataReal, Mnist) {
   if (!std::filesystem::exists(real_data_dir() + "/mnist/train-labels-idx1-ubyte")) {
-    GTEST_SKIP() << "MNIST not installed (scripts/get-data.sh)";
+    TINYPROP_MISSING_DEPENDENCY("MNIST not installed (scripts/get-data.sh)");
   }
   const Dataset train = load_named(real_data_dir(), "mnist", "train");
   const Dataset test = load_named(real_data_dir(), "mnist", "test");
@@ -162,7 +163,7 @@ TEST(DataReal, Mnist) {
 
 TEST(DataReal, FashionMnist) {
   if (!std::filesystem::exists(real_data_dir() + "/fashion-mnist/train-labels-idx1-ubyte.gz")) {
-    GTEST_SKIP() << "Fashion-MNIST not installed (scripts/get-data.sh)";
+    TINYPROP_MISSING_DEPENDENCY("Fashion-MNIST not installed (scripts/install-deps.sh data)");
   }
   const Dataset train = load_named(real_data_dir(), "fashion-mnist", "train");
   const Dataset test = load_named(real_data_dir(), "fashion-mnist", "test");

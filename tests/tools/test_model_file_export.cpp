@@ -11,6 +11,7 @@
 #include "model_file.h"
 #include "test_data_helpers.h"
 #include "test_model_file_util.h"
+#include "../missing_dependency.h"
 
 namespace tinyprop::host {
 namespace {
@@ -147,7 +148,9 @@ TEST(ModelFileExport, HeaderTextHasGuardProvenanceAndExactLiterals) {
 }
 
 TEST(ModelFileExport, CompilesAsCAndReadsBackEveryBit) {
-  if (!have_compiler("cc")) GTEST_SKIP() << "no C compiler (cc) on PATH";
+  if (!have_compiler("cc")) {
+    TINYPROP_MISSING_DEPENDENCY("no C compiler (cc) on PATH");
+  }
   TempDir dir;
   const ModelFile f = small_model();
   export_c_header(dir.file("probe_model.h"), f, "probe", "test");
@@ -165,7 +168,9 @@ TEST(ModelFileExport, CompilesAsCAndReadsBackEveryBit) {
 }
 
 TEST(ModelFileExport, CompilesAsCxxAndRebuildsTheSpec) {
-  if (!have_compiler("c++")) GTEST_SKIP() << "no C++ compiler (c++) on PATH";
+  if (!have_compiler("c++")) {
+    TINYPROP_MISSING_DEPENDENCY("no C++ compiler (c++) on PATH");
+  }
   TempDir dir;
   const ModelFile f = small_model();
   export_c_header(dir.file("probe_model.h"), f, "probe");
@@ -352,7 +357,9 @@ TEST(ModelFileExport, CnnHeaderDescribesLayoutAndGeometry) {
 }
 
 TEST(ModelFileExport, CnnCompilesAsCAndReadsBackEveryBit) {
-  if (!have_compiler("cc")) GTEST_SKIP() << "no C compiler (cc) on PATH";
+  if (!have_compiler("cc")) {
+    TINYPROP_MISSING_DEPENDENCY("no C compiler (cc) on PATH");
+  }
   TempDir dir;
   const ModelFile f = cnn_model();
   export_c_header(dir.file("probe_model.h"), f, "probe", "test");
@@ -371,7 +378,9 @@ TEST(ModelFileExport, CnnCompilesAsCAndReadsBackEveryBit) {
 }
 
 TEST(ModelFileExport, CnnCompilesAsCxxAndRebuildsTheSpec) {
-  if (!have_compiler("c++")) GTEST_SKIP() << "no C++ compiler (c++) on PATH";
+  if (!have_compiler("c++")) {
+    TINYPROP_MISSING_DEPENDENCY("no C++ compiler (c++) on PATH");
+  }
   TempDir dir;
   for (const ModelFile& f : {cnn_model(), [] {
                                ModelFile g;
