@@ -42,7 +42,13 @@ struct LayerTrainState {
 class Trainer {
  public:
   // Bytes of model + training state for this spec and configuration, per region.
-  static Status plan(const ModelSpec& spec, const TrainConfig& config, MemoryPlan* plan);
+  // frozen: where the model keeps frozen layers' parameters (Model::bind_pretrained).
+  static Status plan(const ModelSpec& spec, const TrainConfig& config, MemoryPlan* plan,
+                     FrozenParams frozen = FrozenParams::kInArena);
+  // The same, with the caller's objects as the scratch that planning lays out (instead of a
+  // Model and a Trainer on the stack, about 4 KB on a Cortex-M). Both are left unbound.
+  static Status plan(const ModelSpec& spec, const TrainConfig& config, MemoryPlan* plan,
+                     FrozenParams frozen, Model* scratch_model, Trainer* scratch_trainer);
   // Takes the training state's memory from the arena (after model.bind on the same or another
   // arena). Validates the configuration against the model.
   Status bind(Model& model, const TrainConfig& config, Arena& arena);

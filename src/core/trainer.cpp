@@ -20,15 +20,26 @@ void zero(float* p, uint32_t n) {
 
 }  // namespace
 
-Status Trainer::plan(const ModelSpec& spec, const TrainConfig& config, MemoryPlan* plan) {
-  if (plan == nullptr) return Status::kInvalidArgument;
-  Arena planning;
+Status Trainer::plan(const ModelSpec& spec, const TrainConfig& config, MemoryPlan* plan,
+                     FrozenParams frozen) {
   Model model;
-  Status s = model.bind(spec, planning);
-  if (!ok(s)) return s;
   Trainer trainer;
+  return Trainer::plan(spec, config, plan, frozen, &model, &trainer);
+}
+
+Status Trainer::plan(const ModelSpec& spec, const TrainConfig& config, MemoryPlan* plan,
+                     FrozenParams frozen, Model* scratch_model, Trainer* scratch_trainer) {
+  if (plan == nullptr || scratch_model == nullptr || scratch_trainer == nullptr) {
+    return Status::kInvalidArgument;
+  }
+  Arena planning;
+  Model& model = *scratch_model;
+  Status s = model.bind_pretrained(spec, planning, nullptr, frozen);  // lays out, binds nothing
+  if (!ok(s)) return s;
+  Trainer& trainer = *scratch_trainer;
   trainer.model_ = &model;
   s = trainer.layout(spec, config, planning);
+  trainer.model_ = nullptr;
   if (!ok(s)) return s;
   *plan = planning.plan();
   return Status::kOk;
