@@ -202,6 +202,20 @@ TEST_F(CliWorkflow, ExportWritesACHeader) {
   EXPECT_EQ(d.json()["symbol"], "pre");
 }
 
+TEST_F(CliWorkflow, ExportFreezesTheFirstLayers) {
+  const std::string header = *root_ / "frozen.h";
+  const CliResult r = run_cli({"export", "--model-in", model_, "--out", header, "--symbol",
+                               "fz", "--freeze", "1", "--json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.json()["frozen_layers"], 1);
+  const std::string h = read_text(header);
+  // Layer 0 (dense) frozen, the last dense layer still trainable; the C API's model constant.
+  EXPECT_NE(h.find("/* layer 0: dense 784 -> 32 (frozen) */"), std::string::npos) << h.substr(0, 2000);
+  EXPECT_NE(h.find("/* layer 2: dense 32 -> 16 */"), std::string::npos);
+  EXPECT_NE(h.find("static const tp_exported_model fz_export"), std::string::npos);
+  EXPECT_NE(h.find("#define FZ_PARAMS_CHECKSUM 0x"), std::string::npos);
+}
+
 TEST_F(CliWorkflow, CsvDataWorks) {
   // 4 features, label last; two classes separated by the first feature.
   std::string csv = "a,b,c,d,label\n";
