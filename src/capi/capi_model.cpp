@@ -1,7 +1,6 @@
 // C API: the bound model (parameters, inference, probabilities).
-#include <math.h>
-
 #include "capi_internal.h"
+#include "tinyprop/loss.h"
 
 using namespace tinyprop;
 using namespace tinyprop::capi;
@@ -56,16 +55,10 @@ tp_status tp_model_probabilities(tp_model* model, const float* x, float* out, ui
     for (uint32_t i = 0; i < n; ++i) out[i] = z[i];
     return TP_OK;
   }
-  // softmax(z)_i = exp(z_i - max z) / sum_j exp(z_j - max z): shifted by the largest logit so
-  // that no exponential overflows.
-  float zmax = z[0];
-  for (uint32_t i = 1; i < n; ++i) zmax = z[i] > zmax ? z[i] : zmax;
-  float sum = 0.0f;
-  for (uint32_t i = 0; i < n; ++i) {
-    out[i] = expf(z[i] - zmax);
-    sum += out[i];
-  }
-  for (uint32_t i = 0; i < n; ++i) out[i] /= sum;
+  // softmax(z)_i = exp(z_i - max z) / sum_j exp(z_j - max z), as the loss computes it.
+  float zmax = 0.0f;
+  const float inv = 1.0f / softmax_exponentials(z, n, out, &zmax);
+  for (uint32_t i = 0; i < n; ++i) out[i] *= inv;
   return TP_OK;
 }
 
