@@ -161,8 +161,12 @@ if consumer_fw >"$tmp/consumer.log" 2>&1 &&
   out="$("$RUN" netduinoplus2 "$CONS/fw/consumer_c.elf")"
   status=$?
   cnn="$(grep '^frozen_cnn params' <<<"$out")"
-  if [ $status = 0 ] && grep -q '^consumer_c: ok' <<<"$out" && [ -n "$cnn" ]; then
-    pass "consumer firmware fine-tuned from C on netduinoplus2: $(grep '^mlp accuracy' <<<"$out"); frozen CNN weights in flash: $(cut -d' ' -f2- <<<"$cnn"); $(grep '^frozen_cnn (' <<<"$out" | cut -d' ' -f3-)"
+  read -r text data bss _ < <(arm-none-eabi-size "$CONS/fw/consumer_c.elf" | tail -1)
+  in_place="$(field frozen_cnn ram_in_place "$out")"; stack_used="$(field memory stack_used "$out")"
+  if [ $status = 0 ] && grep -q '^consumer_c: ok' <<<"$out" && [ -n "$cnn" ] &&
+     [ $((data + bss + in_place + stack_used)) -le 131072 ] &&
+     [ "$stack_used" -lt "$(field memory stack_reserved "$out")" ]; then
+    pass "consumer firmware fine-tuned from C on netduinoplus2: $(grep '^mlp accuracy' <<<"$out"); frozen CNN weights in flash: $(cut -d' ' -f2- <<<"$cnn"); $(grep '^frozen_cnn (' <<<"$out" | sed 's/^frozen_cnn (inverted images) /inverted images: /'); RAM: static data $((data + bss)) + arena plan $in_place + stack $stack_used B, flash $((text + data)) B"
   else
     echo "$out"; fail "consumer firmware on netduinoplus2: status $status"
   fi
