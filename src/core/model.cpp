@@ -10,6 +10,7 @@ Status Model::plan(const ModelSpec& spec, MemoryPlan* plan) {
   Model m;
   const Status s = m.layout(spec, planning);
   if (!ok(s)) return s;
+  if (planning.too_large()) return Status::kTooLarge;
   *plan = planning.plan();
   return Status::kOk;
 }
@@ -18,6 +19,7 @@ Status Model::bind(const ModelSpec& spec, Arena& arena) {
   bound_ = false;
   const Status s = layout(spec, arena);
   if (!ok(s)) return s;
+  if (arena.too_large()) return Status::kTooLarge;
   if (arena.misaligned()) return Status::kArenaMisaligned;
   if (!arena.ok()) return Status::kArenaTooSmall;
   bound_ = !arena.planning();

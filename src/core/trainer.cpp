@@ -30,6 +30,7 @@ Status Trainer::plan(const ModelSpec& spec, const TrainConfig& config, MemoryPla
   trainer.model_ = &model;
   s = trainer.layout(spec, config, planning);
   if (!ok(s)) return s;
+  if (planning.too_large()) return Status::kTooLarge;
   *plan = planning.plan();
   return Status::kOk;
 }
@@ -39,6 +40,7 @@ Status Trainer::bind(Model& model, const TrainConfig& config, Arena& arena) {
   if (!model.bound()) return Status::kNotBound;
   model_ = &model;
   Status s = layout(model.spec(), config, arena);
+  if (ok(s) && arena.too_large()) s = Status::kTooLarge;
   if (ok(s) && arena.misaligned()) s = Status::kArenaMisaligned;
   if (ok(s) && (!arena.ok() || arena.planning())) s = Status::kArenaTooSmall;
   if (!ok(s)) {

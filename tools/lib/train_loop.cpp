@@ -43,13 +43,25 @@ uint64_t event_step(uint64_t total, uint32_t points, uint32_t i) {
 
 }  // namespace
 
+void OwnedArena::reserve_bytes(size_t bytes) {
+  const size_t blocks = bytes / sizeof(Block) + (bytes % sizeof(Block) != 0 ? 1 : 0);
+  blocks_.resize(blocks == 0 ? 1 : blocks);
+}
+
+InferenceModel::InferenceModel(const ModelSpec& spec) {
+  Status s = Model::plan(spec, &plan_);
+  if (!ok(s)) throw Error("cannot plan the model's memory: " + status_text(s));
+  arena_.reserve_bytes(plan_.total());
+  Arena arena(arena_.data(), arena_.bytes());
+  s = model_.bind(spec, arena);
+  if (!ok(s)) throw Error("cannot bind the model: " + status_text(s));
+}
+
 Session::Session(const ModelSpec& spec, const TrainConfig& config) {
   Status s = Trainer::plan(spec, config, &plan_);
   if (!ok(s)) throw Error("cannot plan training memory: " + status_text(s));
-  const size_t blocks = (plan_.total() + kArenaAlignment - 1) / kArenaAlignment;
-  arena_.resize(blocks == 0 ? 1 : blocks);
-  s = bind_training(spec, config, arena_.data(), arena_.size() * sizeof(Block), &model_,
-                    &trainer_);
+  arena_.reserve_bytes(plan_.total());
+  s = bind_training(spec, config, arena_.data(), arena_.bytes(), &model_, &trainer_);
   if (!ok(s)) throw Error("cannot bind model and trainer: " + status_text(s));
 }
 
@@ -58,6 +70,17 @@ void check_fits(const ModelSpec& spec, const Dataset& data, const std::string& w
   if (in != data.dim()) {
     throw Error("model expects " + std::to_string(in) + " inputs but " + what + " has " +
                 std::to_string(data.dim()) + " features per sample");
+  }
+  // A model whose input is a feature map (rows and columns) needs samples of that very shape;
+  // a flat input (1 x 1 x N, an MLP) takes any sample of N values.
+  const Shape& m = spec.input;
+  const Shape& s = data.shape;
+  const bool flat = m.h == 1 && m.w == 1;
+  if (!flat && (m.h != s.h || m.w != s.w || m.c != s.c)) {
+    const auto hwc = [](const Shape& x) {
+      return std::to_string(x.h) + "x" + std::to_string(x.w) + "x" + std::to_string(x.c);
+    };
+    throw Error("model expects " + hwc(m) + " inputs but " + what + " has " + hwc(s) + " samples");
   }
   const uint32_t out = spec.output_shape().size();
   if (data.num_classes > out) {
