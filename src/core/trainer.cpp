@@ -1,5 +1,7 @@
 #include "tinyprop/trainer.h"
 
+#include <math.h>
+
 #include "layers/conv_layer.h"
 #include "layers/layer.h"
 #include "layers/pool_layer.h"
@@ -148,6 +150,7 @@ void Trainer::reset_run() {
   beta1_pow_ = 1.0f;
   beta2_pow_ = 1.0f;
   last_loss_ = 0.0f;
+  health_ = Status::kOk;
 }
 
 float Trainer::loss(const float* x, Target target) {
@@ -162,6 +165,10 @@ void Trainer::train_sample(const float* x, Target target, StepCounters* counters
   *c = StepCounters{};
   last_loss_ = loss(x, target);
   c->forward_macs = model_->forward_macs();
+  if (!isfinite(last_loss_)) {  // diverged: keep the weights as they are (see health())
+    health_ = Status::kNonFinite;
+    return;
+  }
   backward(x, c);
 }
 

@@ -143,6 +143,28 @@ TEST_F(CliBadInput, AllFrozenModelCanBeInspectedAndEvaluated) {
   EXPECT_EQ(r.json()["accuracy"], same.json()["accuracy"]);  // same weights, same answers
 }
 
+// ---- diverged training ----
+
+TEST_F(CliBadInput, DivergedTrainingStopsAndWritesNothing) {
+  const std::string out = *root_ / "diverged.tpm";
+  const std::string report = *root_ / "diverged.json";
+  expect_error({"finetune", "--model-in", model_, "--data-dir", data_, "--lr", "1e30", "--method",
+                "full", "--out", out, "--report", report},
+               "training diverged at step ");
+  const CliResult r = run_cli({"finetune", "--model-in", model_, "--data-dir", data_, "--lr",
+                               "1e30", "--method", "full", "--out", out});
+  // Weights of ~1e30 are finite; the layer whose output overflows is named.
+  EXPECT_NE(r.err.find("the loss is not finite and the output of layer "), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("nothing is written"), std::string::npos) << r.err;
+  expect_error({"train", "--model", "mlp:784-16-10", "--data-dir", data_, "--lr", "1e30",
+                "--epochs", "2", "--out", out},
+               "training diverged");
+  EXPECT_FALSE(exists(out));
+  EXPECT_FALSE(exists(report));
+  EXPECT_FALSE(exists(out + ".tmp"));
+}
+
 // ---- non-regular inputs ----
 
 TEST_F(CliBadInput, FifoInputsAreRefusedNotWaitedOn) {

@@ -2,7 +2,9 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <numeric>
 
 #include "error.h"
@@ -40,6 +42,54 @@ TracePoint trace_point(const RunCounters& w, const std::vector<uint32_t>& layers
 uint64_t event_step(uint64_t total, uint32_t points, uint32_t i) {
   return total * i / points;
 }
+
+// The weights of the last clean check, put back when training diverges.
+class LastGood {
+ public:
+  explicit LastGood(Model& m) : model_(m) { keep(0); }
+  void keep(uint32_t epochs_done) {
+    params_.assign(model_.params(), model_.params() + model_.param_count());
+    epochs_ = epochs_done;
+  }
+  // Restores the kept weights and throws the divergence error: "training diverged <where>:
+  // <cause>layer 2 (dense 128x64) has non-finite parameters; ...". With finite parameters, the
+  // layer whose output overflows on `sample` (the step's input) is named instead.
+  [[noreturn]] void diverged(const std::string& where, const std::string& cause,
+                             const float* sample = nullptr) {
+    const uint32_t bad = model_.first_nonfinite_layer();
+    std::string layer = "the parameters are finite but the forward pass overflows";
+    if (bad < model_.n_layers()) {
+      layer = "layer " + describe(bad) + " has non-finite parameters";
+    } else if (sample != nullptr) {
+      (void)model_.forward(sample);
+      for (uint32_t i = 0; i < model_.n_layers(); ++i) {
+        const Layer& l = model_.layer(i);
+        if (!std::all_of(l.out, l.out + l.out_size, [](float v) { return std::isfinite(v); })) {
+          layer = "the output of layer " + describe(i) +
+                  " overflows (its parameters are finite but too large)";
+          break;
+        }
+      }
+    }
+    std::copy(params_.begin(), params_.end(), model_.params());
+    throw Error("training diverged " + where + ": " + cause + layer +
+                "; nothing is written (the last good weights are " +
+                (epochs_ == 0 ? std::string("those from before training")
+                              : "those after epoch " + std::to_string(epochs_)) +
+                "); lower the learning rate (--lr)");
+  }
+
+ private:
+  std::string describe(uint32_t i) const {
+    const LayerKind kind = model_.layer(i).spec.kind;
+    return std::to_string(i) + " (" + layer_kind_name(kind) +
+           (layer_has_params(kind) ? " " + layer_label(model_, i) : std::string()) + ")";
+  }
+
+  Model& model_;
+  std::vector<float> params_;
+  uint32_t epochs_ = 0;
+};
 
 }  // namespace
 
@@ -160,6 +210,7 @@ FitResult fit(Session& session, const Dataset& train, const FitOptions& opt) {
   StepCounters step;
   const float lr0 = trainer.config().optimizer.learning_rate;
   const bool decay = opt.lr_end_factor != 1.0f && total > 0;
+  LastGood last_good(model);
 
   // The next trace window / evaluation is due once `done` reaches its step.
   auto trace_due = [&] {
@@ -206,6 +257,12 @@ FitResult fit(Session& session, const Dataset& train, const FitOptions& opt) {
             static_cast<float>(lr0 * (1.0 - (1.0 - opt.lr_end_factor) * t)));
       }
       trainer.train_sample(train.sample(s), Target::of_label(train.y[s]), &step);
+      if (trainer.health() != Status::kOk) {
+        last_good.diverged("at step " + std::to_string(done + 1) + " of " +
+                               std::to_string(total) + " (epoch " + std::to_string(epoch + 1) +
+                               ", sample " + std::to_string(s) + ")",
+                           "the loss is not finite and ", train.sample(s));
+      }
       result.counters.add(step);
       window.add(step);
       loss_sum += static_cast<double>(trainer.last_loss());
@@ -225,6 +282,12 @@ FitResult fit(Session& session, const Dataset& train, const FitOptions& opt) {
     result.counters.updated_params += tail.updated_params;
     result.train_seconds += seconds_since(t0);
     result.train_cpu_seconds += thread_cpu_seconds() - c0;
+    // A ReLU can hide a NaN row from the loss: scan the weights once per epoch.
+    if (model.first_nonfinite_layer() < model.n_layers()) {
+      last_good.diverged("in epoch " + std::to_string(epoch + 1) + " of " +
+                             std::to_string(opt.epochs), "");
+    }
+    last_good.keep(epoch + 1);
   }
   if (decay) trainer.set_learning_rate(lr0);
   record_events(true);

@@ -131,6 +131,10 @@ struct FitResult {
 };
 
 // Trains the session's model on `train` (a fresh run: Trainer::reset_run first).
+// Divergence: the trainer's health() is polled after every step and the parameters are scanned
+// at the end of every epoch; a non-finite loss or parameter throws host::Error naming the step
+// (or epoch) and the first layer with non-finite parameters, after restoring the weights of the
+// last good check (the start, or the end of the last clean epoch) into the model.
 FitResult fit(Session& session, const Dataset& train, const FitOptions& options);
 
 }  // namespace tinyprop::host
