@@ -79,6 +79,8 @@ typedef enum tp_status {
   TP_NOT_BOUND,          /* a model or trainer was used before binding */
   TP_NOTHING_TO_TRAIN,   /* no trainable layer with parameters */
   TP_UNSUPPORTED,        /* a combination the library does not implement */
+  TP_TOO_LARGE,          /* the model's sizes exceed what memory can address */
+  TP_NON_FINITE,         /* a training step produced a non-finite loss (tp_trainer_health) */
   TP_MODEL_MISMATCH = 32 /* C API: an exported model's tables, parameter count or checksum
                            disagree */
 } tp_status;
@@ -264,6 +266,9 @@ tp_status tp_model_init_params(tp_model* model, uint64_t seed);
 tp_status tp_model_load_params(tp_model* model, const float* params, uint32_t count);
 /* Copies the parameters out in the same order (from the arena or from where they stay). */
 tp_status tp_model_read_params(const tp_model* model, float* out, uint32_t count);
+/* Index of the first layer with a NaN or infinite weight or bias; the layer count when all are
+ * finite. Reads every parameter: before keeping weights (a snapshot, a flash write). */
+uint32_t tp_model_first_nonfinite_layer(const tp_model* model);
 uint32_t tp_model_param_count(const tp_model* model);
 uint32_t tp_model_input_size(const tp_model* model);
 uint32_t tp_model_output_size(const tp_model* model);
@@ -302,6 +307,10 @@ void tp_trainer_set_learning_rate(tp_trainer* trainer, float learning_rate);
 float tp_trainer_last_loss(const tp_trainer* trainer); /* of the last training sample */
 float tp_trainer_loss_label(tp_trainer* trainer, const float* x, uint32_t label); /* no update */
 uint64_t tp_trainer_optimizer_steps(const tp_trainer* trainer);
+/* Divergence guard: TP_NON_FINITE (sticky) once a step's loss was NaN or infinite; such a step
+ * changes nothing. Cleared by tp_trainer_reset_run and tp_trainer_reset_health; else TP_OK. */
+tp_status tp_trainer_health(const tp_trainer* trainer);
+void tp_trainer_reset_health(tp_trainer* trainer);
 
 #ifdef __cplusplus
 }

@@ -33,6 +33,10 @@ tp_status tp_model_read_params(const tp_model* model, float* out, uint32_t count
   return TP_OK;
 }
 
+uint32_t tp_model_first_nonfinite_layer(const tp_model* model) {
+  return model_of(model)->first_nonfinite_layer();
+}
+
 uint32_t tp_model_param_count(const tp_model* model) { return model_of(model)->param_count(); }
 uint32_t tp_model_input_size(const tp_model* model) { return model_of(model)->input_size(); }
 uint32_t tp_model_output_size(const tp_model* model) { return model_of(model)->output_size(); }

@@ -73,4 +73,10 @@ uint64_t tp_trainer_optimizer_steps(const tp_trainer* trainer) {
   return trainer_of(trainer)->optimizer_steps();
 }
 
+tp_status tp_trainer_health(const tp_trainer* trainer) {
+  return to_c(trainer_of(trainer)->health());
+}
+
+void tp_trainer_reset_health(tp_trainer* trainer) { trainer_of(trainer)->reset_health(); }
+
 }  // extern "C"

@@ -1,5 +1,7 @@
 #include "tinyprop/model.h"
 
+#include <math.h>
+
 #include "layers/layer.h"
 
 namespace tinyprop {
@@ -15,6 +17,7 @@ Status Model::plan(const ModelSpec& spec, MemoryPlan* plan, FrozenParams frozen,
   Arena planning;
   const Status s = scratch->bind_pretrained(spec, planning, nullptr, frozen);
   if (!ok(s)) return s;
+  if (planning.too_large()) return Status::kTooLarge;
   *plan = planning.plan();
   return Status::kOk;
 }
@@ -35,6 +38,7 @@ Status Model::bind_pretrained(const ModelSpec& spec, Arena& arena, const float* 
 
 Status Model::finish_bind(const Arena& arena, Status laid_out) {
   if (!ok(laid_out)) return laid_out;
+  if (arena.too_large()) return Status::kTooLarge;
   if (arena.misaligned()) return Status::kArenaMisaligned;
   if (!arena.ok()) return Status::kArenaTooSmall;
   bound_ = !arena.planning();
@@ -156,6 +160,19 @@ uint32_t Model::predict(const float* x) {
     if (out[i] > out[best]) best = i;
   }
   return best;
+}
+
+uint32_t Model::first_nonfinite_layer() const {
+  for (uint32_t i = 0; i < spec_.n_layers; ++i) {
+    const Layer& l = layers_[i];
+    if (l.w == nullptr) continue;
+    // w and b are contiguous: one pass over n_weights + n_bias floats.
+    const uint32_t n = l.n_weights + l.n_bias;
+    for (uint32_t j = 0; j < n; ++j) {
+      if (!isfinite(l.w[j])) return i;
+    }
+  }
+  return spec_.n_layers;
 }
 
 uint64_t Model::forward_macs() const {

@@ -128,6 +128,23 @@ static void test_params_and_probabilities(void) {
     CHECK(tp_trainer_optimizer_steps(&g_trainer) == 20u);
     tp_trainer_reset_run(&g_trainer);
     CHECK(tp_trainer_optimizer_steps(&g_trainer) == 0u);
+    CHECK(tp_trainer_health(&g_trainer) == TP_OK);
+    CHECK(tp_model_first_nonfinite_layer(&g_model) == tp_spec_layer_count(&g_spec));
+    /* A non-finite target: the step changes nothing, the health turns sticky. */
+    CHECK(tp_model_read_params(&g_model, params, n) == TP_OK);
+    {
+      const float target[3] = {0.0f, NAN, 0.0f};
+      tp_trainer_train_target(&g_trainer, x, target, NULL);
+    }
+    CHECK(tp_trainer_health(&g_trainer) == TP_NON_FINITE);
+    CHECK(strcmp(tp_status_name(TP_NON_FINITE), "non-finite value") == 0);
+    CHECK(tp_model_read_params(&g_model, back, n) == TP_OK &&
+          memcmp(params, back, n * sizeof(float)) == 0);
+    tp_trainer_reset_health(&g_trainer);
+    CHECK(tp_trainer_health(&g_trainer) == TP_OK);
+    params[3] = INFINITY;
+    CHECK(tp_model_load_params(&g_model, params, n) == TP_OK);
+    CHECK(tp_model_first_nonfinite_layer(&g_model) == 0u);
   }
 }
 

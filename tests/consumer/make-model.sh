@@ -17,6 +17,6 @@ ${CC:-cc} -std=c99 -O2 -Wall -Wextra -Werror -o "$out/synth_csv" "$HERE/synth_cs
 "$out/synth_csv" 0 0 2000 >"$out/train.csv"
 rm -f "$out/frozen_cnn.tpm" "$out/frozen_cnn.h"
 "$cli" train --model cnn:12x12x1-c8k3+same-m2-c32k3s2+same-c256k3-d4 --csv "$out/train.csv" \
-  --epochs 3 --seed 7 --out "$out/frozen_cnn.tpm" >"$out/train.log"
+  --csv-shape 12x12x1 --epochs 3 --seed 7 --out "$out/frozen_cnn.tpm" >"$out/train.log"
 "$cli" export --model-in "$out/frozen_cnn.tpm" --freeze 3 --symbol frozen_cnn \
   --out "$out/frozen_cnn.h" >"$out/export.log"
