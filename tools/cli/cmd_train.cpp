@@ -51,7 +51,8 @@ int run_train(const TrainFlags& f, const Invocation& inv) {
   const ModelSpec spec = host::parse_model_spec(f.model);
   TrainConfig cfg;
   f.opt.apply(&cfg, 0.01f, 1e-3f);
-  host::check_output_path(f.out, "--out");
+  host::check_output_path(f.out, "--out",
+                          {{"--csv", f.data.csv}, {"--eval-csv", f.eval_csv}});
 
   const host::Dataset train = f.data.load("train");
   host::check_fits(spec, train, f.data.describe("train"));
