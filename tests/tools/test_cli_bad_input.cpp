@@ -186,6 +186,39 @@ TEST_F(CliBadInput, FifoInputsAreRefusedNotWaitedOn) {
   expect_error({"info", "--model-in", *root_ / "adir"}, "adir: is a directory, expected a regular file");
 }
 
+// ---- numeric options: one range check for every unsigned option ----
+
+TEST_F(CliBadInput, NegativeValuesOfUnsignedOptionsAreRefused) {
+  const std::string out = *root_ / "neg.tpm";
+  const std::vector<std::string> train = {"train", "--model", "mlp:784-10", "--data-dir", data_,
+                                          "--out", out};
+  auto with = [](std::vector<std::string> a, std::vector<std::string> extra) {
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  expect_error(with(train, {"--seed", "-1"}), "--seed: '-1' is not a whole number >= 0");
+  expect_error(with(train, {"--epochs", "-1"}), "--epochs: '-1' is not a whole number >= 0");
+  expect_error(with(train, {"--subset", "10", "--subset-seed", "-5"}),
+               "--subset-seed: '-5' is not a whole number >= 0");
+  expect_error(with(train, {"--batch", "+3"}), "--batch: '+3' is not a whole number >= 0");
+  expect_error(with(finetune_args(out), {"--seed", "-1"}), "--seed: '-1' is not a whole number");
+  expect_error({"info", "--model", "mlp:4-2", "--batch", "-2"}, "--batch: '-2' is not a whole");
+  expect_error({"compare", "--scenario", "mnist-mlp", "--quick", "--threads", "-1", "--data-dir",
+                data_, "--out-dir", *root_ / "cmp"},
+               "--threads: '-1' is not a whole number >= 0");
+  expect_error(with(train, {"--seed", "18446744073709551616"}),
+               "--seed: '18446744073709551616' is larger than 18446744073709551615");
+  expect_error(with(train, {"--epochs", "99999999999"}), "--epochs");  // beyond 32 bits
+  EXPECT_FALSE(exists(out));
+}
+
+// ---- --quiet removes the progress bar only ----
+
+TEST_F(CliBadInput, QuietHelpSaysWarningsStay) {
+  const CliResult r = run_cli({"train", "--help"});
+  EXPECT_NE(r.out.find("warnings and errors are still printed"), std::string::npos) << r.out;
+}
+
 // ---- outputs: only regular files are replaced, never through a planted link, never an input ----
 
 TEST_F(CliBadInput, OutputThatIsADeviceFifoOrLinkIsNotReplaced) {

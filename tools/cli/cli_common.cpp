@@ -13,7 +13,8 @@ std::string Invocation::text() const { return host::command_line(argc, argv); }
 
 void OutputFlags::add_to(CLI::App* cmd) {
   cmd->add_flag("--json", json, "Machine-readable JSON on stdout");
-  cmd->add_flag("-q,--quiet", quiet, "No progress bar on stderr");
+  cmd->add_flag("-q,--quiet", quiet,
+                "No progress bar on stderr (warnings and errors are still printed)");
 }
 
 bool OutputFlags::progress() const { return !quiet && host::stderr_is_tty(); }
