@@ -122,6 +122,7 @@ Action add_train(CLI::App& app, const Invocation& inv) {
   f->opt.optimizer = "adam";
   f->opt.batch = 32;
   f->opt.epochs = 5;
+  f->opt.allow_zero_epochs = true;  // an initialised, untrained model (others' protocols)
   CLI::App* cmd = app.add_subcommand("train", "Pretrain a model on the host (full backprop)");
   cmd->add_option("--model", f->model, "Model spec, e.g. mlp:784-128-64-10")->required();
   f->data.add_to(cmd, true);
