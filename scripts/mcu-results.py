@@ -232,7 +232,7 @@ def report(results, command):
                      "{:,}".format(int(mem["stack_reserved"])), "{:,}".format(used),
                      "{:,}".format(ram), "{:,}".format(ram - used), 100.0 * (ram - used) / ram))
     details, L = L, head
-    L.append("## Targets (issue 4)\n")
+    L.append("## Targets\n")
     L.append("| configuration | method | backward pass vs full (target <= 0.20) | step speed-up | "
              "predicted | measured / predicted (target >= 0.80) | accuracy vs full | host |")
     L.append("|---|---|---:|---:|---:|---:|---:|---|")
@@ -246,6 +246,21 @@ def report(results, command):
     for b in budgets:
         L.append(b + "\n")
     return "\n".join(L + details)
+
+
+# Sections after this line of the report are written by hand (runs this script does not make,
+# e.g. the frozen-weights-in-flash firmware of tests/consumer): a rewrite keeps them.
+KEPT_MARKER = "<!-- kept by scripts/mcu-results.py: the sections below are not regenerated -->"
+
+
+def kept_sections(path):
+    """The hand-written tail of an existing report, from KEPT_MARKER on ('' if none)."""
+    if not os.path.exists(path):
+        return ""
+    with open(path) as f:
+        old = f.read()
+    at = old.find(KEPT_MARKER)
+    return old[at:] if at >= 0 else ""
 
 
 def main():
@@ -270,6 +285,9 @@ def main():
             json.dump(results, f, indent=1)
     command = "scripts/mcu-results.py --configs " + " ".join(args.configs)
     text = report(results, command)
+    kept = kept_sections(args.out)
+    if kept:
+        text = text.rstrip("\n") + "\n\n" + kept
     with open(args.out, "w") as f:
         f.write(text)
     print("mcu-results: wrote %s and %s" % (os.path.relpath(args.out, REPO),
