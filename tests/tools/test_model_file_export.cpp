@@ -229,7 +229,9 @@ int main(void) {
 )";
 
 TEST(ModelFileExport, BindsInOneCallThroughTheCApi) {
-  if (!have_compiler("cc")) GTEST_SKIP() << "no C compiler (cc) on PATH";
+  if (!have_compiler("cc")) {
+    TINYPROP_MISSING_DEPENDENCY("no C compiler (cc) on PATH");
+  }
   TempDir dir;
   const ModelFile f = small_model();  // its first dense layer is frozen
   export_c_header(dir.file("probe_model.h"), f, "probe", "test");
