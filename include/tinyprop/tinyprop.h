@@ -1,6 +1,7 @@
 // Umbrella header of the tinyprop core library.
 #pragma once
 #include "tinyprop/arena.h"
+#include "tinyprop/checkpoint.h"
 #include "tinyprop/counters.h"
 #include "tinyprop/limits.h"
 #include "tinyprop/model.h"

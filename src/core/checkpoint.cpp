@@ -1,0 +1,474 @@
+#include "tinyprop/checkpoint.h"
+
+#include "checkpoint_io.h"
+#include "tinyprop/optimizer.h"
+
+namespace tinyprop {
+
+// The one place that reads and writes the Trainer's private run state (a friend of Trainer).
+struct CheckpointAccess {
+  static const Model& model(const Trainer& t) { return *t.model_; }
+  static Model& model(Trainer& t) { return *t.model_; }
+  static LayerTrainState& state(Trainer& t, uint32_t i) { return t.state_[i]; }
+  static uint32_t& in_batch(Trainer& t) { return t.in_batch_; }
+  static uint64_t& opt_step(Trainer& t) { return t.opt_step_; }
+  static float& beta1_pow(Trainer& t) { return t.beta1_pow_; }
+  static float& beta2_pow(Trainer& t) { return t.beta2_pow_; }
+  static float& last_loss(Trainer& t) { return t.last_loss_; }
+  static uint32_t in_batch(const Trainer& t) { return t.in_batch_; }
+  static float beta1_pow(const Trainer& t) { return t.beta1_pow_; }
+  static float beta2_pow(const Trainer& t) { return t.beta2_pow_; }
+};
+
+namespace {
+
+constexpr uint8_t kMagic[4] = {'T', 'P', 'C', 'K'};
+constexpr uint32_t kCrcBytes = 4;
+
+// Sizes of the sections of a checkpoint of one trainer (docs/CHECKPOINTS.md).
+struct Layout {
+  uint32_t layers = 0;           // trainable layers
+  uint32_t params = 0;           // their weights and biases (floats)
+  uint32_t per_param = 0;        // optimizer buffers per parameter
+  uint32_t touched = 0;          // touched-row flags (bytes) of the pending batch
+  bool gradients = false;        // batch size > 1: the pending batch is stored
+  uint32_t flags(CheckpointMode mode) const {
+    if (mode == CheckpointMode::kWeightsOnly) return 0;
+    return kCheckpointFlagFullState | (gradients ? kCheckpointFlagGradients : 0u);
+  }
+  uint32_t bytes(uint32_t flags) const {
+    uint32_t n = kCheckpointHeaderBytes + 4 * layers + 4 * params;
+    if ((flags & kCheckpointFlagFullState) != 0) n += 4 * per_param * params;
+    if ((flags & kCheckpointFlagGradients) != 0) n += 4 * params + ((touched + 3u) & ~3u);
+    return n + kCrcBytes;
+  }
+};
+
+Layout layout_of(const Trainer& t) {
+  Layout lo;
+  const Model& m = CheckpointAccess::model(t);
+  lo.per_param = optimizer_state_per_param(t.config().optimizer);
+  lo.gradients = t.config().batch_size > 1;
+  for (uint32_t i = 0; i < m.n_layers(); ++i) {
+    if (!t.state(i).trainable) continue;
+    ++lo.layers;
+    lo.params += m.layer(i).n_weights + m.layer(i).n_bias;
+    lo.touched += m.layer(i).n_bias;
+  }
+  return lo;
+}
+
+// CRC-32 over little-endian values, for the spec and configuration hashes.
+struct Hasher {
+  uint32_t crc = 0;
+  void u32(uint32_t v) {
+    const uint8_t b[4] = {static_cast<uint8_t>(v), static_cast<uint8_t>(v >> 8),
+                          static_cast<uint8_t>(v >> 16), static_cast<uint8_t>(v >> 24)};
+    crc = crc32_update(crc, b, 4);
+  }
+  void f32(float v) { u32(float_bits(v)); }
+};
+
+// CRC-32 of the frozen layers' weights and biases (little-endian float bits, layer order).
+uint32_t frozen_crc(const Trainer& t) {
+  const Model& m = CheckpointAccess::model(t);
+  Hasher h;
+  for (uint32_t i = 0; i < m.n_layers(); ++i) {
+    const Layer& l = m.layer(i);
+    if (!layer_has_params(l.spec.kind) || t.state(i).trainable) continue;
+    for (uint32_t j = 0; j < l.n_weights; ++j) h.f32(l.w[j]);
+    for (uint32_t j = 0; j < l.n_bias; ++j) h.f32(l.b[j]);
+  }
+  return h.crc;
+}
+
+bool fail(CheckpointError e, CheckpointError* why) {
+  if (why != nullptr) *why = e;
+  return false;
+}
+Status failed(CheckpointError e, CheckpointError* why, Status s) {
+  fail(e, why);
+  return s;
+}
+
+void write_header(const Trainer& t, const Layout& lo, uint32_t flags, uint64_t position,
+                  CheckpointWriter& w) {
+  const TrainConfig& c = t.config();
+  for (uint8_t b : kMagic) w.u8(b);
+  w.u16(kCheckpointVersion);
+  w.u16(static_cast<uint16_t>(kCheckpointHeaderBytes));
+  w.u32(flags);
+  w.u32(lo.bytes(flags));
+  w.u32(checkpoint_spec_hash(CheckpointAccess::model(t).spec()));
+  w.u32(checkpoint_config_hash(c));
+  w.u32(frozen_crc(t));
+  w.u32(lo.params);
+  w.u64(t.optimizer_steps());
+  w.u64(position);
+  w.f32(CheckpointAccess::beta1_pow(t));
+  w.f32(CheckpointAccess::beta2_pow(t));
+  w.f32(c.optimizer.learning_rate);
+  w.f32(t.last_loss());
+  w.u32(CheckpointAccess::in_batch(t));
+  w.u32(c.batch_size);
+  w.u8(static_cast<uint8_t>(c.optimizer.kind));
+  w.u8(static_cast<uint8_t>(c.sparsity.method));
+  w.u8(static_cast<uint8_t>(lo.layers));
+  w.u8(static_cast<uint8_t>(lo.per_param));
+  w.u32(0);  // reserved
+}
+
+CheckpointInfo read_header(CheckpointReader& r) {
+  CheckpointInfo h;
+  h.version = r.u16();
+  (void)r.u16();  // header bytes: checked by the caller through total_bytes and version
+  h.flags = r.u32();
+  h.total_bytes = r.u32();
+  h.spec_hash = r.u32();
+  h.config_hash = r.u32();
+  h.frozen_crc = r.u32();
+  h.trainable_params = r.u32();
+  h.optimizer_steps = r.u64();
+  h.position = r.u64();
+  h.beta1_pow = r.f32();
+  h.beta2_pow = r.f32();
+  h.learning_rate = r.f32();
+  h.last_loss = r.f32();
+  h.in_batch = r.u32();
+  h.batch_size = r.u32();
+  h.optimizer = r.u8();
+  h.method = r.u8();
+  h.trainable_layers = r.u8();
+  h.state_per_param = r.u8();
+  return h;
+}
+
+// Header and CRC checks that need no trainer.
+bool inspect(CheckpointSource src, uint32_t size, CheckpointInfo* out, CheckpointError* why) {
+  if (src.read == nullptr) return fail(CheckpointError::kIo, why);
+  if (size < kCheckpointHeaderBytes + kCrcBytes) return fail(CheckpointError::kTruncated, why);
+  CheckpointReader r(src, 0, size);
+  uint8_t magic[4];
+  for (uint8_t& b : magic) b = r.u8();
+  for (uint32_t i = 0; i < 4; ++i) {
+    if (magic[i] != kMagic[i]) return fail(r.ok() ? CheckpointError::kBadMagic : CheckpointError::kIo, why);
+  }
+  const CheckpointInfo h = read_header(r);
+  if (!r.ok()) return fail(CheckpointError::kIo, why);
+  if (h.version != kCheckpointVersion) return fail(CheckpointError::kBadVersion, why);
+  if (h.total_bytes > size) return fail(CheckpointError::kTruncated, why);
+  if (h.total_bytes < kCheckpointHeaderBytes + kCrcBytes ||
+      (h.flags & ~(kCheckpointFlagFullState | kCheckpointFlagGradients)) != 0) {
+    return fail(CheckpointError::kBadLayout, why);
+  }
+  // CRC over everything before the stored CRC, in chunks.
+  uint32_t crc = 0;
+  uint8_t chunk[64];
+  const uint32_t body = h.total_bytes - kCrcBytes;
+  for (uint32_t at = 0; at < body;) {
+    const uint32_t n = body - at < sizeof chunk ? body - at : static_cast<uint32_t>(sizeof chunk);
+    if (!src.read(src.context, at, chunk, n)) return fail(CheckpointError::kIo, why);
+    crc = crc32_update(crc, chunk, n);
+    at += n;
+  }
+  CheckpointReader tail(src, body, h.total_bytes);
+  const uint32_t stored = tail.u32();
+  if (!tail.ok()) return fail(CheckpointError::kIo, why);
+  if (stored != crc) return fail(CheckpointError::kBadCrc, why);
+  if (out != nullptr) *out = h;
+  return true;
+}
+
+// Checks that a valid checkpoint belongs to this trainer.
+bool matches(const Trainer& t, const CheckpointInfo& h, CheckpointError* why) {
+  const Layout lo = layout_of(t);
+  if (h.spec_hash != checkpoint_spec_hash(CheckpointAccess::model(t).spec())) {
+    return fail(CheckpointError::kModelMismatch, why);
+  }
+  if (h.trainable_layers != lo.layers || h.trainable_params != lo.params) {
+    return fail(CheckpointError::kBadLayout, why);
+  }
+  if (h.frozen_crc != frozen_crc(t)) return fail(CheckpointError::kFrozenMismatch, why);
+  const CheckpointMode mode = h.full() ? CheckpointMode::kFull : CheckpointMode::kWeightsOnly;
+  if (h.full() && h.config_hash != checkpoint_config_hash(t.config())) {
+    return fail(CheckpointError::kConfigMismatch, why);
+  }
+  if (h.flags != lo.flags(mode) || h.total_bytes != lo.bytes(h.flags)) {
+    return fail(CheckpointError::kBadLayout, why);
+  }
+  if (h.full() && (h.state_per_param != lo.per_param || h.in_batch >= t.config().batch_size)) {
+    return fail(CheckpointError::kBadLayout, why);
+  }
+  return true;
+}
+
+struct BufferSink {
+  uint8_t* at;
+};
+bool buffer_write(void* ctx, const uint8_t* data, uint32_t n) {
+  BufferSink* s = static_cast<BufferSink*>(ctx);
+  for (uint32_t i = 0; i < n; ++i) s->at[i] = data[i];
+  s->at += n;
+  return true;
+}
+bool buffer_read(void* ctx, uint32_t offset, uint8_t* data, uint32_t n) {
+  const uint8_t* base = static_cast<const uint8_t*>(ctx);
+  for (uint32_t i = 0; i < n; ++i) data[i] = base[offset + i];
+  return true;
+}
+CheckpointSource buffer_source(const void* buffer) {
+  CheckpointSource s;
+  s.context = const_cast<void*>(buffer);
+  s.read = buffer_read;
+  return s;
+}
+
+}  // namespace
+
+uint32_t checkpoint_size(const Trainer& trainer, CheckpointMode mode) {
+  if (!trainer.bound()) return 0;
+  const Layout lo = layout_of(trainer);
+  return lo.bytes(lo.flags(mode));
+}
+
+Status checkpoint_write(const Trainer& trainer, CheckpointMode mode, uint64_t position,
+                        CheckpointSink sink, CheckpointError* why) {
+  if (why != nullptr) *why = CheckpointError::kNone;
+  if (!trainer.bound()) return failed(CheckpointError::kNotBound, why, Status::kNotBound);
+  if (sink.write == nullptr) return failed(CheckpointError::kIo, why, Status::kInvalidArgument);
+  const Layout lo = layout_of(trainer);
+  const uint32_t flags = lo.flags(mode);
+  const Model& m = CheckpointAccess::model(trainer);
+  CheckpointWriter w(sink);
+  write_header(trainer, lo, flags, position, w);
+  for (uint32_t i = 0; i < m.n_layers(); ++i) {
+    if (trainer.state(i).trainable) w.f32(trainer.state(i).y_max);
+  }
+  for (uint32_t i = 0; i < m.n_layers(); ++i) {
+    if (!trainer.state(i).trainable) continue;
+    w.floats(m.layer(i).w, m.layer(i).n_weights);
+    w.floats(m.layer(i).b, m.layer(i).n_bias);
+  }
+  if ((flags & kCheckpointFlagFullState) != 0 && lo.per_param > 0) {
+    for (uint32_t i = 0; i < m.n_layers(); ++i) {
+      const LayerTrainState& st = trainer.state(i);
+      if (!st.trainable) continue;
+      w.floats(st.m_w, m.layer(i).n_weights);
+      w.floats(st.m_b, m.layer(i).n_bias);
+      if (lo.per_param < 2) continue;
+      w.floats(st.v_w, m.layer(i).n_weights);
+      w.floats(st.v_b, m.layer(i).n_bias);
+    }
+  }
+  if ((flags & kCheckpointFlagGradients) != 0) {
+    for (uint32_t i = 0; i < m.n_layers(); ++i) {
+      const LayerTrainState& st = trainer.state(i);
+      if (!st.trainable) continue;
+      w.floats(st.dw, m.layer(i).n_weights);
+      w.floats(st.db, m.layer(i).n_bias);
+    }
+    for (uint32_t i = 0; i < m.n_layers(); ++i) {
+      const LayerTrainState& st = trainer.state(i);
+      if (!st.trainable) continue;
+      for (uint32_t j = 0; j < m.layer(i).n_bias; ++j) w.u8(st.touched[j]);
+    }
+    while ((w.written() & 3u) != 0) w.u8(0);
+  }
+  if (!w.finish()) return failed(CheckpointError::kIo, why, Status::kInvalidArgument);
+  return Status::kOk;
+}
+
+Status checkpoint_save(const Trainer& trainer, CheckpointMode mode, uint64_t position,
+                       void* buffer, size_t capacity, size_t* written, CheckpointError* why) {
+  if (!trainer.bound()) return failed(CheckpointError::kNotBound, why, Status::kNotBound);
+  const uint32_t size = checkpoint_size(trainer, mode);
+  if (buffer == nullptr || capacity < size) {
+    return failed(CheckpointError::kBufferTooSmall, why, Status::kInvalidArgument);
+  }
+  BufferSink bs{static_cast<uint8_t*>(buffer)};
+  CheckpointSink sink;
+  sink.context = &bs;
+  sink.write = buffer_write;
+  const Status s = checkpoint_write(trainer, mode, position, sink, why);
+  if (ok(s) && written != nullptr) *written = size;
+  return s;
+}
+
+Status checkpoint_inspect(CheckpointSource source, uint32_t size, CheckpointInfo* info,
+                          CheckpointError* why) {
+  if (why != nullptr) *why = CheckpointError::kNone;
+  return inspect(source, size, info, why) ? Status::kOk : Status::kInvalidArgument;
+}
+
+Status checkpoint_inspect_buffer(const void* buffer, size_t size, CheckpointInfo* info,
+                                 CheckpointError* why) {
+  if (buffer == nullptr) return failed(CheckpointError::kTruncated, why, Status::kInvalidArgument);
+  const uint32_t n = size > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(size);
+  return checkpoint_inspect(buffer_source(buffer), n, info, why);
+}
+
+Status checkpoint_read(Trainer& trainer, CheckpointSource source, uint32_t size,
+                       CheckpointInfo* info, CheckpointError* why) {
+  if (why != nullptr) *why = CheckpointError::kNone;
+  if (!trainer.bound()) return failed(CheckpointError::kNotBound, why, Status::kNotBound);
+  CheckpointInfo h;
+  if (!inspect(source, size, &h, why) || !matches(trainer, h, why)) {
+    return Status::kInvalidArgument;
+  }
+  // Pass 2: everything checked, apply. A source that fails now (it did not in pass 1) leaves a
+  // partial state; reported as kIo.
+  const Layout lo = layout_of(trainer);
+  Model& m = CheckpointAccess::model(trainer);
+  const bool same_config = h.config_hash == checkpoint_config_hash(trainer.config());
+  trainer.reset_run();
+  CheckpointReader r(source, kCheckpointHeaderBytes, h.total_bytes);
+  for (uint32_t i = 0; i < m.n_layers(); ++i) {
+    LayerTrainState& st = CheckpointAccess::state(trainer, i);
+    if (!st.trainable) continue;
+    const float y_max = r.f32();
+    if (h.full() || same_config) st.y_max = y_max;
+  }
+  for (uint32_t i = 0; i < m.n_layers(); ++i) {
+    if (!trainer.state(i).trainable) continue;
+    r.floats(m.layer(i).w, m.layer(i).n_weights);
+    r.floats(m.layer(i).b, m.layer(i).n_bias);
+  }
+  if (same_config) trainer.set_learning_rate(h.learning_rate);
+  if (h.full()) {
+    for (uint32_t i = 0; i < m.n_layers() && lo.per_param > 0; ++i) {
+      LayerTrainState& st = CheckpointAccess::state(trainer, i);
+      if (!st.trainable) continue;
+      r.floats(st.m_w, m.layer(i).n_weights);
+      r.floats(st.m_b, m.layer(i).n_bias);
+      if (lo.per_param < 2) continue;
+      r.floats(st.v_w, m.layer(i).n_weights);
+      r.floats(st.v_b, m.layer(i).n_bias);
+    }
+    if (h.has_gradients()) {
+      for (uint32_t i = 0; i < m.n_layers(); ++i) {
+        LayerTrainState& st = CheckpointAccess::state(trainer, i);
+        if (!st.trainable) continue;
+        r.floats(st.dw, m.layer(i).n_weights);
+        r.floats(st.db, m.layer(i).n_bias);
+      }
+      for (uint32_t i = 0; i < m.n_layers(); ++i) {
+        LayerTrainState& st = CheckpointAccess::state(trainer, i);
+        if (!st.trainable) continue;
+        for (uint32_t j = 0; j < m.layer(i).n_bias; ++j) st.touched[j] = r.u8();
+      }
+    }
+    CheckpointAccess::opt_step(trainer) = h.optimizer_steps;
+    CheckpointAccess::beta1_pow(trainer) = h.beta1_pow;
+    CheckpointAccess::beta2_pow(trainer) = h.beta2_pow;
+    CheckpointAccess::in_batch(trainer) = h.in_batch;
+    CheckpointAccess::last_loss(trainer) = h.last_loss;
+  }
+  if (!r.ok()) return failed(CheckpointError::kIo, why, Status::kInvalidArgument);
+  if (info != nullptr) *info = h;
+  return Status::kOk;
+}
+
+Status checkpoint_restore(Trainer& trainer, const void* buffer, size_t size,
+                          CheckpointInfo* info, CheckpointError* why) {
+  if (buffer == nullptr) return failed(CheckpointError::kTruncated, why, Status::kInvalidArgument);
+  const uint32_t n = size > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(size);
+  return checkpoint_read(trainer, buffer_source(buffer), n, info, why);
+}
+
+uint32_t checkpoint_spec_hash(const ModelSpec& spec) {
+  Hasher h;
+  h.u32(spec.input.h);
+  h.u32(spec.input.w);
+  h.u32(spec.input.c);
+  h.u32(static_cast<uint32_t>(spec.loss));
+  h.u32(spec.n_layers);
+  for (uint32_t i = 0; i < spec.n_layers && i < kMaxLayers; ++i) {
+    const LayerSpec& l = spec.layers[i];
+    h.u32(static_cast<uint32_t>(l.kind));
+    h.u32(l.units);
+    h.f32(l.alpha);
+    h.u32(l.trainable ? 1u : 0u);
+    h.u32(l.filters);
+    h.u32(l.kernel_h | (static_cast<uint32_t>(l.kernel_w) << 16));
+    h.u32(l.stride_h | (static_cast<uint32_t>(l.stride_w) << 16));
+    h.u32(l.pad_h | (static_cast<uint32_t>(l.pad_w) << 16));
+    h.u32(l.pad_same ? 1u : 0u);
+  }
+  return h.crc;
+}
+
+uint32_t checkpoint_config_hash(const TrainConfig& c) {
+  Hasher h;
+  h.u32(static_cast<uint32_t>(c.optimizer.kind));
+  h.f32(c.optimizer.momentum);
+  h.f32(c.optimizer.beta1);
+  h.f32(c.optimizer.beta2);
+  h.f32(c.optimizer.epsilon);
+  const SparsityConfig& s = c.sparsity;
+  h.u32(static_cast<uint32_t>(s.method));
+  h.f32(s.ratio);
+  h.f32(s.s_min);
+  h.f32(s.s_max);
+  h.f32(s.zeta);
+  h.f32(s.skip_threshold);
+  h.f32(s.y_max_decay);
+  h.u32(s.sparse_bias ? 1u : 0u);
+  h.u32(static_cast<uint32_t>(s.conv_selection));
+  h.u32(c.batch_size);
+  return h.crc;
+}
+
+Status trainer_load_optimizer_state(Trainer& trainer, const float* state, size_t n,
+                                    uint64_t steps) {
+  if (!trainer.bound()) return Status::kNotBound;
+  const Layout lo = layout_of(trainer);
+  if (n != static_cast<size_t>(lo.per_param) * lo.params || (n > 0 && state == nullptr)) {
+    return Status::kInvalidArgument;
+  }
+  Model& m = CheckpointAccess::model(trainer);
+  const float* p = state;
+  auto take = [&p](float* dst, uint32_t count) {
+    for (uint32_t j = 0; j < count; ++j) dst[j] = *p++;
+  };
+  for (uint32_t i = 0; i < m.n_layers() && lo.per_param > 0; ++i) {
+    LayerTrainState& st = CheckpointAccess::state(trainer, i);
+    if (!st.trainable) continue;
+    take(st.m_w, m.layer(i).n_weights);
+    take(st.m_b, m.layer(i).n_bias);
+    if (lo.per_param < 2) continue;
+    take(st.v_w, m.layer(i).n_weights);
+    take(st.v_b, m.layer(i).n_bias);
+  }
+  // The same products the trainer forms step by step, so the powers are the same bits.
+  float b1 = 1.0f, b2 = 1.0f;
+  for (uint64_t t = 0; t < steps; ++t) {
+    b1 *= trainer.config().optimizer.beta1;
+    b2 *= trainer.config().optimizer.beta2;
+  }
+  CheckpointAccess::opt_step(trainer) = steps;
+  CheckpointAccess::beta1_pow(trainer) = b1;
+  CheckpointAccess::beta2_pow(trainer) = b2;
+  return Status::kOk;
+}
+
+const char* checkpoint_error_name(CheckpointError e) {
+  switch (e) {
+    case CheckpointError::kNone: return "ok";
+    case CheckpointError::kNotBound: return "trainer not bound";
+    case CheckpointError::kBufferTooSmall: return "buffer too small";
+    case CheckpointError::kTruncated: return "truncated";
+    case CheckpointError::kBadMagic: return "not a checkpoint";
+    case CheckpointError::kBadVersion: return "unsupported checkpoint version";
+    case CheckpointError::kBadLayout: return "inconsistent checkpoint layout";
+    case CheckpointError::kBadCrc: return "CRC mismatch (damaged)";
+    case CheckpointError::kModelMismatch: return "made for another model";
+    case CheckpointError::kFrozenMismatch: return "frozen weights differ";
+    case CheckpointError::kConfigMismatch: return "made with another training configuration";
+    case CheckpointError::kIo: return "read or write failed";
+    case CheckpointError::kNoCheckpoint: return "no valid checkpoint";
+    case CheckpointError::kDoesNotFit: return "checkpoint does not fit";
+  }
+  return "unknown checkpoint error";
+}
+
+}  // namespace tinyprop
