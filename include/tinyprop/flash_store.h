@@ -47,6 +47,8 @@ class FlashStore {
   uint32_t slot_capacity() const { return slot_bytes_ - kFlashSlotHeaderBytes; }
   uint32_t slot_count() const { return n_slots_; }
   const FlashSlotState& slot(uint32_t i) const { return slots_[i]; }
+  // First byte of slot i on the device; its checkpoint starts kFlashSlotHeaderBytes later.
+  uint32_t slot_address(uint32_t i) const { return i * slot_bytes_; }
 
   // Saves a checkpoint into the oldest (or an invalid) slot, never over the newest valid one:
   // erase, program the checkpoint, verify it, then program and verify the header. save() writes
@@ -64,7 +66,6 @@ class FlashStore {
 
  private:
   bool scan_slot(uint32_t i);
-  uint32_t slot_address(uint32_t i) const { return i * slot_bytes_; }
 
   FlashDevice dev_;
   uint32_t n_slots_ = 0;

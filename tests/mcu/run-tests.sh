@@ -222,6 +222,33 @@ else
   echo "$cut_out"; echo "$out"; fail "power cut inside a save: status $status, resumed at '$(field resumed position "$out")'"
 fi
 
+# Device -> host -> device: the host command continues the device's flash image and writes a
+# checkpoint file, which the firmware resumes from (the same format both ways). Needs the host
+# command (make test builds it first; on its own: cmake --build --preset release).
+CLI="$REPO/build/release/tinyprop"
+if [ -x "$CLI" ]; then
+  flash="$tmp/flash-trip.bin"; rm -f "$flash"
+  mkdir -p "$tmp/hostdata/mnist"
+  ln -sf "${STREAM[0]}" "$tmp/hostdata/mnist/train-images-idx3-ubyte"
+  ln -sf "${STREAM[1]}" "$tmp/hostdata/mnist/train-labels-idx1-ubyte"
+  ln -sf "${TEST[0]}" "$tmp/hostdata/mnist/t10k-images-idx3-ubyte"
+  ln -sf "${TEST[1]}" "$tmp/hostdata/mnist/t10k-labels-idx1-ubyte"
+  dev1="$("$RUN" mps2-an386 "$(fw mps2-an386 ci)" --method tinyprop --lr 0.001 --steps 100 --train "${STREAM[@]}" --test-count 0 --flash "$flash" --checkpoint-every 100)"
+  host_out="$("$CLI" finetune --model-in "$BUILD/data/ci/pretrained.tpm" --data-dir "$tmp/hostdata" \
+    --method tinyprop --lr 0.001 --resume "$flash" --stop-after 300 --checkpoint-out "$tmp/host.ck" \
+    --out "$tmp/host.tpm" 2>&1)"
+  dev2="$("$RUN" mps2-an386 "$(fw mps2-an386 ci)" --method tinyprop --lr 0.001 --steps 400 --train "${STREAM[@]}" --test-count 0 --resume-from "$tmp/host.ck")"
+  status=$?
+  if [ "$(field checkpoint position "$dev1")" = 100 ] && grep -q "resumed from $flash .*at sample 100" <<<"$host_out" &&
+     [ $status = 0 ] && [ "$(field resumed position "$dev2")" = 300 ] && [ "$(field result steps "$dev2")" = 100 ]; then
+    pass "device -> host -> device: the host continued the device's flash image from sample 100 to 300, the firmware resumed the host's checkpoint at 300"
+  else
+    echo "$dev1"; echo "$host_out"; echo "$dev2"; fail "device -> host -> device round trip"
+  fi
+else
+  fail "device -> host -> device round trip: no host command at $CLI (cmake --build --preset release first)"
+fi
+
 # ---- errors --------------------------------------------------------------------------------
 echo "== errors"
 expect_status() {  # expected-status description command...
