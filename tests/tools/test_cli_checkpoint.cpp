@@ -138,6 +138,28 @@ TEST_F(CliCheckpoint, InfoDescribesACheckpoint) {
   EXPECT_NE(r.out.find("optimizer_steps: 7"), std::string::npos) << r.out;
 }
 
+// The checkpoint sizes of the reference models, as `info` plans them (docs/CHECKPOINTS.md):
+// header 80 + Y_max 4 per trainable layer + 4 bytes per parameter per buffer + CRC 4.
+TEST_F(CliCheckpoint, InfoGivesCheckpointSizesPerOptimizer) {
+  struct Ref {
+    const char* model;
+    uint64_t params, rows;  // parameters, and biases (touched flags of a pending batch)
+  };
+  for (const Ref& m : {Ref{"mlp:784-32-16-10", 25818, 58}, Ref{"mlp:784-128-64-10", 109386, 202}}) {
+    SCOPED_TRACE(m.model);
+    const CliResult r = run_cli({"info", "--model", m.model, "--batch", "8", "--json"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    const uint64_t base = 80 + 3 * 4 + 4 * m.params + 4, grads = 4 * m.params + (m.rows + 3) / 4 * 4;
+    for (const auto& e : r.json()["memory"]["training"]) {
+      const uint64_t buffers = e["optimizer"] == "adam" ? 2 : e["optimizer"] == "sgd" ? 0 : 1;
+      const uint64_t batch_part = e["batch"] == 1 ? 0 : grads;
+      EXPECT_EQ(e["checkpoint_bytes"]["full"], base + buffers * 4 * m.params + batch_part)
+          << e.dump();
+      EXPECT_EQ(e["checkpoint_bytes"]["weights_only"], base);
+    }
+  }
+}
+
 TEST_F(CliCheckpoint, LoadOptimizerStateReadsWhatTrainSaved) {
   const ScratchDir& d = *root_;
   CliResult r = run_cli({"finetune", "--model-in", model_, "--data-dir", data_, "--subset",

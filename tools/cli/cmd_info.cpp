@@ -153,9 +153,11 @@ int run_info(const InfoFlags& f) {
 
   // Table: one row per optimizer and batch size, one column per region.
   const size_t regions = static_cast<size_t>(Region::kCount);
-  t << "planned arena bytes (model + training state):\n" << pad("optimizer", 14) << pad("batch", 7);
+  t << "planned arena bytes (model + training state), then the bytes of a checkpoint (full state,\n"
+       "weights only):\n"
+    << pad("optimizer", 14) << pad("batch", 7);
   for (size_t r = 0; r < regions; ++r) t << pad(region_name(static_cast<Region>(r)), 16);
-  t << pad("total", 12) << "\n";
+  t << pad("total", 12) << pad("checkpoint", 12) << pad("weights-only", 14) << "\n";
   t << pad("inference", 14) << pad("-", 7);
   for (size_t r = 0; r < regions; ++r) t << pad(std::to_string(inference.bytes[r]), 16);
   t << pad(std::to_string(inference.total()), 12) << "\n";
@@ -171,10 +173,18 @@ int run_info(const InfoFlags& f) {
       MemoryPlan plan;
       const Status ps = Trainer::plan(spec, cfg, &plan);
       require(ok(ps), std::string("cannot plan training: ") + status_name(ps));
-      training.push_back({{"optimizer", o.name}, {"batch", b}, {"bytes", host::memory_plan_json(plan)}});
+      // Checkpoint bytes (docs/CHECKPOINTS.md): of a trainer bound for this configuration.
+      host::Session bound(spec, cfg);
+      const uint32_t full = checkpoint_size(bound.trainer(), CheckpointMode::kFull);
+      const uint32_t weights = checkpoint_size(bound.trainer(), CheckpointMode::kWeightsOnly);
+      training.push_back({{"optimizer", o.name},
+                          {"batch", b},
+                          {"bytes", host::memory_plan_json(plan)},
+                          {"checkpoint_bytes", {{"full", full}, {"weights_only", weights}}}});
       t << pad(o.name, 14) << pad(std::to_string(b), 7);
       for (size_t r = 0; r < regions; ++r) t << pad(std::to_string(plan.bytes[r]), 16);
-      t << pad(std::to_string(plan.total()), 12) << "\n";
+      t << pad(std::to_string(plan.total()), 12) << pad(std::to_string(full), 12)
+        << pad(std::to_string(weights), 14) << "\n";
     }
   }
   j["memory"]["training"] = training;
