@@ -189,7 +189,7 @@ for board in mps2-an386 netduinoplus2; do
   flash="$tmp/flash-$board.bin"
   rm -f "$flash"
   # Killed at an arbitrary moment: once the 3rd to 6th checkpoint line appeared (chosen at
-  # random), after a random 0-20 ms more, i.e. between samples or in the middle of a save.
+  # random), after a random 0-29 ms more, i.e. between samples or in the middle of a save.
   want=$((3 + RANDOM % 4)); delay="0.0$((RANDOM % 3))$((RANDOM % 10))"
   qemu_start "$board" "$(fw "$board" ci)" "$tmp/killed.out" "${CK_ARGS[@]}" --flash "$flash" --checkpoint-every 50
   for _ in $(seq 1 2000); do
