@@ -58,17 +58,6 @@ Layout layout_of(const Trainer& t) {
   return lo;
 }
 
-// CRC-32 over little-endian values, for the spec and configuration hashes.
-struct Hasher {
-  uint32_t crc = 0;
-  void u32(uint32_t v) {
-    const uint8_t b[4] = {static_cast<uint8_t>(v), static_cast<uint8_t>(v >> 8),
-                          static_cast<uint8_t>(v >> 16), static_cast<uint8_t>(v >> 24)};
-    crc = crc32_update(crc, b, 4);
-  }
-  void f32(float v) { u32(float_bits(v)); }
-};
-
 // CRC-32 of the frozen layers' weights and biases (little-endian float bits, layer order).
 uint32_t frozen_crc(const Trainer& t) {
   const Model& m = CheckpointAccess::model(t);
@@ -223,6 +212,55 @@ CheckpointSource buffer_source(const void* buffer) {
   return s;
 }
 
+// The sections after the header, in their order in the file (docs/CHECKPOINTS.md), handed to
+// io.floats(float*, n) and io.bytes(uint8_t*, n): a writer reads the buffers, a reader fills
+// them. One walk for both directions, so that saving and restoring cannot disagree on the order.
+template <typename Io>
+void visit_moments(Model& m, Trainer& t, uint32_t per_param, Io& io) {
+  for (uint32_t i = 0; i < m.n_layers() && per_param > 0; ++i) {
+    LayerTrainState& st = CheckpointAccess::state(t, i);
+    if (!st.trainable) continue;
+    io.floats(st.m_w, m.layer(i).n_weights);
+    io.floats(st.m_b, m.layer(i).n_bias);
+    if (per_param < 2) continue;
+    io.floats(st.v_w, m.layer(i).n_weights);
+    io.floats(st.v_b, m.layer(i).n_bias);
+  }
+}
+
+template <typename Io>
+void visit_sections(Trainer& t, const Layout& lo, uint32_t flags, Io& io) {
+  Model& m = CheckpointAccess::model(t);
+  for (uint32_t i = 0; i < m.n_layers(); ++i) {
+    if (t.state(i).trainable) io.floats(&CheckpointAccess::state(t, i).y_max, 1);
+  }
+  for (uint32_t i = 0; i < m.n_layers(); ++i) {
+    if (!t.state(i).trainable) continue;
+    io.floats(m.layer(i).w, m.layer(i).n_weights);
+    io.floats(m.layer(i).b, m.layer(i).n_bias);
+  }
+  if ((flags & kCheckpointFlagFullState) != 0) visit_moments(m, t, lo.per_param, io);
+  if ((flags & kCheckpointFlagGradients) == 0) return;
+  for (uint32_t i = 0; i < m.n_layers(); ++i) {
+    LayerTrainState& st = CheckpointAccess::state(t, i);
+    if (!st.trainable) continue;
+    io.floats(st.dw, m.layer(i).n_weights);
+    io.floats(st.db, m.layer(i).n_bias);
+  }
+  for (uint32_t i = 0; i < m.n_layers(); ++i) {
+    LayerTrainState& st = CheckpointAccess::state(t, i);
+    if (st.trainable) io.bytes(st.touched, m.layer(i).n_bias);
+  }
+}
+
+// Copies from a flat float array (the .tpm optimizer section) into the buffers visited.
+struct ArrayIo {
+  const float* p;
+  void floats(float* dst, uint32_t n) {
+    for (uint32_t j = 0; j < n; ++j) dst[j] = *p++;
+  }
+};
+
 }  // namespace
 
 uint32_t checkpoint_size(const Trainer& trainer, CheckpointMode mode) {
@@ -238,42 +276,11 @@ Status checkpoint_write(const Trainer& trainer, CheckpointMode mode, uint64_t po
   if (sink.write == nullptr) return failed(CheckpointError::kIo, why, Status::kInvalidArgument);
   const Layout lo = layout_of(trainer);
   const uint32_t flags = lo.flags(mode);
-  const Model& m = CheckpointAccess::model(trainer);
   CheckpointWriter w(sink);
   write_header(trainer, lo, flags, position, w);
-  for (uint32_t i = 0; i < m.n_layers(); ++i) {
-    if (trainer.state(i).trainable) w.f32(trainer.state(i).y_max);
-  }
-  for (uint32_t i = 0; i < m.n_layers(); ++i) {
-    if (!trainer.state(i).trainable) continue;
-    w.floats(m.layer(i).w, m.layer(i).n_weights);
-    w.floats(m.layer(i).b, m.layer(i).n_bias);
-  }
-  if ((flags & kCheckpointFlagFullState) != 0 && lo.per_param > 0) {
-    for (uint32_t i = 0; i < m.n_layers(); ++i) {
-      const LayerTrainState& st = trainer.state(i);
-      if (!st.trainable) continue;
-      w.floats(st.m_w, m.layer(i).n_weights);
-      w.floats(st.m_b, m.layer(i).n_bias);
-      if (lo.per_param < 2) continue;
-      w.floats(st.v_w, m.layer(i).n_weights);
-      w.floats(st.v_b, m.layer(i).n_bias);
-    }
-  }
-  if ((flags & kCheckpointFlagGradients) != 0) {
-    for (uint32_t i = 0; i < m.n_layers(); ++i) {
-      const LayerTrainState& st = trainer.state(i);
-      if (!st.trainable) continue;
-      w.floats(st.dw, m.layer(i).n_weights);
-      w.floats(st.db, m.layer(i).n_bias);
-    }
-    for (uint32_t i = 0; i < m.n_layers(); ++i) {
-      const LayerTrainState& st = trainer.state(i);
-      if (!st.trainable) continue;
-      for (uint32_t j = 0; j < m.layer(i).n_bias; ++j) w.u8(st.touched[j]);
-    }
-    while ((w.written() & 3u) != 0) w.u8(0);
-  }
+  // The visit only reads the trainer's buffers when writing.
+  visit_sections(const_cast<Trainer&>(trainer), lo, flags, w);
+  while ((w.written() & 3u) != 0) w.u8(0);  // touched flags: pad to a multiple of 4
   if (!w.finish()) return failed(CheckpointError::kIo, why, Status::kInvalidArgument);
   return Status::kOk;
 }
@@ -322,41 +329,13 @@ Status checkpoint_read(Trainer& trainer, CheckpointSource source, uint32_t size,
   const bool same_config = h.config_hash == checkpoint_config_hash(trainer.config());
   trainer.reset_run();
   CheckpointReader r(source, kCheckpointHeaderBytes, h.total_bytes);
-  for (uint32_t i = 0; i < m.n_layers(); ++i) {
-    LayerTrainState& st = CheckpointAccess::state(trainer, i);
-    if (!st.trainable) continue;
-    const float y_max = r.f32();
-    if (h.full() || same_config) st.y_max = y_max;
+  visit_sections(trainer, lo, h.flags, r);
+  if (same_config) {
+    trainer.set_learning_rate(h.learning_rate);
+  } else {  // weights-only under another configuration: its Y_max belongs to another policy
+    for (uint32_t i = 0; i < m.n_layers(); ++i) CheckpointAccess::state(trainer, i).y_max = 0.0f;
   }
-  for (uint32_t i = 0; i < m.n_layers(); ++i) {
-    if (!trainer.state(i).trainable) continue;
-    r.floats(m.layer(i).w, m.layer(i).n_weights);
-    r.floats(m.layer(i).b, m.layer(i).n_bias);
-  }
-  if (same_config) trainer.set_learning_rate(h.learning_rate);
   if (h.full()) {
-    for (uint32_t i = 0; i < m.n_layers() && lo.per_param > 0; ++i) {
-      LayerTrainState& st = CheckpointAccess::state(trainer, i);
-      if (!st.trainable) continue;
-      r.floats(st.m_w, m.layer(i).n_weights);
-      r.floats(st.m_b, m.layer(i).n_bias);
-      if (lo.per_param < 2) continue;
-      r.floats(st.v_w, m.layer(i).n_weights);
-      r.floats(st.v_b, m.layer(i).n_bias);
-    }
-    if (h.has_gradients()) {
-      for (uint32_t i = 0; i < m.n_layers(); ++i) {
-        LayerTrainState& st = CheckpointAccess::state(trainer, i);
-        if (!st.trainable) continue;
-        r.floats(st.dw, m.layer(i).n_weights);
-        r.floats(st.db, m.layer(i).n_bias);
-      }
-      for (uint32_t i = 0; i < m.n_layers(); ++i) {
-        LayerTrainState& st = CheckpointAccess::state(trainer, i);
-        if (!st.trainable) continue;
-        for (uint32_t j = 0; j < m.layer(i).n_bias; ++j) st.touched[j] = r.u8();
-      }
-    }
     CheckpointAccess::opt_step(trainer) = h.optimizer_steps;
     CheckpointAccess::beta1_pow(trainer) = h.beta1_pow;
     CheckpointAccess::beta2_pow(trainer) = h.beta2_pow;
@@ -375,49 +354,6 @@ Status checkpoint_restore(Trainer& trainer, const void* buffer, size_t size,
   return checkpoint_read(trainer, buffer_source(buffer), n, info, why);
 }
 
-uint32_t checkpoint_spec_hash(const ModelSpec& spec) {
-  Hasher h;
-  h.u32(spec.input.h);
-  h.u32(spec.input.w);
-  h.u32(spec.input.c);
-  h.u32(static_cast<uint32_t>(spec.loss));
-  h.u32(spec.n_layers);
-  for (uint32_t i = 0; i < spec.n_layers && i < kMaxLayers; ++i) {
-    const LayerSpec& l = spec.layers[i];
-    h.u32(static_cast<uint32_t>(l.kind));
-    h.u32(l.units);
-    h.f32(l.alpha);
-    h.u32(l.trainable ? 1u : 0u);
-    h.u32(l.filters);
-    h.u32(l.kernel_h | (static_cast<uint32_t>(l.kernel_w) << 16));
-    h.u32(l.stride_h | (static_cast<uint32_t>(l.stride_w) << 16));
-    h.u32(l.pad_h | (static_cast<uint32_t>(l.pad_w) << 16));
-    h.u32(l.pad_same ? 1u : 0u);
-  }
-  return h.crc;
-}
-
-uint32_t checkpoint_config_hash(const TrainConfig& c) {
-  Hasher h;
-  h.u32(static_cast<uint32_t>(c.optimizer.kind));
-  h.f32(c.optimizer.momentum);
-  h.f32(c.optimizer.beta1);
-  h.f32(c.optimizer.beta2);
-  h.f32(c.optimizer.epsilon);
-  const SparsityConfig& s = c.sparsity;
-  h.u32(static_cast<uint32_t>(s.method));
-  h.f32(s.ratio);
-  h.f32(s.s_min);
-  h.f32(s.s_max);
-  h.f32(s.zeta);
-  h.f32(s.skip_threshold);
-  h.f32(s.y_max_decay);
-  h.u32(s.sparse_bias ? 1u : 0u);
-  h.u32(static_cast<uint32_t>(s.conv_selection));
-  h.u32(c.batch_size);
-  return h.crc;
-}
-
 Status trainer_load_optimizer_state(Trainer& trainer, const float* state, size_t n,
                                     uint64_t steps) {
   if (!trainer.bound()) return Status::kNotBound;
@@ -425,20 +361,8 @@ Status trainer_load_optimizer_state(Trainer& trainer, const float* state, size_t
   if (n != static_cast<size_t>(lo.per_param) * lo.params || (n > 0 && state == nullptr)) {
     return Status::kInvalidArgument;
   }
-  Model& m = CheckpointAccess::model(trainer);
-  const float* p = state;
-  auto take = [&p](float* dst, uint32_t count) {
-    for (uint32_t j = 0; j < count; ++j) dst[j] = *p++;
-  };
-  for (uint32_t i = 0; i < m.n_layers() && lo.per_param > 0; ++i) {
-    LayerTrainState& st = CheckpointAccess::state(trainer, i);
-    if (!st.trainable) continue;
-    take(st.m_w, m.layer(i).n_weights);
-    take(st.m_b, m.layer(i).n_bias);
-    if (lo.per_param < 2) continue;
-    take(st.v_w, m.layer(i).n_weights);
-    take(st.v_b, m.layer(i).n_bias);
-  }
+  ArrayIo io{state};
+  visit_moments(CheckpointAccess::model(trainer), trainer, lo.per_param, io);
   // The same products the trainer forms step by step, so the powers are the same bits.
   float b1 = 1.0f, b2 = 1.0f;
   for (uint64_t t = 0; t < steps; ++t) {
@@ -449,26 +373,6 @@ Status trainer_load_optimizer_state(Trainer& trainer, const float* state, size_t
   CheckpointAccess::beta1_pow(trainer) = b1;
   CheckpointAccess::beta2_pow(trainer) = b2;
   return Status::kOk;
-}
-
-const char* checkpoint_error_name(CheckpointError e) {
-  switch (e) {
-    case CheckpointError::kNone: return "ok";
-    case CheckpointError::kNotBound: return "trainer not bound";
-    case CheckpointError::kBufferTooSmall: return "buffer too small";
-    case CheckpointError::kTruncated: return "truncated";
-    case CheckpointError::kBadMagic: return "not a checkpoint";
-    case CheckpointError::kBadVersion: return "unsupported checkpoint version";
-    case CheckpointError::kBadLayout: return "inconsistent checkpoint layout";
-    case CheckpointError::kBadCrc: return "CRC mismatch (damaged)";
-    case CheckpointError::kModelMismatch: return "made for another model";
-    case CheckpointError::kFrozenMismatch: return "frozen weights differ";
-    case CheckpointError::kConfigMismatch: return "made with another training configuration";
-    case CheckpointError::kIo: return "read or write failed";
-    case CheckpointError::kNoCheckpoint: return "no valid checkpoint";
-    case CheckpointError::kDoesNotFit: return "checkpoint does not fit";
-  }
-  return "unknown checkpoint error";
 }
 
 }  // namespace tinyprop

@@ -21,6 +21,17 @@ inline float bits_float(uint32_t u) {
   return v;
 }
 
+// CRC-32 over little-endian values, for the spec and configuration hashes.
+struct Hasher {
+  uint32_t crc = 0;
+  void u32(uint32_t v) {
+    const uint8_t b[4] = {static_cast<uint8_t>(v), static_cast<uint8_t>(v >> 8),
+                          static_cast<uint8_t>(v >> 16), static_cast<uint8_t>(v >> 24)};
+    crc = crc32_update(crc, b, 4);
+  }
+  void f32(float v) { u32(float_bits(v)); }
+};
+
 class CheckpointWriter {
  public:
   explicit CheckpointWriter(CheckpointSink sink) : sink_(sink) {}
@@ -34,6 +45,9 @@ class CheckpointWriter {
   void f32(float v) { u32(float_bits(v)); }
   void floats(const float* p, uint32_t n) {
     for (uint32_t i = 0; i < n; ++i) f32(p[i]);
+  }
+  void bytes(const uint8_t* p, uint32_t n) {
+    for (uint32_t i = 0; i < n; ++i) u8(p[i]);
   }
   // Appends the CRC of everything written so far and drains. False if the sink failed.
   bool finish() {
@@ -82,6 +96,9 @@ class CheckpointReader {
   float f32() { return bits_float(u32()); }
   void floats(float* p, uint32_t n) {
     for (uint32_t i = 0; i < n; ++i) p[i] = f32();
+  }
+  void bytes(uint8_t* p, uint32_t n) {
+    for (uint32_t i = 0; i < n; ++i) p[i] = u8();
   }
   bool ok() const { return ok_; }
 
