@@ -83,7 +83,10 @@ class CheckpointReader {
     if (pos_ == avail_) refill();
     return pos_ < avail_ ? buf_[pos_++] : 0;
   }
-  uint16_t u16() { return static_cast<uint16_t>(u8() | (u8() << 8)); }
+  uint16_t u16() {
+    const uint32_t lo = u8();  // two statements: the operands of | are not sequenced
+    return static_cast<uint16_t>(lo | (static_cast<uint32_t>(u8()) << 8));
+  }
   uint32_t u32() {
     uint32_t v = 0;
     for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(u8()) << (8 * i);
