@@ -248,6 +248,21 @@ def report(results, command):
     return "\n".join(L + details)
 
 
+# Sections after this line of the report are written by hand (runs this script does not make,
+# e.g. the frozen-weights-in-flash firmware of tests/consumer): a rewrite keeps them.
+KEPT_MARKER = "<!-- kept by scripts/mcu-results.py: the sections below are not regenerated -->"
+
+
+def kept_sections(path):
+    """The hand-written tail of an existing report, from KEPT_MARKER on ('' if none)."""
+    if not os.path.exists(path):
+        return ""
+    with open(path) as f:
+        old = f.read()
+    at = old.find(KEPT_MARKER)
+    return old[at:] if at >= 0 else ""
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--configs", nargs="+", default=["small", "large"])
@@ -270,6 +285,9 @@ def main():
             json.dump(results, f, indent=1)
     command = "scripts/mcu-results.py --configs " + " ".join(args.configs)
     text = report(results, command)
+    kept = kept_sections(args.out)
+    if kept:
+        text = text.rstrip("\n") + "\n\n" + kept
     with open(args.out, "w") as f:
         f.write(text)
     print("mcu-results: wrote %s and %s" % (os.path.relpath(args.out, REPO),

@@ -87,6 +87,9 @@ struct CheckpointSource {
 // Exact bytes of a checkpoint of this trainer in this mode (0 when not bound). Full mode adds
 // the optimizer moments (x1 momentum, x2 Adam) and, for batch size > 1, the batch gradients.
 uint32_t checkpoint_size(const Trainer& trainer, CheckpointMode mode);
+// The same for a model (laid out on a planning arena is enough: nothing needs to be allocated)
+// and a configuration, before any trainer exists; 0 when no layer is trainable.
+uint32_t checkpoint_size(const Model& model, const TrainConfig& config, CheckpointMode mode);
 
 // Streams the checkpoint to sink. position: stored as is (CheckpointInfo::position).
 Status checkpoint_write(const Trainer& trainer, CheckpointMode mode, uint64_t position,

@@ -28,17 +28,45 @@ struct Layer {
   // so does Flatten (HWC memory is already flat), except as the first layer.
   float* out = nullptr;
   bool in_place = false;
+  // w and b point into the caller's pretrained array (FrozenParams::kInPlace, a frozen layer):
+  // they are read, never written (possibly const memory such as flash).
+  bool params_in_place = false;
+};
+
+// Where binding puts the parameters of frozen layers.
+enum class FrozenParams : uint8_t {
+  kInArena = 0,  // copied into the arena like every other parameter: params() is one block
+  kInPlace,      // read straight from the caller's pretrained array (e.g. `const` in flash);
+                 // the arena's parameter region holds only the trainable layers' parameters
 };
 
 class Model {
  public:
-  // Bytes the model alone (parameters + activations) needs, per region.
-  static Status plan(const ModelSpec& spec, MemoryPlan* plan);
+  // Bytes the model alone (parameters + activations) needs, per region. With kInPlace the
+  // parameter region counts only the trainable layers (what training writes).
+  static Status plan(const ModelSpec& spec, MemoryPlan* plan,
+                     FrozenParams frozen = FrozenParams::kInArena);
+  // The same, laid out in `scratch` (left unbound) instead of a Model on the stack (about 3 KB
+  // on a Cortex-M).
+  static Status plan(const ModelSpec& spec, MemoryPlan* plan, FrozenParams frozen,
+                     Model* scratch);
   // Takes the model's memory from the arena. The arena may be shared with a Trainer.
   Status bind(const ModelSpec& spec, Arena& arena);
+  // Binds and takes the pretrained parameters `params` (spec.param_count() floats, params()
+  // order) as they are: trainable layers get arena copies; frozen layers get copies too
+  // (kInArena) or read `params` directly (kInPlace), which must then stay valid and unchanged
+  // while the model is used. The values, and so every result, are the same either way.
+  // On a planning arena nothing is bound or copied, and params may be null.
+  Status bind_pretrained(const ModelSpec& spec, Arena& arena, const float* params,
+                         FrozenParams frozen);
   bool bound() const { return bound_; }
 
-  // He-uniform weights (bound sqrt(6 / fan_in)), zero biases.
+  // Copies `count` (= param_count()) floats in params() order into the layers. Layers whose
+  // parameters stay in place are skipped: they already read their own pretrained values.
+  Status load_params(const float* params, uint32_t count);
+
+  // He-uniform weights (bound sqrt(6 / fan_in)), zero biases. Layers whose parameters stay in
+  // place keep them (and draw nothing from rng).
   void init_params(Rng& rng);
 
   // Runs the network on x [input size]; returns the last layer's output (logits for softmax
@@ -55,6 +83,8 @@ class Model {
   uint32_t output_size() const { return layers_[spec_.n_layers - 1].out_size; }
 
   // All parameters, contiguous: layer 0's w, b, then layer 1's, ... (for files and checksums).
+  // Null when frozen layers' parameters stay in place (then they are not one block: use
+  // layer(i).w / .b, or the caller's pretrained array).
   float* params() { return params_; }
   const float* params() const { return params_; }
   uint32_t param_count() const { return n_params_; }
@@ -62,8 +92,15 @@ class Model {
   // Forward MACs of one sample.
   uint64_t forward_macs() const;
 
+  // Index of the first layer whose weights or biases hold a NaN or an infinity; n_layers()
+  // when every parameter is finite. Reads every parameter once: for checkpoints (before a
+  // snapshot or a save), not for every step (Trainer::health() is the per-step guard).
+  uint32_t first_nonfinite_layer() const;
+
  private:
-  Status layout(const ModelSpec& spec, Arena& arena);
+  // source: the pretrained array frozen layers point into with kInPlace (null when planning).
+  Status layout(const ModelSpec& spec, Arena& arena, const float* source, FrozenParams frozen);
+  Status finish_bind(const Arena& arena, Status laid_out);
 
   ModelSpec spec_;
   Layer layers_[kMaxLayers];

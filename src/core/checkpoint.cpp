@@ -44,19 +44,20 @@ struct Layout {
   }
 };
 
-Layout layout_of(const Trainer& t) {
+// A layer is trainable as Trainer::layout() decides: it has parameters and is not frozen.
+Layout layout_of(const Model& m, const TrainConfig& config) {
   Layout lo;
-  const Model& m = CheckpointAccess::model(t);
-  lo.per_param = optimizer_state_per_param(t.config().optimizer);
-  lo.gradients = t.config().batch_size > 1;
+  lo.per_param = optimizer_state_per_param(config.optimizer);
+  lo.gradients = config.batch_size > 1;
   for (uint32_t i = 0; i < m.n_layers(); ++i) {
-    if (!t.state(i).trainable) continue;
+    if (!layer_has_params(m.layer(i).spec.kind) || !m.layer(i).spec.trainable) continue;
     ++lo.layers;
     lo.params += m.layer(i).n_weights + m.layer(i).n_bias;
     lo.touched += m.layer(i).n_bias;
   }
   return lo;
 }
+Layout layout_of(const Trainer& t) { return layout_of(CheckpointAccess::model(t), t.config()); }
 
 // CRC-32 of the frozen layers' weights and biases (little-endian float bits, layer order).
 uint32_t frozen_crc(const Trainer& t) {
@@ -267,6 +268,11 @@ uint32_t checkpoint_size(const Trainer& trainer, CheckpointMode mode) {
   if (!trainer.bound()) return 0;
   const Layout lo = layout_of(trainer);
   return lo.bytes(lo.flags(mode));
+}
+
+uint32_t checkpoint_size(const Model& model, const TrainConfig& config, CheckpointMode mode) {
+  const Layout lo = layout_of(model, config);
+  return lo.layers == 0 ? 0 : lo.bytes(lo.flags(mode));
 }
 
 Status checkpoint_write(const Trainer& trainer, CheckpointMode mode, uint64_t position,

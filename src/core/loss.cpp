@@ -15,18 +15,25 @@ constexpr float kProbEps = 1e-7f;
 
 }  // namespace
 
+float softmax_exponentials(const float* z, uint32_t n, float* e, float* zmax) {
+  float m = z[0];
+  for (uint32_t i = 1; i < n; ++i) m = z[i] > m ? z[i] : m;
+  float sum = 0.0f;
+  for (uint32_t i = 0; i < n; ++i) {
+    e[i] = expf(z[i] - m);
+    sum += e[i];
+  }
+  *zmax = m;
+  return sum;
+}
+
 float loss_forward_backward(LossKind kind, const float* out, uint32_t n,
                             const float* target_values, uint32_t label, float* delta) {
   switch (kind) {
     case LossKind::kSoftmaxCrossEntropy: {
       // p = softmax(z) computed as exp(z - max) / sum, L = -sum y log p = logsumexp - sum y z
-      float zmax = out[0];
-      for (uint32_t i = 1; i < n; ++i) zmax = out[i] > zmax ? out[i] : zmax;
-      float sum = 0.0f;
-      for (uint32_t i = 0; i < n; ++i) {
-        delta[i] = expf(out[i] - zmax);
-        sum += delta[i];
-      }
+      float zmax = 0.0f;
+      const float sum = softmax_exponentials(out, n, delta, &zmax);
       const float log_sum = logf(sum);
       const float inv = 1.0f / sum;
       float loss = 0.0f;

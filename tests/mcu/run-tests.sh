@@ -135,6 +135,45 @@ else
   echo "$out"; fail "fine-tuning on netduinoplus2: status $status"
 fi
 
+# ---- the library from outside: a C firmware on the installed package ----------------------
+echo "== a C firmware (C API) on the cross-built, installed package, netduinoplus2 (128 KB RAM)"
+CONS="$BUILD/consumer"
+cli="$REPO/build/release/tinyprop"
+consumer_fw() {  # the exported model, the core installed for cortex-m4, the C-only firmware
+  if [ ! -x "$cli" ]; then
+    cmake --preset release >/dev/null && cmake --build --preset release --target tinyprop >/dev/null || return 1
+  fi
+  "$REPO/tests/consumer/make-model.sh" "$cli" "$CONS/model" || return 1
+  rm -rf "$CONS/core" "$CONS/prefix" "$CONS/fw"
+  cmake -S "$REPO" -B "$CONS/core" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$REPO/cmake/arm-none-eabi.cmake" \
+    -DTINYPROP_ARM_CPU=cortex-m4 -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$CONS/prefix" &&
+  cmake --build "$CONS/core" && cmake --install "$CONS/core" &&
+  cmake -S "$REPO/tests/consumer/firmware" -B "$CONS/fw" -G Ninja \
+    -DCMAKE_TOOLCHAIN_FILE="$REPO/cmake/arm-none-eabi.cmake" -DTINYPROP_ARM_CPU=cortex-m4 \
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$CONS/prefix" -DCONSUMER_BOARD=netduinoplus2 \
+    -DCONSUMER_MODEL_HEADER="$CONS/model/frozen_cnn.h" &&
+  cmake --build "$CONS/fw"
+}
+if consumer_fw >"$tmp/consumer.log" 2>&1 &&
+   grep -q '^build consumer_c.elf: C_EXECUTABLE_LINKER' "$CONS/fw/build.ninja"; then
+  capi_text="$(arm-none-eabi-size "$CONS"/core/CMakeFiles/tinyprop_core.dir/src/capi/*.obj | awk 'NR > 1 { t += $1 } END { print t }')"
+  pass "consumer firmware: find_package in a C-only project, linked with arm-none-eabi-gcc (no libstdc++); C API layer $capi_text B of flash"
+  out="$("$RUN" netduinoplus2 "$CONS/fw/consumer_c.elf")"
+  status=$?
+  cnn="$(grep '^frozen_cnn params' <<<"$out")"
+  read -r text data bss _ < <(arm-none-eabi-size "$CONS/fw/consumer_c.elf" | tail -1)
+  in_place="$(field frozen_cnn ram_in_place "$out")"; stack_used="$(field memory stack_used "$out")"
+  if [ $status = 0 ] && grep -q '^consumer_c: ok' <<<"$out" && [ -n "$cnn" ] &&
+     [ $((data + bss + in_place + stack_used)) -le 131072 ] &&
+     [ "$stack_used" -lt "$(field memory stack_reserved "$out")" ]; then
+    pass "consumer firmware fine-tuned from C on netduinoplus2: $(grep '^mlp accuracy' <<<"$out"); frozen CNN weights in flash: $(cut -d' ' -f2- <<<"$cnn"); $(grep '^frozen_cnn (' <<<"$out" | sed 's/^frozen_cnn (inverted images) /inverted images: /'); RAM: static data $((data + bss)) + arena plan $in_place + stack $stack_used B, flash $((text + data)) B"
+  else
+    echo "$out"; fail "consumer firmware on netduinoplus2: status $status"
+  fi
+else
+  tail -30 "$tmp/consumer.log"; fail "consumer firmware build (or it is not linked with the C driver)"
+fi
+
 # ---- instruction counts ------------------------------------------------------------------
 echo "== instruction counts on mps2-an386 (Cortex-M4F)"
 count() { "$RUN" --count mps2-an386 "$(fw mps2-an386 ci)" --lr 0.001 --train "${STREAM[@]}" --test-count 0 "$@"; }

@@ -202,6 +202,51 @@ TEST_F(CliWorkflow, ExportWritesACHeader) {
   EXPECT_EQ(d.json()["symbol"], "pre");
 }
 
+TEST_F(CliWorkflow, ExportFreezesTheFirstLayers) {
+  const std::string header = *root_ / "frozen.h";
+  const CliResult r = run_cli({"export", "--model-in", model_, "--out", header, "--symbol",
+                               "fz", "--freeze", "1", "--json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.json()["frozen_layers"], 1);
+  const std::string h = read_text(header);
+  // Layer 0 (dense) frozen, the last dense layer still trainable; the C API's model constant.
+  EXPECT_NE(h.find("/* layer 0: dense 784 -> 32 (frozen) */"), std::string::npos) << h.substr(0, 2000);
+  EXPECT_NE(h.find("/* layer 2: dense 32 -> 16 */"), std::string::npos);
+  EXPECT_NE(h.find("static const tp_exported_model fz_export"), std::string::npos);
+  EXPECT_NE(h.find("#define FZ_PARAMS_CHECKSUM 0x"), std::string::npos);
+}
+
+TEST_F(CliWorkflow, CsvShapeFeedsACnn) {
+  // 2x2x1 images as 4 CSV features; class 1 has a bright top row.
+  std::string csv;
+  for (int i = 0; i < 80; ++i) {
+    const int y = i % 2;
+    const double top = y ? 0.9 : 0.1, bottom = 0.3 + (i % 7) * 0.05;
+    csv += std::to_string(top) + "," + std::to_string(top) + "," + std::to_string(bottom) + "," +
+           std::to_string(bottom) + "," + std::to_string(y) + "\n";
+  }
+  const std::string path = *root_ / "img.csv";
+  write_file(path, std::vector<uint8_t>(csv.begin(), csv.end()));
+  const std::string out = *root_ / "img.tpm";
+  // Without the shape the CSV is 1x1x4 and a 2x2x1 model refuses it.
+  const CliResult flat = run_cli({"train", "--model", "cnn:2x2x1-c4k2-d2", "--csv", path,
+                                  "--epochs", "1", "--out", out});
+  EXPECT_NE(flat.status, 0);
+  EXPECT_NE(flat.err.find("2x2x1 inputs"), std::string::npos) << flat.err;
+  const CliResult r = run_cli({"train", "--model", "cnn:2x2x1-c4k2-d2", "--csv", path,
+                               "--csv-shape", "2x2x1", "--epochs", "20", "--lr", "0.03", "--out",
+                               out, "--json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_GT(r.json()["accuracy"]["train"].get<double>(), 0.9);
+  const CliResult bad = run_cli({"train", "--model", "cnn:2x2x1-c4k2-d2", "--csv", path,
+                                 "--csv-shape", "3x2x1", "--out", *root_ / "bad.tpm"});
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("--csv-shape 3x2x1 holds 6 values but"), std::string::npos) << bad.err;
+  const CliResult text = run_cli({"train", "--model", "cnn:2x2x1-c4k2-d2", "--csv", path,
+                                  "--csv-shape", "2x2", "--out", *root_ / "bad.tpm"});
+  EXPECT_NE(text.err.find("--csv-shape '2x2': expected HxWxC"), std::string::npos) << text.err;
+}
+
 TEST_F(CliWorkflow, CsvDataWorks) {
   // 4 features, label last; two classes separated by the first feature.
   std::string csv = "a,b,c,d,label\n";

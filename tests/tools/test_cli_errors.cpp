@@ -114,6 +114,8 @@ TEST_F(CliErrors, NonsenseParameters) {
   expect_error({"info"}, "--model");
   expect_error({"export", "--model-in", model_, "--out", *root_ / "x.h", "--symbol", "9bad"},
                "--symbol");
+  expect_error({"export", "--model-in", model_, "--out", *root_ / "x.h", "--freeze", "99"},
+               "--freeze 99: the model has only");
   expect_error({"frobnicate"}, "frobnicate");
   EXPECT_FALSE(exists(out));
 }

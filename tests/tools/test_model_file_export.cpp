@@ -197,6 +197,64 @@ TEST(ModelFileExport, RefusesBadSymbolsAndNonFiniteParams) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("m.h")));
 }
 
+// A C program that binds the exported model in one call through the C API, with the frozen
+// first layer left in the header's array: every bit read back, the frozen layer's weights are
+// the header's own, and a header whose weights were edited is refused.
+const char* const kCApiProbe = R"(#include <stdio.h>
+#include <string.h>
+#include "tinyprop/tinyprop_c.h"
+#include "probe_model.h"
+static tp_model model;
+static tp_trainer trainer;
+static unsigned char arena[16384] __attribute__((aligned(16)));
+int main(void) {
+  tp_train_config cfg;
+  float back[PROBE_PARAM_COUNT];
+  size_t needed = 0;
+  tp_status s;
+  tp_train_config_default(&cfg);
+  s = tp_bind_exported(&probe_export, &cfg, TP_FROZEN_IN_PLACE, arena, sizeof arena, &model,
+                       &trainer, &needed);
+  if (s != TP_OK) { printf("bind: %s\n", tp_status_name(s)); return 1; }
+  if (tp_model_read_params(&model, back, PROBE_PARAM_COUNT) != TP_OK) return 2;
+  printf("bits %s needed %u\n", memcmp(back, probe_params, sizeof back) == 0 ? "same" : "differ",
+         (unsigned)needed);
+  return 0;
+}
+)";
+
+TEST(ModelFileExport, BindsInOneCallThroughTheCApi) {
+  if (!have_compiler("cc")) GTEST_SKIP() << "no C compiler (cc) on PATH";
+  TempDir dir;
+  const ModelFile f = small_model();  // its first dense layer is frozen
+  export_c_header(dir.file("probe_model.h"), f, "probe", "test");
+  write_text(dir.file("probe.c"), kCApiProbe);
+  const std::string build = std::string("cc -std=c99 -Wall -Wextra -Wpedantic -Werror -o ") +
+                            dir.file("probe_capi") + " " + dir.file("probe.c") + " -I" +
+                            dir.path() + " -I" TINYPROP_SOURCE_DIR "/include " TINYPROP_CORE_LIB
+                            " " TINYPROP_CORE_LINK_FLAGS " -lm";
+  std::string out;
+  ASSERT_TRUE(run(build, dir.file("cc.log"), &out)) << out;
+  ASSERT_TRUE(run(dir.file("probe_capi"), dir.file("out.txt"), &out)) << out;
+  // Trainable: dense 3 -> 2 (8 floats = 32 bytes of parameters); the frozen 4 -> 3 stays out.
+  ModelSpec spec = f.spec;
+  TrainConfig cfg;
+  MemoryPlan plan;
+  ASSERT_TRUE(ok(Trainer::plan(spec, cfg, &plan, FrozenParams::kInPlace)));
+  EXPECT_EQ(plan.of(Region::kParameters), 32u);
+  EXPECT_EQ(out, "bits same needed " + std::to_string(plan.total()) + "\n");
+
+  // Edit one weight literal: the checksum no longer matches, nothing is bound.
+  std::string header = read_text(dir.file("probe_model.h"));
+  const size_t at = header.find("3.0f,");
+  ASSERT_NE(at, std::string::npos);
+  header.replace(at, 5, "3.5f,");
+  write_text(dir.file("probe_model.h"), header);
+  ASSERT_TRUE(run(build, dir.file("cc.log"), &out)) << out;
+  EXPECT_FALSE(run(dir.file("probe_capi"), dir.file("out.txt"), &out));
+  EXPECT_EQ(out, "bind: exported model does not match its parameters\n");
+}
+
 // ---- CNN export --------------------------------------------------------------------------
 
 ModelFile cnn_model() {

@@ -22,6 +22,8 @@ void DataFlags::add_to(CLI::App* cmd, bool with_subset) {
   cmd->add_option("--dataset", dataset, "mnist | fashion-mnist | cifar10");
   cmd->add_option("--csv", csv, "CSV file instead of --dataset (numeric features, one label column)");
   cmd->add_option("--label-column", label_column, "CSV label column, 0-based (-1 = last)");
+  cmd->add_option("--csv-shape", csv_shape,
+                  "CSV features as an HxWxC feature map, channels last (for CNNs; default 1x1xN)");
   cmd->add_option("--data-dir", data_dir,
                   "Data directory (default: $TINYPROP_DATA_DIR, else <repo>/data)");
   if (with_subset) {
@@ -41,10 +43,52 @@ std::string DataFlags::describe(const std::string& part) const {
   return d;
 }
 
+namespace {
+
+// "HxWxC" with positive decimal numbers; false for anything else.
+bool parse_hwc(const std::string& text, Shape* out) {
+  uint64_t v[3] = {0, 0, 0};
+  size_t k = 0, digits = 0;
+  for (char c : text) {
+    if (c == 'x' && digits > 0 && k < 2) {
+      ++k;
+      digits = 0;
+    } else if (c >= '0' && c <= '9' && digits < 8) {
+      v[k] = v[k] * 10 + static_cast<uint64_t>(c - '0');
+      ++digits;
+    } else {
+      return false;
+    }
+  }
+  if (k != 2 || digits == 0 || v[0] == 0 || v[1] == 0 || v[2] == 0) return false;
+  *out = Shape{static_cast<uint32_t>(v[0]), static_cast<uint32_t>(v[1]), static_cast<uint32_t>(v[2])};
+  return true;
+}
+
+// Loads a CSV file, as a feature map of `shape_text` when it is given.
+host::Dataset load_csv_shaped(const std::string& path, int label_column,
+                              const std::string& shape_text) {
+  host::Dataset d = host::load_csv(path, label_column);
+  if (shape_text.empty()) return d;
+  Shape shape;
+  if (!parse_hwc(shape_text, &shape)) {
+    throw host::Error("--csv-shape '" + shape_text + "': expected HxWxC, e.g. 12x12x1");
+  }
+  if (uint64_t{shape.h} * shape.w * shape.c != d.dim()) {
+    throw host::Error("--csv-shape " + shape_text + " holds " +
+                      std::to_string(uint64_t{shape.h} * shape.w * shape.c) + " values but " +
+                      path + " has " + std::to_string(d.dim()) + " features per sample");
+  }
+  d.shape = shape;  // the features are already in HWC order, one row per sample
+  return d;
+}
+
+}  // namespace
+
 host::Dataset DataFlags::load(const std::string& part) const {
   host::Dataset d;
   if (!csv.empty()) {
-    d = host::load_csv(csv, label_column);
+    d = load_csv_shaped(csv, label_column, csv_shape);
   } else {
     d = host::load_named(resolved_data_dir(), dataset, part);
   }
@@ -58,7 +102,7 @@ host::Dataset DataFlags::load(const std::string& part) const {
 EvalData load_eval_data(const DataFlags& data, const std::string& eval_csv) {
   EvalData e;
   if (!eval_csv.empty()) {
-    e.data = host::load_csv(eval_csv, data.label_column);
+    e.data = load_csv_shaped(eval_csv, data.label_column, data.csv_shape);
     e.name = eval_csv;
   } else if (data.csv.empty()) {
     e.data = host::load_named(data.resolved_data_dir(), data.dataset, "test");

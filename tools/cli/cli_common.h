@@ -36,6 +36,7 @@ struct DataFlags {
   std::string dataset = "mnist";
   std::string csv;
   int label_column = -1;
+  std::string csv_shape;  // "HxWxC": CSV features as a feature map (for CNNs); "" = 1x1xN
   std::string data_dir;
   std::string subset;
   uint64_t subset_seed = 1;

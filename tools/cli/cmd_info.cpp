@@ -116,8 +116,11 @@ int run_info(const InfoFlags& f) {
     file.spec = host::parse_model_spec(f.model);
   }
   const ModelSpec& spec = file.spec;
-  auto session = std::make_unique<host::Session>(spec, TrainConfig{});
-  const Model& model = session->model();
+  // Layer shapes and counts from a planning arena: nothing is allocated for the parameters.
+  Arena planning;
+  Model model;
+  const Status bs = model.bind(spec, planning);
+  require(ok(bs), host::spec_problem(spec));
 
   nlohmann::json j;
   j["model"] = host::describe_model_spec(spec);
@@ -172,11 +175,11 @@ int run_info(const InfoFlags& f) {
       cfg.batch_size = b;
       MemoryPlan plan;
       const Status ps = Trainer::plan(spec, cfg, &plan);
+      if (ps == Status::kNothingToTrain) continue;  // every layer frozen: inference only
       require(ok(ps), std::string("cannot plan training: ") + status_name(ps));
-      // Checkpoint bytes (docs/CHECKPOINTS.md): of a trainer bound for this configuration.
-      host::Session bound(spec, cfg);
-      const uint32_t full = checkpoint_size(bound.trainer(), CheckpointMode::kFull);
-      const uint32_t weights = checkpoint_size(bound.trainer(), CheckpointMode::kWeightsOnly);
+      // Checkpoint bytes (docs/CHECKPOINTS.md) of a trainer of this configuration.
+      const uint32_t full = checkpoint_size(model, cfg, CheckpointMode::kFull);
+      const uint32_t weights = checkpoint_size(model, cfg, CheckpointMode::kWeightsOnly);
       training.push_back({{"optimizer", o.name},
                           {"batch", b},
                           {"bytes", host::memory_plan_json(plan)},
@@ -188,6 +191,7 @@ int run_info(const InfoFlags& f) {
     }
   }
   j["memory"]["training"] = training;
+  if (training.empty()) t << "(no trainable layer: the model can only be evaluated)\n";
 
   if (!f.model_in.empty()) {
     j["has_optimizer_state"] = file.has_optimizer_state;

@@ -3,7 +3,9 @@
 // `static const float` array in Model::params() order, so that firmware can memcpy it into a
 // bound model (or read per-layer pointers for inference).
 // The header compiles as C (C99 and later) and as C++; under C++ it also offers a helper that
-// rebuilds the tinyprop::ModelSpec.
+// rebuilds the tinyprop::ModelSpec. With the C API's header included first it also defines
+// `<symbol>_export`, from which tp_bind_exported() builds, checks (parameter count and
+// checksum against the tables) and binds the model in one call.
 #include <math.h>
 #include <stdio.h>
 
@@ -15,6 +17,7 @@
 #include "error.h"
 #include "model_file.h"
 #include "model_file_format.h"
+#include "tinyprop/tinyprop_c.h"
 
 namespace tinyprop::host {
 namespace {
@@ -60,6 +63,12 @@ std::string float_literal(float v) {
   return s + "f";
 }
 
+std::string hex32(uint32_t v) {
+  char buf[16];
+  snprintf(buf, sizeof(buf), "0x%08x", static_cast<unsigned>(v));
+  return buf;
+}
+
 class Out {
  public:
   Out& operator<<(const std::string& s) { text_ += s; return *this; }
@@ -88,8 +97,8 @@ void export_c_header(const std::string& path, const ModelFile& file, const std::
                   ", which cannot be exported");
     }
   }
-  const Status st = spec.validate();
-  if (!ok(st)) throw Error("export: invalid model spec (" + std::string(status_name(st)) + ")");
+  const std::string bad_spec = spec_problem(spec);  // sizes included: no offset can wrap
+  if (!bad_spec.empty()) throw Error("export: " + bad_spec);
   if (file.params.size() != spec.param_count()) {
     throw Error("export: " + std::to_string(file.params.size()) + " parameters, the architecture needs " +
                 std::to_string(spec.param_count()));
@@ -133,7 +142,10 @@ void export_c_header(const std::string& path, const ModelFile& file, const std::
     << "#define " << M << "_LOSS " << static_cast<uint32_t>(spec.loss) << "u /* "
     << loss_kind_name(spec.loss) << " */\n"
     << "#define " << M << "_N_LAYERS " << n << "u\n"
-    << "#define " << M << "_PARAM_COUNT " << spec.param_count() << "u\n\n";
+    << "#define " << M << "_PARAM_COUNT " << spec.param_count() << "u\n"
+    << "#define " << M << "_PARAMS_CHECKSUM "
+    << hex32(tp_params_checksum(file.params.data(), static_cast<uint32_t>(file.params.size())))
+    << "u /* tp_params_checksum: FNV-1a over the bits */\n\n";
 
   // Per-layer shapes, window geometry, sizes and offsets into the params array.
   uint32_t offset = 0;
@@ -237,6 +249,24 @@ void export_c_header(const std::string& path, const ModelFile& file, const std::
       << L << "_B_OFFSET; /* [" << L << "_B_SIZE] */\n";
   }
   o << "\n";
+
+  o << "#ifdef TINYPROP_C_API_VERSION\n"
+    << "/* The whole model for the C API (include tinyprop/tinyprop_c.h before this header):\n"
+    << " *   tp_bind_exported(&" << symbol << "_export, &config, TP_FROZEN_IN_PLACE, arena, "
+       "sizeof arena,\n"
+    << " *                    &model, &trainer, &needed);\n"
+    << " * builds the spec, checks it against the parameter count and checksum, binds and takes\n"
+    << " * the weights as they are (frozen layers' weights stay here, in flash). */\n"
+    << "static const tp_exported_model " << symbol << "_export " << M << "_UNUSED = {\n"
+    << "  " << static_cast<uint32_t>(TINYPROP_C_API_VERSION) << "u, " << M << "_INPUT_H, " << M
+    << "_INPUT_W, " << M << "_INPUT_C, " << M << "_LOSS, " << M << "_N_LAYERS,\n"
+    << "  " << symbol << "_layer_kinds, " << symbol << "_layer_units, " << symbol
+    << "_layer_alpha, " << symbol << "_layer_trainable,\n"
+    << "  " << symbol << "_layer_filters";
+  for (const auto& wf : window_fields) o << ", " << symbol << "_layer_" << wf.name;
+  o << ",\n  " << symbol << "_layer_pad_same, " << symbol << "_params, " << M << "_PARAM_COUNT, "
+    << M << "_PARAMS_CHECKSUM};\n"
+    << "#endif /* TINYPROP_C_API_VERSION */\n\n";
 
   o << "#ifdef __cplusplus\n"
     << "/* Rebuilds the architecture: `tinyprop::ModelSpec spec; " << symbol

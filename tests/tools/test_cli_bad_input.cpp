@@ -1,0 +1,184 @@
+// Regression tests of the CLI defects found by the robustness review: impossible model sizes,
+// inspection without a training arena, non-regular inputs and outputs, outputs that are inputs.
+// Each failed before its fix.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "model_file.h"
+#include "test_cli_util.h"
+
+namespace tinyprop::cli_test {
+namespace {
+
+std::string corpus(const std::string& target, const std::string& name) {
+  return std::string(TINYPROP_SOURCE_DIR) + "/tests/fuzz/corpus/" + target + "/defect-" + name;
+}
+
+// Runs the CLI with a time limit (a hang fails instead of blocking the suite).
+CliResult run_cli_limited(const std::vector<std::string>& args, int seconds = 30) {
+  static int counter = 0;
+  const std::string tmp = std::filesystem::temp_directory_path().string() + "/tinyprop-bad-" +
+                          std::to_string(getpid()) + "-" + std::to_string(counter++);
+  std::string cmd = "timeout -s KILL " + std::to_string(seconds) + " " + shell_quote(TINYPROP_CLI_PATH);
+  for (const std::string& a : args) cmd += " " + shell_quote(a);
+  cmd += " >" + shell_quote(tmp + ".out") + " 2>" + shell_quote(tmp + ".err") + " </dev/null";
+  const int raw = std::system(cmd.c_str());
+  CliResult r;
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  r.out = read_text(tmp + ".out");
+  r.err = read_text(tmp + ".err");
+  std::remove((tmp + ".out").c_str());
+  std::remove((tmp + ".err").c_str());
+  return r;
+}
+
+// Peak resident memory (KiB) of one CLI run, from wait4; status in *status.
+long cli_max_rss_kib(const std::vector<std::string>& args, int* status) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    std::vector<char*> argv;
+    std::string path = TINYPROP_CLI_PATH;
+    argv.push_back(path.data());
+    std::vector<std::string> copy = args;
+    for (std::string& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(path.c_str(), argv.data());
+    _exit(127);
+  }
+  int raw = 0;
+  struct rusage ru {};
+  wait4(pid, &raw, 0, &ru);
+  *status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return ru.ru_maxrss;
+}
+
+class CliBadInput : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = new ScratchDir();
+    data_ = make_data_dir(*root_, 60, 30);
+    model_ = *root_ / "good.tpm";
+    const CliResult r = run_cli({"train", "--model", "mlp:784-16-10", "--data-dir", data_,
+                                 "--epochs", "1", "--out", model_});
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+  static void TearDownTestSuite() { delete root_; }
+
+  static void expect_error(const std::vector<std::string>& args, const std::string& needle) {
+    const CliResult r = run_cli_limited(args);
+    EXPECT_NE(r.status, 0) << "stdout: " << r.out;
+    EXPECT_TRUE(is_one_line_error(r.err)) << "stderr: [" << r.err << "]";
+    EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr: " << r.err;
+  }
+
+  static ScratchDir* root_;
+  static std::string data_, model_;
+};
+ScratchDir* CliBadInput::root_ = nullptr;
+std::string CliBadInput::data_, CliBadInput::model_;
+
+// ---- sizes that wrap 32 bits ----
+
+TEST_F(CliBadInput, ImpossibleModelSizesAreRefusedNamingLayerAndSize) {
+  expect_error({"info", "--model", "mlp:46340-46340-46340-2"},
+               "invalid (too large) at layer 2 (dense): 2147441940 parameters, 4294883880 with "
+               "the layers before it");
+  const std::string csv = *root_ / "four.csv";
+  write_file(csv, {'1', ',', '2', ',', '3', ',', '4', ',', '0', '\n',
+                   '4', ',', '3', ',', '2', ',', '1', ',', '1', '\n'});
+  const std::string out = *root_ / "x.tpm";
+  expect_error({"train", "--model", "mlp:4-46340-46340-46340-2", "--csv", csv, "--optimizer",
+                "sgd", "--batch", "1", "--out", out},
+               "(too large) at layer 2 (dense)");
+  EXPECT_FALSE(exists(out));
+  // A file whose sizes wrap to a small parameter count that matches its bytes.
+  for (const char* name : {"wrapped-param-count", "wrapped-conv"}) {
+    const std::string tpm = corpus("tpm", name);
+    expect_error({"eval", "--model-in", tpm, "--data-dir", data_}, "(too large) at layer 2");
+    expect_error({"info", "--model-in", tpm}, "(too large) at layer 2");
+    expect_error({"finetune", "--model-in", tpm, "--data-dir", data_, "--out", out}, "too large");
+    expect_error({"export", "--model-in", tpm, "--out", *root_ / "x.h"}, "too large");
+  }
+  EXPECT_FALSE(exists(out));
+  EXPECT_FALSE(exists(*root_ / "x.h"));
+}
+
+// ---- info and eval need only the model's memory ----
+
+TEST_F(CliBadInput, InfoAllocatesNoParameters) {
+  // 8192 x 8192 weights: 268 MB of parameters, which info must not allocate.
+  int status = -1;
+  const long kib = cli_max_rss_kib({"info", "--model", "mlp:4-8192-8192-2"}, &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_LT(kib, 120 * 1024) << "KiB";
+  const CliResult r = run_cli({"info", "--model", "mlp:4-8192-8192-2", "--json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.json()["parameters"], 4u * 8192u + 8192u + 8192u * 8192u + 8192u + 8192u * 2u + 2u);
+}
+
+TEST_F(CliBadInput, AllFrozenModelCanBeInspectedAndEvaluated) {
+  host::ModelFile f = host::load_model(model_);
+  for (uint32_t i = 0; i < f.spec.n_layers; ++i) f.spec.layers[i].trainable = false;
+  const std::string frozen = *root_ / "frozen.tpm";
+  host::save_model(frozen, f);
+  CliResult r = run_cli({"info", "--model-in", frozen, "--json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.json()["memory"]["training"].empty());
+  EXPECT_GT(r.json()["memory"]["inference"]["total"].get<uint64_t>(), 0u);
+  r = run_cli({"eval", "--model-in", frozen, "--data-dir", data_, "--json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const CliResult same = run_cli({"eval", "--model-in", model_, "--data-dir", data_, "--json"});
+  ASSERT_EQ(same.status, 0) << same.err;
+  EXPECT_EQ(r.json()["accuracy"], same.json()["accuracy"]);  // same weights, same answers
+}
+
+// ---- diverged training ----
+
+TEST_F(CliBadInput, DivergedTrainingStopsAndWritesNothing) {
+  const std::string out = *root_ / "diverged.tpm";
+  const std::string report = *root_ / "diverged.json";
+  expect_error({"finetune", "--model-in", model_, "--data-dir", data_, "--lr", "1e30", "--method",
+                "full", "--out", out, "--report", report},
+               "training diverged at step ");
+  const CliResult r = run_cli({"finetune", "--model-in", model_, "--data-dir", data_, "--lr",
+                               "1e30", "--method", "full", "--out", out});
+  // Weights of ~1e30 are finite; the layer whose output overflows is named.
+  EXPECT_NE(r.err.find("the loss is not finite and the output of layer "), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("nothing is written"), std::string::npos) << r.err;
+  expect_error({"train", "--model", "mlp:784-16-10", "--data-dir", data_, "--lr", "1e30",
+                "--epochs", "2", "--out", out},
+               "training diverged");
+  EXPECT_FALSE(exists(out));
+  EXPECT_FALSE(exists(report));
+  EXPECT_FALSE(exists(out + ".tmp"));
+}
+
+// ---- non-regular inputs ----
+
+TEST_F(CliBadInput, FifoInputsAreRefusedNotWaitedOn) {
+  const std::string fifo = *root_ / "pipe";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  expect_error({"train", "--model", "mlp:4-3", "--csv", fifo, "--out", *root_ / "f.tpm"},
+               "pipe: is a FIFO, expected a regular file");
+  expect_error({"eval", "--model-in", fifo, "--data-dir", data_},
+               "pipe: is a FIFO, expected a regular file");
+  expect_error({"info", "--model-in", fifo}, "is a FIFO");
+  EXPECT_FALSE(exists(*root_ / "f.tpm"));
+  std::filesystem::create_directories(*root_ / "adir");
+  expect_error({"info", "--model-in", *root_ / "adir"}, "adir: is a directory, expected a regular file");
+}
+
+}  // namespace
+}  // namespace tinyprop::cli_test
