@@ -47,6 +47,8 @@ enum class CheckpointError : uint8_t {
   kIo,              // the sink or source callback failed
   kNoCheckpoint,    // (flash store) no valid slot
   kDoesNotFit,      // (flash store) not even a weights-only checkpoint fits a slot
+  kNonFinite,       // the trainer diverged (health() or a parameter is not finite): not saved,
+                    // so that a good checkpoint is never replaced by a broken one
 };
 const char* checkpoint_error_name(CheckpointError e);
 
@@ -91,7 +93,13 @@ uint32_t checkpoint_size(const Trainer& trainer, CheckpointMode mode);
 // and a configuration, before any trainer exists; 0 when no layer is trainable.
 uint32_t checkpoint_size(const Model& model, const TrainConfig& config, CheckpointMode mode);
 
-// Streams the checkpoint to sink. position: stored as is (CheckpointInfo::position).
+// Whether the trainer's state may be saved: kNotBound, or kNonFinite (why = kNonFinite) when
+// training diverged (Trainer::health()) or a parameter is NaN or infinite
+// (Model::first_nonfinite_layer: a ReLU can hide a damaged row from the loss).
+Status checkpoint_check_state(const Trainer& trainer, CheckpointError* why = nullptr);
+
+// Streams the checkpoint to sink (after checkpoint_check_state). position: stored as is
+// (CheckpointInfo::position).
 Status checkpoint_write(const Trainer& trainer, CheckpointMode mode, uint64_t position,
                         CheckpointSink sink, CheckpointError* why = nullptr);
 // Into buffer[capacity]; *written = checkpoint_size() on success (written may be null).

@@ -275,10 +275,20 @@ uint32_t checkpoint_size(const Model& model, const TrainConfig& config, Checkpoi
   return lo.layers == 0 ? 0 : lo.bytes(lo.flags(mode));
 }
 
-Status checkpoint_write(const Trainer& trainer, CheckpointMode mode, uint64_t position,
-                        CheckpointSink sink, CheckpointError* why) {
+Status checkpoint_check_state(const Trainer& trainer, CheckpointError* why) {
   if (why != nullptr) *why = CheckpointError::kNone;
   if (!trainer.bound()) return failed(CheckpointError::kNotBound, why, Status::kNotBound);
+  const Model& m = CheckpointAccess::model(trainer);
+  if (!ok(trainer.health()) || m.first_nonfinite_layer() < m.n_layers()) {
+    return failed(CheckpointError::kNonFinite, why, Status::kNonFinite);
+  }
+  return Status::kOk;
+}
+
+Status checkpoint_write(const Trainer& trainer, CheckpointMode mode, uint64_t position,
+                        CheckpointSink sink, CheckpointError* why) {
+  const Status state = checkpoint_check_state(trainer, why);
+  if (!ok(state)) return state;
   if (sink.write == nullptr) return failed(CheckpointError::kIo, why, Status::kInvalidArgument);
   const Layout lo = layout_of(trainer);
   const uint32_t flags = lo.flags(mode);

@@ -144,7 +144,9 @@ Status FlashStore::save_mode(const Trainer& trainer, CheckpointMode mode, uint64
                              CheckpointError* why) {
   if (why != nullptr) *why = CheckpointError::kNone;
   if (n_slots_ == 0) return failed(CheckpointError::kNotBound, why, Status::kNotBound);
-  if (!trainer.bound()) return failed(CheckpointError::kNotBound, why, Status::kNotBound);
+  // A diverged state is refused before anything is erased: the slots keep what they hold.
+  const Status state = checkpoint_check_state(trainer, why);
+  if (!ok(state)) return state;
   const uint32_t size = checkpoint_size(trainer, mode);
   if (size > slot_capacity()) return failed(CheckpointError::kDoesNotFit, why);
 

@@ -3,6 +3,7 @@
 // last complete checkpoint (or the new one) loadable, bit flips fall back to the other slot.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
@@ -139,6 +140,46 @@ TEST(FlashStore, BitFlipsInTheNewestSlotFallBackToTheOlderOne) {
   CheckpointInfo info;
   ASSERT_EQ(s.load(fresh.trainer, &info), Status::kOk);
   EXPECT_EQ(state_of(fresh.trainer, info.position), newer);
+}
+
+// A diverged trainer is never saved: neither into a buffer nor over a slot, whose previous
+// checkpoint stays loadable.
+TEST(FlashStore, ADivergedStateIsNotSavedAndTheLastGoodOneStays) {
+  SimFlash flash(16 * 1024, 1024, 4);
+  FlashStore store;
+  ASSERT_EQ(store.init(flash.device(), 2), Status::kOk);
+  Bound b(small_spec(), adam_tinyprop(1));
+  const Dataset d = make_blobs(20, 10, 4, 0.8f, 3);
+  train(b.trainer, d, 0, 5);
+  ASSERT_EQ(store.save(b.trainer, 5), Status::kOk);
+  const std::vector<uint8_t> good = state_of(b.trainer, 5);
+  const std::vector<uint8_t> image = flash.bytes();
+
+  Layer& last = b.model.layer(b.model.n_layers() - 1);
+  const float bias = last.b[0];
+  last.b[0] = NAN;  // a NaN logit: the step's loss is NaN, health() becomes kNonFinite
+  b.trainer.train_sample(d.row(5), Target::of_label(d.y[5]), nullptr);
+  ASSERT_EQ(b.trainer.health(), Status::kNonFinite);
+  std::vector<uint8_t> buffer(checkpoint_size(b.trainer, CheckpointMode::kFull));
+  CheckpointError why = CheckpointError::kNone;
+  EXPECT_EQ(checkpoint_save(b.trainer, CheckpointMode::kFull, 6, buffer.data(), buffer.size(),
+                            nullptr, &why),
+            Status::kNonFinite);
+  EXPECT_EQ(why, CheckpointError::kNonFinite);
+  EXPECT_EQ(store.save(b.trainer, 6, nullptr, &why), Status::kNonFinite);
+  EXPECT_EQ(why, CheckpointError::kNonFinite);
+  EXPECT_EQ(flash.bytes(), image);  // nothing erased or programmed
+
+  // A NaN weight that the loss does not show (health() is fine) is caught by the scan.
+  b.trainer.reset_health();
+  last.b[0] = bias;
+  b.model.layer(0).w[7] = NAN;
+  EXPECT_EQ(store.save(b.trainer, 6, nullptr, &why), Status::kNonFinite);
+  EXPECT_EQ(flash.bytes(), image);
+  Bound fresh(small_spec(), adam_tinyprop(1));
+  CheckpointInfo info;
+  ASSERT_EQ(store.load(fresh.trainer, &info), Status::kOk);
+  EXPECT_EQ(state_of(fresh.trainer, info.position), good);
 }
 
 struct SweepCounts {
