@@ -12,7 +12,10 @@
 # Each target starts from the committed corpus tests/fuzz/corpus/<target>/ and grows a working
 # corpus in <build>/corpus/<target>/ (the committed one is never written). Logs:
 # <build>/logs/<target>.log; a crashing input: <build>/artifacts/<target>/crash-* (libFuzzer
-# stops at the first crash of a target, so the crash column is 0 or 1 per run).
+# stops at the first crash of a target, so the crash column is 0 or 1 per run). A target stopped
+# with SIGINT (kill -INT <fuzzer pid>) prints its final figures and counts as "interrupted", not as
+# a crash; the executions column then says how far it got, and the later targets are not run
+# (exit status 130).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,7 +47,12 @@ max_len_of() {
 mkdir -p "$BUILD/logs"
 rows=()
 failed=0
+interrupted=0
 for t in "${TARGETS[@]}"; do
+  if [ "$interrupted" = 1 ]; then
+    rows+=("$(printf '%-10s %12s' "$t" "not run")")
+    continue
+  fi
   exe="$BUILD/tests/fuzz/fuzz_$t"
   seeds="tests/fuzz/corpus/$t"
   [ -x "$exe" ] || { echo "run-fuzz: $exe missing (build with make fuzz)" >&2; exit 2; }
@@ -54,8 +62,12 @@ for t in "${TARGETS[@]}"; do
   log="$BUILD/logs/$t.log"
   mkdir -p "$work" "$art"
   limit=(-max_total_time="$SECONDS_PER")
-  [ -z "$RUNS" ] || limit=(-runs="$RUNS")
-  echo "run-fuzz: $t (${RUNS:+$RUNS runs}${RUNS:-$SECONDS_PER s}, -max_len=$(max_len_of "$t")), log $log" >&2
+  what="$SECONDS_PER s"
+  if [ -n "$RUNS" ]; then
+    limit=(-runs="$RUNS")
+    what="$RUNS runs"
+  fi
+  echo "run-fuzz: $t ($what, -max_len=$(max_len_of "$t")), log $log" >&2
   rc=0
   "$exe" "${limit[@]}" -max_len="$(max_len_of "$t")" -timeout=25 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$art/" "$work" "$seeds" >"$log" 2>&1 || rc=$?
@@ -67,19 +79,23 @@ for t in "${TARGETS[@]}"; do
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$status")
   corp=$(sed -n 's/.* corp: \([0-9]*\/[0-9]*[a-zA-Z]*\).*/\1/p' <<<"$status")
   crashes=0
-  if [ "$rc" != 0 ]; then
+  if [ "$rc" != 0 ] && grep -q 'libFuzzer: run interrupted' "$log"; then
+    crashes="0 (interrupted)"
+    interrupted=1
+  elif [ "$rc" != 0 ]; then
     crashes=1
     failed=1
     [ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$status")
   fi
-  rows+=("$(printf '%-10s %12s %9s %6s %7s %14s %8s' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" \
+  rows+=("$(printf '%-10s %12s %9s %6s %7s %14s %s' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" \
     "${ft:-?}" "${corp:-?}" "$crashes")")
-  if [ "$rc" != 0 ]; then
+  if [ "$crashes" = 1 ]; then
     echo "run-fuzz: $t FAILED (exit $rc); see $log and $art/" >&2
     grep -E 'ERROR:|property violated|SUMMARY' "$log" | head -5 >&2 || true
   fi
 done
 
-printf '%-10s %12s %9s %6s %7s %14s %8s\n' target executions exec/s cov ft corpus crashes
+printf '%-10s %12s %9s %6s %7s %14s %s\n' target executions exec/s cov ft corpus crashes
 for r in "${rows[@]}"; do echo "$r"; done
-exit $failed
+[ "$failed" = 0 ] || exit 1
+[ "$interrupted" = 0 ] || exit 130
