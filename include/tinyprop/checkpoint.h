@@ -47,8 +47,9 @@ enum class CheckpointError : uint8_t {
   kIo,              // the sink or source callback failed
   kNoCheckpoint,    // (flash store) no valid slot
   kDoesNotFit,      // (flash store) not even a weights-only checkpoint fits a slot
-  kNonFinite,       // the trainer diverged (health() or a parameter is not finite): not saved,
-                    // so that a good checkpoint is never replaced by a broken one
+  kNonFinite,       // saving: the trainer diverged (health() or a parameter is not finite), so
+                    // a good checkpoint is never replaced by a broken one; restoring: the
+                    // checkpoint holds a NaN or infinity (damaged, or not written by a save)
 };
 const char* checkpoint_error_name(CheckpointError e);
 
@@ -114,8 +115,9 @@ Status checkpoint_inspect(CheckpointSource source, uint32_t size, CheckpointInfo
 Status checkpoint_inspect_buffer(const void* buffer, size_t size, CheckpointInfo* info,
                                  CheckpointError* why = nullptr);
 
-// Validates everything (as checkpoint_inspect, plus: same model spec, same frozen weights, and
-// for a full checkpoint the same training configuration), then applies it. A full checkpoint
+// Validates everything (as checkpoint_inspect, plus: same model spec, same frozen weights, for a
+// full checkpoint the same training configuration, and every stored float finite), then
+// applies it. A full checkpoint
 // restores the whole state; a weights-only one restores the parameters, and Y_max and the
 // learning rate when the configuration matches, and starts the optimizer afresh (reset_run).
 // On failure the trainer is unchanged. info (may be null) receives the header.

@@ -46,7 +46,8 @@ typedef enum tp_checkpoint_error {
   TP_CHECKPOINT_IO,
   TP_CHECKPOINT_NO_CHECKPOINT,
   TP_CHECKPOINT_DOES_NOT_FIT,
-  TP_CHECKPOINT_NON_FINITE /* the trainer diverged: not saved (the status is TP_NON_FINITE) */
+  TP_CHECKPOINT_NON_FINITE /* saving: the trainer diverged (status TP_NON_FINITE); restoring: a
+                              NaN or infinity in the checkpoint */
 } tp_checkpoint_error;
 
 const char* tp_checkpoint_error_name(tp_checkpoint_error e); /* never NULL */

@@ -169,6 +169,27 @@ bool inspect(CheckpointSource src, uint32_t size, CheckpointInfo* out, Checkpoin
   return true;
 }
 
+// IEEE-754 binary32: not finite when every exponent bit is set (infinity or NaN).
+bool finite_bits(uint32_t u) { return (u & 0x7F800000u) != 0x7F800000u; }
+
+// Every float of the header and of the float sections is finite: saves never write anything
+// else (checkpoint_check_state), so a non-finite value means a damaged or forged checkpoint
+// whose CRC happens to hold, and restoring it would leave a trainer that cannot be saved.
+bool all_finite(CheckpointSource src, const CheckpointInfo& h, const Layout& lo) {
+  if (!finite_bits(float_bits(h.beta1_pow)) || !finite_bits(float_bits(h.beta2_pow)) ||
+      !finite_bits(float_bits(h.learning_rate)) || !finite_bits(float_bits(h.last_loss))) {
+    return false;
+  }
+  uint32_t floats = lo.layers + lo.params;
+  if (h.full()) floats += lo.per_param * lo.params;
+  if (h.has_gradients()) floats += lo.params;
+  CheckpointReader r(src, kCheckpointHeaderBytes, kCheckpointHeaderBytes + 4 * floats);
+  for (uint32_t i = 0; i < floats; ++i) {
+    if (!finite_bits(r.u32())) return false;
+  }
+  return r.ok();
+}
+
 // Checks that a valid checkpoint belongs to this trainer.
 bool matches(const Trainer& t, const CheckpointInfo& h, CheckpointError* why) {
   const Layout lo = layout_of(t);
@@ -337,6 +358,9 @@ Status checkpoint_read(Trainer& trainer, CheckpointSource source, uint32_t size,
   CheckpointInfo h;
   if (!inspect(source, size, &h, why) || !matches(trainer, h, why)) {
     return Status::kInvalidArgument;
+  }
+  if (!all_finite(source, h, layout_of(trainer))) {
+    return failed(CheckpointError::kNonFinite, why, Status::kInvalidArgument);
   }
   // Pass 2: everything checked, apply. A source that fails now (it did not in pass 1) leaves a
   // partial state; reported as kIo.

@@ -63,7 +63,7 @@ const char* checkpoint_error_name(CheckpointError e) {
     case CheckpointError::kIo: return "read or write failed";
     case CheckpointError::kNoCheckpoint: return "no valid checkpoint";
     case CheckpointError::kDoesNotFit: return "checkpoint does not fit";
-    case CheckpointError::kNonFinite: return "training diverged (non-finite state), not saved";
+    case CheckpointError::kNonFinite: return "non-finite values (a diverged or damaged state)";
   }
   return "unknown checkpoint error";
 }

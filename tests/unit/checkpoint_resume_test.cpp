@@ -9,6 +9,7 @@
 
 #include "test_util.h"
 #include "tinyprop/checkpoint.h"
+#include "tinyprop/crc32.h"
 
 namespace tinyprop_test {
 namespace {
@@ -185,6 +186,13 @@ TEST(Checkpoint, RefusesDamagedOrForeignCheckpointsWithoutChangingTheTrainer) {
   wider.layers[0].trainable = false;
   Bound other_model(wider, cfg);
   expect_refused(save(other_model.trainer), CheckpointError::kModelMismatch);
+  // A NaN parameter under a CRC that holds (not what a save writes): refused too.
+  std::vector<uint8_t> nan_param = good;
+  const size_t first_param = kCheckpointHeaderBytes + 3 * 4;  // after the 3 Y_max values
+  for (size_t i = 0; i < 4; ++i) nan_param[first_param + 8 + i] = i < 2 ? 0x00 : (i == 2 ? 0xC0 : 0x7F);
+  const uint32_t crc = crc32_update(0, nan_param.data(), nan_param.size() - 4);
+  for (size_t i = 0; i < 4; ++i) nan_param[nan_param.size() - 4 + i] = static_cast<uint8_t>(crc >> (8 * i));
+  expect_refused(nan_param, CheckpointError::kNonFinite);
   std::vector<uint8_t> not_ckpt = good;
   not_ckpt[0] = 'X';
   expect_refused(not_ckpt, CheckpointError::kBadMagic);
