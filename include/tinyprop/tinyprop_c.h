@@ -68,6 +68,11 @@ size_t tp_spec_storage_bytes(void);
 size_t tp_model_storage_bytes(void);
 size_t tp_trainer_storage_bytes(void);
 
+/* Every enumeration ends with a *_ENUM_MAX_ entry of this value: its values span the whole int
+ * range (so a value out of the listed ones can be passed in and is refused, not undefined), and
+ * it is int-sized on every ABI. */
+#define TP_ENUM_MAX_ 0x7FFFFFFF
+
 /* ---- status ----------------------------------------------------------------------------- */
 typedef enum tp_status {
   TP_OK = 0,
@@ -81,8 +86,9 @@ typedef enum tp_status {
   TP_UNSUPPORTED,        /* a combination the library does not implement */
   TP_TOO_LARGE,          /* the model's sizes exceed what memory can address */
   TP_NON_FINITE,         /* a training step produced a non-finite loss (tp_trainer_health) */
-  TP_MODEL_MISMATCH = 32 /* C API: an exported model's tables, parameter count or checksum
-                           disagree */
+  TP_MODEL_MISMATCH = 32, /* C API: an exported model's tables, parameter count or checksum
+                             disagree */
+  TP_STATUS_ENUM_MAX_ = TP_ENUM_MAX_
 } tp_status;
 
 /* A short, stable name ("ok", "arena too small", ...), never NULL. */
@@ -100,13 +106,15 @@ typedef enum tp_layer_kind {
   TP_LAYER_MAX_POOL2D,
   TP_LAYER_AVG_POOL2D,
   TP_LAYER_GLOBAL_AVG_POOL,
-  TP_LAYER_FLATTEN
+  TP_LAYER_FLATTEN,
+  TP_LAYER_ENUM_MAX_ = TP_ENUM_MAX_
 } tp_layer_kind;
 
 typedef enum tp_loss {
   TP_LOSS_SOFTMAX_CROSS_ENTROPY = 0,
   TP_LOSS_BINARY_CROSS_ENTROPY,
-  TP_LOSS_MEAN_SQUARED_ERROR
+  TP_LOSS_MEAN_SQUARED_ERROR,
+  TP_LOSS_ENUM_MAX_ = TP_ENUM_MAX_
 } tp_loss;
 
 #define TP_PAD_SAME 0xFFFFFFFFu /* `pad` of the window builders: TF/Keras "same" padding */
@@ -153,14 +161,23 @@ uint32_t tp_spec_input_size(const tp_spec* spec);
 uint32_t tp_spec_output_size(const tp_spec* spec); /* valid spec only */
 
 /* ---- training configuration --------------------------------------------------------------- */
-typedef enum tp_optimizer { TP_OPTIMIZER_SGD = 0, TP_OPTIMIZER_ADAM } tp_optimizer;
+typedef enum tp_optimizer {
+  TP_OPTIMIZER_SGD = 0,
+  TP_OPTIMIZER_ADAM,
+  TP_OPTIMIZER_ENUM_MAX_ = TP_ENUM_MAX_
+} tp_optimizer;
 typedef enum tp_method {
   TP_METHOD_FULL = 0,   /* every neuron */
   TP_METHOD_STATIC,     /* meProp: fixed top-k ratio */
   TP_METHOD_TINYPROP,   /* adaptive ratio per layer and sample */
-  TP_METHOD_TINYPROP_V2 /* tinyprop plus skipping samples with a small output error */
+  TP_METHOD_TINYPROP_V2, /* tinyprop plus skipping samples with a small output error */
+  TP_METHOD_ENUM_MAX_ = TP_ENUM_MAX_
 } tp_method;
-typedef enum tp_conv_selection { TP_CONV_ELEMENT = 0, TP_CONV_CHANNEL } tp_conv_selection;
+typedef enum tp_conv_selection {
+  TP_CONV_ELEMENT = 0,
+  TP_CONV_CHANNEL,
+  TP_CONV_ENUM_MAX_ = TP_ENUM_MAX_
+} tp_conv_selection;
 
 typedef struct tp_train_config {
   tp_optimizer optimizer;           /* SGD */
@@ -191,14 +208,16 @@ typedef enum tp_region {
   TP_REGION_OPTIMIZER_STATE,
   TP_REGION_ACTIVATIONS,
   TP_REGION_SCRATCH,
-  TP_REGION_INDICES
+  TP_REGION_INDICES,
+  TP_REGION_ENUM_MAX_ = TP_ENUM_MAX_
 } tp_region;
 
 /* Where binding puts the parameters of frozen layers. */
 typedef enum tp_frozen {
   TP_FROZEN_IN_ARENA = 0, /* copied into the arena like all others */
-  TP_FROZEN_IN_PLACE      /* read from the caller's pretrained array (e.g. const in flash),
+  TP_FROZEN_IN_PLACE,     /* read from the caller's pretrained array (e.g. const in flash),
                              which must stay valid: the arena holds only what training writes */
+  TP_FROZEN_ENUM_MAX_ = TP_ENUM_MAX_
 } tp_frozen;
 
 typedef struct tp_memory_plan {
@@ -253,7 +272,8 @@ uint32_t tp_params_checksum(const float* params, uint32_t count);
  * and checksum (TP_MODEL_MISMATCH) and for validity. */
 tp_status tp_spec_from_export(tp_spec* spec, const tp_exported_model* exported);
 /* One call from an exported model: builds and checks the spec, binds model (+ trainer with a
- * config) and takes the exported parameters (frozen layers in flash with TP_FROZEN_IN_PLACE). */
+ * config) and takes the exported parameters (frozen layers in flash with TP_FROZEN_IN_PLACE).
+ * The spec it builds lives on the stack meanwhile (TP_SPEC_BYTES). */
 tp_status tp_bind_exported(const tp_exported_model* exported, const tp_train_config* config,
                            tp_frozen frozen, void* arena, size_t arena_bytes, tp_model* model,
                            tp_trainer* trainer, size_t* needed);

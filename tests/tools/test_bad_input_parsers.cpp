@@ -1,10 +1,12 @@
 // Regression tests of the parser defects found by the robustness review: each one fed the
 // reproducer committed under tests/fuzz/corpus/ (or built here) and failed before its fix.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <string>
 #include <vector>
 
+#include "audio/wav.h"
 #include "data/dataset.h"
 #include "data/file_bytes.h"
 #include "error.h"
@@ -228,6 +230,35 @@ TEST(BadInputSpecText, OversizedSpecNamesLayerAndSize) {
   msg = error_of([] { parse_model_spec("mlp:70000-70000-2"); });
   EXPECT_TRUE(contains(msg, "invalid (bad shape) at layer 0 (dense): 4900000000 weights (at most "
                             "2147483647 in a layer)")) << msg;
+}
+
+// ---- audio: a non-finite sample names the clip (it used to surface as a bare AUC error) ----
+
+TEST(BadInputWav, NonFiniteSampleNamesTheClipAndTheSample) {
+  const std::string clip = corpus_file("wav", "nan-sample");  // float WAV, sample 10 is NaN
+  const std::string msg = error_of([&] { audio::read_audio_mono(clip, 16000); });
+  EXPECT_TRUE(contains(msg, "defect-nan-sample: sample 10 is not finite (NaN), expected audio "
+                            "samples in [-1, 1]")) << msg;
+}
+
+TEST(BadInputWav, FifoIsRefusedNotWaitedOn) {
+  TempDir dir;
+  ASSERT_EQ(mkfifo(dir.file("clip.wav").c_str(), 0600), 0);
+  const std::string msg = error_of([&] { audio::read_audio_mono(dir.file("clip.wav"), 16000); });
+  EXPECT_TRUE(contains(msg, "clip.wav: is a FIFO, expected a regular file")) << msg;
+}
+
+// ---- named data: a directory where a file belongs is not "not found" ----
+
+TEST(BadInputNamed, DirectoryNamedLikeABatchIsReportedAsADirectory) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("cifar-10-batches-bin/test_batch.bin"));
+  std::string msg = error_of([&] { load_named(dir.path(), "cifar10", "test"); });
+  EXPECT_TRUE(contains(msg, "test_batch.bin: is a directory, expected a CIFAR-10 binary batch file"))
+      << msg;
+  std::filesystem::create_directories(dir.file("mnist/t10k-images-idx3-ubyte"));
+  msg = error_of([&] { load_named(dir.path(), "mnist", "test"); });
+  EXPECT_TRUE(contains(msg, "t10k-images-idx3-ubyte: is a directory, expected an IDX file")) << msg;
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "atomic_file.h"
 #include "model_file.h"
 #include "test_cli_util.h"
 
@@ -80,6 +81,11 @@ class CliBadInput : public ::testing::Test {
     EXPECT_NE(r.status, 0) << "stdout: " << r.out;
     EXPECT_TRUE(is_one_line_error(r.err)) << "stderr: [" << r.err << "]";
     EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr: " << r.err;
+  }
+
+  // A short fine-tuning of the good model into `out`.
+  static std::vector<std::string> finetune_args(const std::string& out) {
+    return {"finetune", "--model-in", model_, "--data-dir", data_, "--subset", "10", "--out", out};
   }
 
   static ScratchDir* root_;
@@ -178,6 +184,108 @@ TEST_F(CliBadInput, FifoInputsAreRefusedNotWaitedOn) {
   EXPECT_FALSE(exists(*root_ / "f.tpm"));
   std::filesystem::create_directories(*root_ / "adir");
   expect_error({"info", "--model-in", *root_ / "adir"}, "adir: is a directory, expected a regular file");
+}
+
+// ---- numeric options: one range check for every unsigned option ----
+
+TEST_F(CliBadInput, NegativeValuesOfUnsignedOptionsAreRefused) {
+  const std::string out = *root_ / "neg.tpm";
+  const std::vector<std::string> train = {"train", "--model", "mlp:784-10", "--data-dir", data_,
+                                          "--out", out};
+  auto with = [](std::vector<std::string> a, std::vector<std::string> extra) {
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  expect_error(with(train, {"--seed", "-1"}), "--seed: '-1' is not a whole number >= 0");
+  expect_error(with(train, {"--epochs", "-1"}), "--epochs: '-1' is not a whole number >= 0");
+  expect_error(with(train, {"--subset", "10", "--subset-seed", "-5"}),
+               "--subset-seed: '-5' is not a whole number >= 0");
+  expect_error(with(train, {"--batch", "+3"}), "--batch: '+3' is not a whole number >= 0");
+  expect_error(with(finetune_args(out), {"--seed", "-1"}), "--seed: '-1' is not a whole number");
+  expect_error({"info", "--model", "mlp:4-2", "--batch", "-2"}, "--batch: '-2' is not a whole");
+  expect_error({"compare", "--scenario", "mnist-mlp", "--quick", "--threads", "-1", "--data-dir",
+                data_, "--out-dir", *root_ / "cmp"},
+               "--threads: '-1' is not a whole number >= 0");
+  expect_error(with(train, {"--seed", "18446744073709551616"}),
+               "--seed: '18446744073709551616' is larger than 18446744073709551615");
+  expect_error(with(train, {"--epochs", "99999999999"}), "--epochs");  // beyond 32 bits
+  EXPECT_FALSE(exists(out));
+}
+
+// ---- --quiet removes the progress bar only ----
+
+TEST_F(CliBadInput, QuietHelpSaysWarningsStay) {
+  const CliResult r = run_cli({"train", "--help"});
+  EXPECT_NE(r.out.find("warnings and errors are still printed"), std::string::npos) << r.out;
+}
+
+// ---- outputs: only regular files are replaced, never through a planted link, never an input ----
+
+TEST_F(CliBadInput, OutputThatIsADeviceFifoOrLinkIsNotReplaced) {
+  const std::string dev = *root_ / "full";  // a character device like /dev/full, made here
+  const bool have_dev = mknod(dev.c_str(), S_IFCHR | 0666, makedev(1, 7)) == 0;  // needs root
+  if (have_dev) {
+    expect_error(finetune_args(dev), "'" + dev + "' is a character device, expected a regular file");
+    struct stat st {};
+    ASSERT_EQ(lstat(dev.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISCHR(st.st_mode)) << "the device node was replaced";
+    EXPECT_NE(host::non_regular_kind(dev), "");
+    const std::string msg = [&] {
+      try {
+        host::save_model(dev, host::load_model(model_));
+      } catch (const std::exception& e) {
+        return std::string(e.what());
+      }
+      return std::string("(no error)");
+    }();
+    EXPECT_NE(msg.find("is a character device; only a regular file is replaced"), std::string::npos) << msg;
+  }
+  const std::string fifo = *root_ / "out-fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  expect_error(finetune_args(fifo), "is a FIFO, expected a regular file");
+  const std::string link = *root_ / "out-link.tpm";
+  std::filesystem::create_symlink(model_, link);
+  expect_error({"export", "--model-in", model_, "--out", link}, "is a symbolic link");
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_TRUE(std::filesystem::is_fifo(fifo));
+}
+
+TEST_F(CliBadInput, PlantedTempSymlinkIsNotFollowed) {
+  const std::string victim = *root_ / "victim.txt";
+  write_file(victim, {'v', 'i', 'c', 't', 'i', 'm'});
+  const std::string out = *root_ / "planted.tpm";
+  std::filesystem::create_symlink(victim, out + ".tmp");  // the old fixed temporary name
+  const CliResult r = run_cli(finetune_args(out));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_text(victim), "victim");
+  EXPECT_TRUE(std::filesystem::is_regular_file(std::filesystem::symlink_status(out)));
+  EXPECT_TRUE(std::filesystem::is_symlink(out + ".tmp"));  // left alone
+  EXPECT_NO_THROW(host::load_model(out));
+  // No temporary file is left behind.
+  for (const auto& e : std::filesystem::directory_iterator(root_->path())) {
+    EXPECT_EQ(e.path().string().find("planted.tpm.tmp-"), std::string::npos) << e.path();
+  }
+}
+
+TEST_F(CliBadInput, OutputThatIsAnInputIsRefused) {
+  const std::string m = *root_ / "self.tpm";
+  std::filesystem::copy_file(model_, m);
+  const std::vector<uint8_t> keep = read_file(m);
+  expect_error({"export", "--model-in", m, "--out", m},
+               "--out: '" + m + "' is the same file as --model-in '" + m + "'");
+  const std::string hard = *root_ / "hard.tpm";
+  std::filesystem::create_hard_link(m, hard);
+  expect_error({"export", "--model-in", m, "--out", hard}, "is the same file as --model-in");
+  expect_error({"finetune", "--model-in", m, "--data-dir", data_, "--subset", "10", "--out", m},
+               "is the same file as --model-in");
+  expect_error({"finetune", "--model-in", m, "--data-dir", data_, "--subset", "10", "--out",
+                *root_ / "o2.tpm", "--report", hard},
+               "--report: '" + hard + "' is the same file as --model-in");
+  const std::string csv = *root_ / "same.csv";
+  write_file(csv, {'1', ',', '0', '\n', '2', ',', '1', '\n'});
+  expect_error({"train", "--model", "mlp:1-2", "--csv", csv, "--out", csv}, "is the same file as --csv");
+  EXPECT_EQ(read_file(m), keep);
+  EXPECT_EQ(read_text(csv), "1,0\n2,1\n");
 }
 
 }  // namespace

@@ -185,6 +185,21 @@ TEST_F(CliDcase, JsonOutputTunedMethodsAndRootFlag) {
   EXPECT_LT(summary_of(j, "tinyprop 0.1/0.5/0.5")["dense_layer_ratio"][7].get<double>(), 0.5 + 1e-9);
 }
 
+// --quiet removes the progress bars only: warnings about the data are still printed.
+TEST(CliDcaseQuiet, WarningsAreShownWithQuiet) {
+  ScratchDir root;
+  const std::string data = root / "d";
+  write_layout(data);
+  std::filesystem::create_directories(data + "/toy/train/normal_id_00_99999999.wav");  // a folder
+  const CliResult r = run_cli({"compare", "--scenario", "dcase-ae", "--quick", "--seeds", "1",
+                               "--max-ids", "1", "--no-plots", "--quiet", "--dcase-root", data,
+                               "--out-dir", root / "out"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("tinyprop: warning: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("normal_id_00_99999999.wav: ignored (not a regular file)"), std::string::npos)
+      << r.err;
+}
+
 // Error cases: one line on stderr, non-zero exit, nothing written.
 class CliDcaseErrors : public ::testing::Test {
  protected:
