@@ -27,7 +27,8 @@ extern "C" {
 
 typedef enum tp_checkpoint_mode {
   TP_CHECKPOINT_FULL = 0,        /* resumes bit for bit */
-  TP_CHECKPOINT_WEIGHTS_ONLY = 1 /* parameters, Y_max, learning rate; fresh optimizer */
+  TP_CHECKPOINT_WEIGHTS_ONLY = 1, /* parameters, Y_max, learning rate; fresh optimizer */
+  TP_CHECKPOINT_MODE_ENUM_MAX_ = TP_ENUM_MAX_ /* other values are refused */
 } tp_checkpoint_mode;
 
 /* Why a checkpoint operation failed (the values of the C++ CheckpointError). */
@@ -46,8 +47,9 @@ typedef enum tp_checkpoint_error {
   TP_CHECKPOINT_IO,
   TP_CHECKPOINT_NO_CHECKPOINT,
   TP_CHECKPOINT_DOES_NOT_FIT,
-  TP_CHECKPOINT_NON_FINITE /* saving: the trainer diverged (status TP_NON_FINITE); restoring: a
-                              NaN or infinity in the checkpoint */
+  TP_CHECKPOINT_NON_FINITE, /* saving: the trainer diverged (status TP_NON_FINITE); restoring: a
+                               NaN or infinity in the checkpoint */
+  TP_CHECKPOINT_ERROR_ENUM_MAX_ = TP_ENUM_MAX_
 } tp_checkpoint_error;
 
 const char* tp_checkpoint_error_name(tp_checkpoint_error e); /* never NULL */
@@ -67,7 +69,7 @@ typedef struct tp_checkpoint_info {
   uint32_t optimizer, method, trainable_layers, state_per_param;
 } tp_checkpoint_info;
 
-/* Exact bytes of a checkpoint of this bound trainer (0 when not bound). */
+/* Exact bytes of a checkpoint of this bound trainer (0 when not bound or for an unknown mode). */
 uint32_t tp_checkpoint_size(const tp_trainer* trainer, tp_checkpoint_mode mode);
 /* Into buffer[capacity]; *written (may be NULL) = tp_checkpoint_size. why may be NULL. */
 tp_status tp_checkpoint_save(const tp_trainer* trainer, tp_checkpoint_mode mode,

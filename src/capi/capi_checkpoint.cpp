@@ -25,6 +25,9 @@ FlashStoreC* store_of(tp_flash_store* s) { return reinterpret_cast<FlashStoreC*>
 void set_why(tp_checkpoint_error* why, CheckpointError e) {
   if (why != nullptr) *why = static_cast<tp_checkpoint_error>(e);
 }
+bool valid_mode(tp_checkpoint_mode m) {
+  return m == TP_CHECKPOINT_FULL || m == TP_CHECKPOINT_WEIGHTS_ONLY;
+}
 CheckpointMode mode_of(tp_checkpoint_mode m) {
   return m == TP_CHECKPOINT_WEIGHTS_ONLY ? CheckpointMode::kWeightsOnly : CheckpointMode::kFull;
 }
@@ -71,17 +74,19 @@ bool c_program(void* ctx, uint32_t address, const uint8_t* data, uint32_t n) {
 extern "C" {
 
 const char* tp_checkpoint_error_name(tp_checkpoint_error e) {
+  if (e < TP_CHECKPOINT_NONE || e > TP_CHECKPOINT_NON_FINITE) return "unknown checkpoint error";
   return checkpoint_error_name(static_cast<CheckpointError>(e));
 }
 
 uint32_t tp_checkpoint_size(const tp_trainer* trainer, tp_checkpoint_mode mode) {
-  return trainer == nullptr ? 0 : checkpoint_size(*trainer_of(trainer), mode_of(mode));
+  if (trainer == nullptr || !valid_mode(mode)) return 0;
+  return checkpoint_size(*trainer_of(trainer), mode_of(mode));
 }
 
 tp_status tp_checkpoint_save(const tp_trainer* trainer, tp_checkpoint_mode mode,
                              uint64_t position, void* buffer, size_t capacity, size_t* written,
                              tp_checkpoint_error* why) {
-  if (trainer == nullptr) return TP_INVALID_ARGUMENT;
+  if (trainer == nullptr || !valid_mode(mode)) return TP_INVALID_ARGUMENT;
   CheckpointError e = CheckpointError::kNone;
   const Status s = checkpoint_save(*trainer_of(trainer), mode_of(mode), position, buffer,
                                    capacity, written, &e);

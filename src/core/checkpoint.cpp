@@ -108,10 +108,10 @@ void write_header(const Trainer& t, const Layout& lo, uint32_t flags, uint64_t p
   w.u32(0);  // reserved
 }
 
-CheckpointInfo read_header(CheckpointReader& r) {
+CheckpointInfo read_header(CheckpointReader& r, uint32_t& header_bytes, uint32_t& reserved) {
   CheckpointInfo h;
   h.version = r.u16();
-  (void)r.u16();  // header bytes: checked by the caller through total_bytes and version
+  header_bytes = r.u16();
   h.flags = r.u32();
   h.total_bytes = r.u32();
   h.spec_hash = r.u32();
@@ -130,6 +130,7 @@ CheckpointInfo read_header(CheckpointReader& r) {
   h.method = r.u8();
   h.trainable_layers = r.u8();
   h.state_per_param = r.u8();
+  reserved = r.u32();
   return h;
 }
 
@@ -143,9 +144,14 @@ bool inspect(CheckpointSource src, uint32_t size, CheckpointInfo* out, Checkpoin
   for (uint32_t i = 0; i < 4; ++i) {
     if (magic[i] != kMagic[i]) return fail(r.ok() ? CheckpointError::kBadMagic : CheckpointError::kIo, why);
   }
-  const CheckpointInfo h = read_header(r);
+  uint32_t header_bytes = 0, reserved = 0;
+  const CheckpointInfo h = read_header(r, header_bytes, reserved);
   if (!r.ok()) return fail(CheckpointError::kIo, why);
   if (h.version != kCheckpointVersion) return fail(CheckpointError::kBadVersion, why);
+  // Version 1 has exactly one header layout: any other value is damage, not an extension.
+  if (header_bytes != kCheckpointHeaderBytes || reserved != 0) {
+    return fail(CheckpointError::kBadLayout, why);
+  }
   if (h.total_bytes > size) return fail(CheckpointError::kTruncated, why);
   if (h.total_bytes < kCheckpointHeaderBytes + kCrcBytes ||
       (h.flags & ~(kCheckpointFlagFullState | kCheckpointFlagGradients)) != 0) {
@@ -172,22 +178,31 @@ bool inspect(CheckpointSource src, uint32_t size, CheckpointInfo* out, Checkpoin
 // IEEE-754 binary32: not finite when every exponent bit is set (infinity or NaN).
 bool finite_bits(uint32_t u) { return (u & 0x7F800000u) != 0x7F800000u; }
 
-// Every float of the header and of the float sections is finite: saves never write anything
-// else (checkpoint_check_state), so a non-finite value means a damaged or forged checkpoint
-// whose CRC happens to hold, and restoring it would leave a trainer that cannot be saved.
-bool all_finite(CheckpointSource src, const CheckpointInfo& h, const Layout& lo) {
+// Values a save can write: every float of the header and of the float sections finite (saves
+// refuse anything else, checkpoint_check_state), so a NaN means a damaged or forged checkpoint
+// whose CRC happens to hold, and restoring it would leave a trainer that cannot be saved
+// (kNonFinite); touched-row flags 0 or 1 and their padding 0 (kBadLayout).
+bool values_valid(CheckpointSource src, const CheckpointInfo& h, const Layout& lo,
+                  CheckpointError* why) {
   if (!finite_bits(float_bits(h.beta1_pow)) || !finite_bits(float_bits(h.beta2_pow)) ||
       !finite_bits(float_bits(h.learning_rate)) || !finite_bits(float_bits(h.last_loss))) {
-    return false;
+    return fail(CheckpointError::kNonFinite, why);
   }
   uint32_t floats = lo.layers + lo.params;
   if (h.full()) floats += lo.per_param * lo.params;
   if (h.has_gradients()) floats += lo.params;
-  CheckpointReader r(src, kCheckpointHeaderBytes, kCheckpointHeaderBytes + 4 * floats);
+  CheckpointReader r(src, kCheckpointHeaderBytes, h.total_bytes);
   for (uint32_t i = 0; i < floats; ++i) {
-    if (!finite_bits(r.u32())) return false;
+    if (!finite_bits(r.u32())) return fail(r.ok() ? CheckpointError::kNonFinite : CheckpointError::kIo, why);
   }
-  return r.ok();
+  if (h.has_gradients()) {  // touched flags are 0 or 1, their padding is 0
+    const uint32_t padded = (lo.touched + 3u) & ~3u;
+    for (uint32_t i = 0; i < padded; ++i) {
+      const uint8_t b = r.u8();
+      if (b > (i < lo.touched ? 1u : 0u)) return fail(r.ok() ? CheckpointError::kBadLayout : CheckpointError::kIo, why);
+    }
+  }
+  return r.ok() || fail(CheckpointError::kIo, why);
 }
 
 // Checks that a valid checkpoint belongs to this trainer.
@@ -207,7 +222,11 @@ bool matches(const Trainer& t, const CheckpointInfo& h, CheckpointError* why) {
   if (h.flags != lo.flags(mode) || h.total_bytes != lo.bytes(h.flags)) {
     return fail(CheckpointError::kBadLayout, why);
   }
-  if (h.full() && (h.state_per_param != lo.per_param || h.in_batch >= t.config().batch_size)) {
+  const TrainConfig& c = t.config();
+  if (h.full() && (h.state_per_param != lo.per_param || h.in_batch >= c.batch_size ||
+                   h.batch_size != c.batch_size ||
+                   h.optimizer != static_cast<uint8_t>(c.optimizer.kind) ||
+                   h.method != static_cast<uint8_t>(c.sparsity.method))) {
     return fail(CheckpointError::kBadLayout, why);
   }
   return true;
@@ -359,9 +378,7 @@ Status checkpoint_read(Trainer& trainer, CheckpointSource source, uint32_t size,
   if (!inspect(source, size, &h, why) || !matches(trainer, h, why)) {
     return Status::kInvalidArgument;
   }
-  if (!all_finite(source, h, layout_of(trainer))) {
-    return failed(CheckpointError::kNonFinite, why, Status::kInvalidArgument);
-  }
+  if (!values_valid(source, h, layout_of(trainer), why)) return Status::kInvalidArgument;
   // Pass 2: everything checked, apply. A source that fails now (it did not in pass 1) leaves a
   // partial state; reported as kIo.
   const Layout lo = layout_of(trainer);

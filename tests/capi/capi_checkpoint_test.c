@@ -114,6 +114,10 @@ static void test_refused(void) {
         why == TP_CHECKPOINT_BAD_CRC);
   CHECK(strcmp(tp_checkpoint_error_name(why), "CRC mismatch (damaged)") == 0);
   g_ckpt[n / 2] ^= 0x04u;
+  CHECK(tp_checkpoint_size(&g_trainer_a, (tp_checkpoint_mode)7) == 0u);
+  CHECK(tp_checkpoint_save(&g_trainer_a, (tp_checkpoint_mode)7, 0, g_ckpt2, sizeof g_ckpt2, NULL,
+                           NULL) == TP_INVALID_ARGUMENT);
+  CHECK(strcmp(tp_checkpoint_error_name((tp_checkpoint_error)99), "unknown checkpoint error") == 0);
   CHECK(tp_checkpoint_restore(&g_trainer_b, g_ckpt, n - 1, NULL, &why) == TP_INVALID_ARGUMENT &&
         why == TP_CHECKPOINT_TRUNCATED);
   /* Another base model: the frozen layer's weights differ. */

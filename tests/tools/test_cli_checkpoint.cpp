@@ -67,6 +67,18 @@ TEST_F(CliCheckpoint, StoppedAndResumedRunEndsWithTheSameBits) {
   EXPECT_TRUE(same_bits(params_of(d / "resumed.tpm"), params_of(d / "straight.tpm")));
   EXPECT_EQ(read_file(d / "resumed.ck"), read_file(d / "straight.ck"));  // the whole state
 
+  // Continued in place: --resume and --checkpoint-out name the same file.
+  r = run_cli(finetune(d / "part2.tpm", {"--checkpoint-out", d / "inplace.ck", "--stop-after", "130"}));
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_cli(finetune(d / "inplace.tpm", {"--resume", d / "inplace.ck", "--checkpoint-out",
+                                           d / "inplace.ck"}));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_file(d / "inplace.ck"), read_file(d / "straight.ck"));
+  // But the model output may not overwrite the checkpoint it resumes from.
+  r = run_cli(finetune(d / "inplace.ck", {"--resume", d / "inplace.ck"}));
+  EXPECT_NE(r.status, 0);
+  EXPECT_TRUE(is_one_line_error(r.err)) << r.err;
+
   // Without the checkpoint (from the partial model's weights alone) the run ends elsewhere.
   r = run_cli({"finetune", "--model-in", d / "part.tpm", "--data-dir", data_, "--subset",
                "300:400", "--method", "tinyprop", "--optimizer", "adam", "--batch", "4",

@@ -186,13 +186,20 @@ TEST(Checkpoint, RefusesDamagedOrForeignCheckpointsWithoutChangingTheTrainer) {
   wider.layers[0].trainable = false;
   Bound other_model(wider, cfg);
   expect_refused(save(other_model.trainer), CheckpointError::kModelMismatch);
-  // A NaN parameter under a CRC that holds (not what a save writes): refused too.
-  std::vector<uint8_t> nan_param = good;
+  // Values no save writes, under a CRC that holds (found by fuzzing): refused too.
+  auto changed = [&](size_t at, std::initializer_list<uint8_t> bytes) {
+    std::vector<uint8_t> b = good;
+    for (uint8_t v : bytes) b[at++] = v;
+    const uint32_t crc = crc32_update(0, b.data(), b.size() - 4);
+    for (size_t i = 0; i < 4; ++i) b[b.size() - 4 + i] = static_cast<uint8_t>(crc >> (8 * i));
+    return b;
+  };
   const size_t first_param = kCheckpointHeaderBytes + 3 * 4;  // after the 3 Y_max values
-  for (size_t i = 0; i < 4; ++i) nan_param[first_param + 8 + i] = i < 2 ? 0x00 : (i == 2 ? 0xC0 : 0x7F);
-  const uint32_t crc = crc32_update(0, nan_param.data(), nan_param.size() - 4);
-  for (size_t i = 0; i < 4; ++i) nan_param[nan_param.size() - 4 + i] = static_cast<uint8_t>(crc >> (8 * i));
-  expect_refused(nan_param, CheckpointError::kNonFinite);
+  expect_refused(changed(first_param + 8, {0x00, 0x00, 0xC0, 0x7F}), CheckpointError::kNonFinite);
+  expect_refused(changed(6, {81, 0}), CheckpointError::kBadLayout);  // header bytes field
+  expect_refused(changed(76, {1}), CheckpointError::kBadLayout);     // reserved
+  expect_refused(changed(73, {0}), CheckpointError::kBadLayout);     // method byte: full
+  expect_refused(changed(good.size() - 8, {2}), CheckpointError::kBadLayout);  // touched flag
   std::vector<uint8_t> not_ckpt = good;
   not_ckpt[0] = 'X';
   expect_refused(not_ckpt, CheckpointError::kBadMagic);

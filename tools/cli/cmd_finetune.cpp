@@ -87,8 +87,10 @@ int run_finetune(const FinetuneFlags& f, const Invocation& inv) {
   f.opt.apply(&cfg, 0.01f, 1e-3f);
   require(in_range(f.lr_end, 0.0f, 1.0f), "--lr-end " + host::fixed(f.lr_end, 4) +
                                               ": must be in [0, 1]");
-  const std::vector<host::NamedPath> inputs = {
+  const std::vector<host::NamedPath> data_inputs = {
       {"--model-in", f.model_in}, {"--csv", f.data.csv}, {"--eval-csv", f.eval_csv}};
+  std::vector<host::NamedPath> inputs = data_inputs;
+  inputs.push_back({"--resume", f.resume});
   host::check_output_path(f.out, "--out", inputs);
   if (!f.report.empty()) host::check_output_path(f.report, "--report", inputs);
   require(f.report.empty() || f.report != f.out, "--report and --out name the same file");
@@ -98,7 +100,9 @@ int run_finetune(const FinetuneFlags& f, const Invocation& inv) {
   require(f.resume.empty() || !f.load_optimizer_state,
           "give only one of --resume and --load-optimizer-state");
   if (!f.checkpoint_out.empty()) {
-    host::check_output_path(f.checkpoint_out, "--checkpoint-out");
+    // It may be the --resume file (a run continued in place): that is read in full before the
+    // first checkpoint is written, and every write replaces the file atomically.
+    host::check_output_path(f.checkpoint_out, "--checkpoint-out", data_inputs);
     require(f.checkpoint_out != f.out && f.checkpoint_out != f.report,
             "--checkpoint-out names the same file as --out or --report");
   }
