@@ -23,24 +23,6 @@ std::string corpus(const std::string& target, const std::string& name) {
   return std::string(TINYPROP_SOURCE_DIR) + "/tests/fuzz/corpus/" + target + "/defect-" + name;
 }
 
-// Runs the CLI with a time limit (a hang fails instead of blocking the suite).
-CliResult run_cli_limited(const std::vector<std::string>& args, int seconds = 30) {
-  static int counter = 0;
-  const std::string tmp = std::filesystem::temp_directory_path().string() + "/tinyprop-bad-" +
-                          std::to_string(getpid()) + "-" + std::to_string(counter++);
-  std::string cmd = "timeout -s KILL " + std::to_string(seconds) + " " + shell_quote(TINYPROP_CLI_PATH);
-  for (const std::string& a : args) cmd += " " + shell_quote(a);
-  cmd += " >" + shell_quote(tmp + ".out") + " 2>" + shell_quote(tmp + ".err") + " </dev/null";
-  const int raw = std::system(cmd.c_str());
-  CliResult r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = read_text(tmp + ".out");
-  r.err = read_text(tmp + ".err");
-  std::remove((tmp + ".out").c_str());
-  std::remove((tmp + ".err").c_str());
-  return r;
-}
-
 // Peak resident memory (KiB) of one CLI run, from wait4; status in *status.
 long cli_max_rss_kib(const std::vector<std::string>& args, int* status) {
   const pid_t pid = fork();
@@ -64,35 +46,18 @@ long cli_max_rss_kib(const std::vector<std::string>& args, int* status) {
   return ru.ru_maxrss;
 }
 
-class CliBadInput : public ::testing::Test {
+class CliBadInput : public TrainedModelSuite<60, 30> {
  protected:
-  static void SetUpTestSuite() {
-    root_ = new ScratchDir();
-    data_ = make_data_dir(*root_, 60, 30);
-    model_ = *root_ / "good.tpm";
-    const CliResult r = run_cli({"train", "--model", "mlp:784-16-10", "--data-dir", data_,
-                                 "--epochs", "1", "--out", model_});
-    ASSERT_EQ(r.status, 0) << r.err;
-  }
-  static void TearDownTestSuite() { delete root_; }
-
+  // At most 30 s per run: an input that blocks (a FIFO) fails instead of hanging the suite.
   static void expect_error(const std::vector<std::string>& args, const std::string& needle) {
-    const CliResult r = run_cli_limited(args);
-    EXPECT_NE(r.status, 0) << "stdout: " << r.out;
-    EXPECT_TRUE(is_one_line_error(r.err)) << "stderr: [" << r.err << "]";
-    EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr: " << r.err;
+    expect_one_line_error(run_cli(args, "", 30), needle);
   }
 
   // A short fine-tuning of the good model into `out`.
   static std::vector<std::string> finetune_args(const std::string& out) {
     return {"finetune", "--model-in", model_, "--data-dir", data_, "--subset", "10", "--out", out};
   }
-
-  static ScratchDir* root_;
-  static std::string data_, model_;
 };
-ScratchDir* CliBadInput::root_ = nullptr;
-std::string CliBadInput::data_, CliBadInput::model_;
 
 // ---- sizes that wrap 32 bits ----
 
