@@ -12,6 +12,7 @@ file(GLOB TINYPROP_CORE_SOURCES CONFIGURE_DEPENDS
   ${PROJECT_SOURCE_DIR}/src/kernels/*.cpp
   ${PROJECT_SOURCE_DIR}/src/sparsity/*.cpp
   ${PROJECT_SOURCE_DIR}/src/optim/*.cpp
+  ${PROJECT_SOURCE_DIR}/src/storage/*.cpp
   ${PROJECT_SOURCE_DIR}/src/capi/*.cpp)
 add_library(tinyprop_core STATIC ${TINYPROP_CORE_SOURCES})
 set_target_properties(tinyprop_core PROPERTIES EXPORT_NAME core)

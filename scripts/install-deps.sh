@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the build needs, only if missing (idempotent). Debian 12, run as root or with sudo.
-# Usage: scripts/install-deps.sh [group ...]   groups: build cli plot mcu data refgen (default: build cli)
+# Usage: scripts/install-deps.sh [group ...]   groups: build cli plot mcu data refgen fuzz (default: build cli)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +16,8 @@ declare -A PKGS=(
   [mcu]="gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm python3-unicorn"
   [refgen]="python3-torch python3-numpy python3-scipy"
   [data]="dataset-fashion-mnist sox"
+  # make fuzz (mk/fuzz.mk): clang 14 and its runtime libraries (libFuzzer, ASan, UBSan).
+  [fuzz]="clang-14 libclang-rt-14-dev"
 )
 
 SUDO=""

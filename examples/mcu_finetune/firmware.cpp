@@ -7,9 +7,19 @@
 //   mcu_finetune --method full|static|tinyprop|tinypropv2|none [--ratio R] [--smin A]
 //                [--smax B] [--zeta Z] [--tau T] [--lr LR=0.001] [--epochs E=1] [--steps N]
 //                --train IMAGES LABELS --test IMAGES LABELS [--test-count N]
+//                [--flash FILE [--flash-bytes N] [--checkpoint-every N] [--cut-after-bytes B]]
+//                [--resume-from CHECKPOINT]
+//
+// Checkpoints (docs/CHECKPOINTS.md): with --flash, a host file stands in for a flash region
+// (flash_file.h) holding a two-slot FlashStore. At start the newest valid checkpoint there is
+// restored and fine-tuning continues from the sample it had reached; every --checkpoint-every
+// samples the whole training state is saved. --cut-after-bytes stops the program (status 5)
+// after that many bytes were programmed: a power cut in the middle of a save. --resume-from
+// starts from a checkpoint file written on the host (`tinyprop finetune --checkpoint-out`).
 //
 // Exit status: 0 ok, 2 bad arguments, 3 data file error, 4 the model does not fit in RAM or
-// the stack overflowed, 99 CPU fault (port/cortex-m/startup.c).
+// the stack overflowed, 5 simulated power cut, 6 checkpoint error, 99 CPU fault
+// (port/cortex-m/startup.c).
 //
 // Every training step runs between tp_mark_step_begin() and tp_mark_step_end(): the QEMU plugin
 // (tools/qemu-plugin) counts the instructions in between, split into phases.
@@ -17,6 +27,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "device_checkpoint.h"
 #include "idx_stream.h"
 #include "model_source.h"
 #include "text_line.h"
@@ -44,6 +55,11 @@ struct Options {
   const char* train_labels = nullptr;
   const char* test_images = nullptr;
   const char* test_labels = nullptr;
+  const char* flash = nullptr;        // checkpoint flash stand-in (host file)
+  uint32_t flash_bytes = 256u * 1024u;
+  uint32_t checkpoint_every = 0;      // 0: never save
+  uint32_t cut_after_bytes = 0;       // 0: no power cut
+  const char* resume_from = nullptr;  // a checkpoint file from the host
 };
 
 // Static state: nothing lives on the heap, big objects stay off the small stack.
@@ -64,7 +80,8 @@ int usage(const char* problem, const char* what = "") {
   if (what[0] != '\0') say("  at: ", what);
   say("usage: mcu_finetune --method full|static|tinyprop|tinypropv2|none [--ratio R] "
       "[--smin A] [--smax B] [--zeta Z] [--tau T] [--lr LR] [--epochs E] [--steps N] "
-      "--train IMAGES LABELS --test IMAGES LABELS [--test-count N]");
+      "--train IMAGES LABELS --test IMAGES LABELS [--test-count N] [--flash FILE "
+      "[--flash-bytes N] [--checkpoint-every N] [--cut-after-bytes B]] [--resume-from CKPT]");
   return kExitUsage;
 }
 
@@ -96,6 +113,16 @@ int parse_options(int argc, char** argv, Options* o) {
       if (!mcu::parse_u32(argv[++i], &o->epochs)) return usage("bad count", a);
     } else if (mcu::equal(a, "--steps") && has1) {
       if (!mcu::parse_u32(argv[++i], &o->max_steps)) return usage("bad count", a);
+    } else if (mcu::equal(a, "--flash") && has1) {
+      o->flash = argv[++i];
+    } else if (mcu::equal(a, "--resume-from") && has1) {
+      o->resume_from = argv[++i];
+    } else if (mcu::equal(a, "--flash-bytes") && has1) {
+      if (!mcu::parse_u32(argv[++i], &o->flash_bytes)) return usage("bad count", a);
+    } else if (mcu::equal(a, "--checkpoint-every") && has1) {
+      if (!mcu::parse_u32(argv[++i], &o->checkpoint_every)) return usage("bad count", a);
+    } else if (mcu::equal(a, "--cut-after-bytes") && has1) {
+      if (!mcu::parse_u32(argv[++i], &o->cut_after_bytes)) return usage("bad count", a);
     } else if (mcu::equal(a, "--test-count") && has1) {
       if (!mcu::parse_u32(argv[++i], &o->test_count)) return usage("bad count", a);
     } else if (mcu::equal(a, "--train") && has2) {
@@ -111,6 +138,9 @@ int parse_options(int argc, char** argv, Options* o) {
   if (o->fine_tune && o->train_images == nullptr) return usage("--train is required");
   if (o->test_count > 0 && o->test_images == nullptr) return usage("--test is required");
   if (!ok(o->train.validate())) return usage("invalid training configuration");
+  if (o->flash == nullptr && (o->checkpoint_every > 0 || o->cut_after_bytes > 0)) {
+    return usage("--checkpoint-every and --cut-after-bytes need --flash");
+  }
   return kExitOk;
 }
 
@@ -203,6 +233,16 @@ int main(int argc, char** argv) {
   }
   memcpy(g_model.params(), builtin.params, size_t{builtin.n_params} * sizeof(float));
 
+  // A checkpoint, if there is one, replaces the built-in starting point.
+  mcu::CheckpointOptions ck;
+  ck.flash = o.flash;
+  ck.flash_bytes = o.flash_bytes;
+  ck.cut_after_bytes = o.cut_after_bytes;
+  ck.resume_from = o.resume_from;
+  uint64_t position = 0;  // samples of the run trained so far (over every boot)
+  const int restored = mcu::restore_training(ck, g_trainer, &position, g_line);
+  if (restored != kExitOk) return restored;
+
   // Fine-tuning, one sample at a time (SGD, batch size 1: fused row updates).
   RunCounters& run = g_run;
   StepCounters step;
@@ -214,14 +254,25 @@ int main(int argc, char** argv) {
       return kExitData;
     }
     uint32_t label = 0;
-    for (uint32_t epoch = 0; epoch < o.epochs && run.steps < o.max_steps; ++epoch) {
-      if (epoch > 0 && !g_stream.rewind()) return kExitData;
-      while (run.steps < o.max_steps && g_stream.next(g_x, &label)) {
+    // Where a resumed run stands: epoch position / count, then position % count samples in.
+    const uint32_t count = g_stream.count();
+    uint32_t epoch = count > 0 ? static_cast<uint32_t>(position / count) : 0;
+    for (uint64_t skip = count > 0 ? position % count : 0; skip > 0; --skip) {
+      if (!g_stream.next(g_x, &label)) return kExitData;
+    }
+    for (bool first = true; epoch < o.epochs && position < o.max_steps; ++epoch, first = false) {
+      if (!first && !g_stream.rewind()) return kExitData;
+      while (position < o.max_steps && g_stream.next(g_x, &label)) {
         tp_mark_step_begin();
         g_trainer.train_sample(g_x, Target::of_label(label), &step);
         tp_mark_step_end();
         run.add(step);
         train_loss += static_cast<double>(g_trainer.last_loss());
+        ++position;
+        if (o.checkpoint_every > 0 && position % o.checkpoint_every == 0 &&
+            !mcu::save_training(g_trainer, position, g_line)) {
+          return mcu::kExitCheckpoint;
+        }
       }
     }
     g_stream.close();
@@ -233,7 +284,7 @@ int main(int argc, char** argv) {
 
   mcu::TextLine& line = g_line;
   line.str("result").key("board").str(MCU_BOARD_NAME).key("method").str(o.method)
-      .key("steps").u64(run.steps).key("skipped").u64(run.skipped)
+      .key("steps").u64(run.steps).key("position").u64(position).key("skipped").u64(run.skipped)
       .key("train_loss").fixed(run.steps > 0 ? train_loss / static_cast<double>(run.steps) : 0.0, 5)
       .key("test").u64(ev.samples)
       .key("acc").fixed(ev.samples > 0 ? 100.0 * ev.correct / ev.samples : 0.0, 2)

@@ -17,6 +17,26 @@ int tp_port_open(const char* path) {
   return -1;
 }
 
+int tp_port_open_rw(const char* path, int* created) {
+  for (int h = 0; h < kMaxFiles; ++h) {
+    if (g_files[h] == NULL) {
+      g_files[h] = fopen(path, "r+b");
+      *created = 0;
+      if (g_files[h] == NULL) {
+        g_files[h] = fopen(path, "w+b");
+        *created = g_files[h] != NULL;
+      }
+      return g_files[h] != NULL ? h : -1;
+    }
+  }
+  return -1;
+}
+
+int tp_port_write_file(int h, const void* buf, size_t n) {
+  if (fwrite(buf, 1, n, g_files[h]) != n) return -1;
+  return fflush(g_files[h]) == 0 ? 0 : -1;  // on "flash" once written, as on the target
+}
+
 long tp_port_read(int h, void* buf, size_t n) {
   const size_t got = fread(buf, 1, n, g_files[h]);
   return ferror(g_files[h]) ? -1 : (long)got;

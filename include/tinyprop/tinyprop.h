@@ -1,7 +1,9 @@
 // Umbrella header of the tinyprop core library.
 #pragma once
 #include "tinyprop/arena.h"
+#include "tinyprop/checkpoint.h"
 #include "tinyprop/counters.h"
+#include "tinyprop/flash_store.h"
 #include "tinyprop/limits.h"
 #include "tinyprop/model.h"
 #include "tinyprop/rng.h"

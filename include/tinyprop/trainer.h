@@ -88,6 +88,7 @@ class Trainer {
   uint64_t optimizer_steps() const { return opt_step_; }
 
  private:
+  friend struct CheckpointAccess;  // checkpoint.cpp: saves and restores the state below
   Status layout(const ModelSpec& spec, const TrainConfig& config, Arena& arena);
   void backward(const float* x, StepCounters* c);
   void apply_batch(StepCounters* c);

@@ -5,13 +5,29 @@
 #include "tp_port.h"
 
 // Semihosting SYS_OPEN modes (ISO C fopen modes in this order: r rb r+ r+b w wb ...).
-enum { kModeReadBinary = 1, kModeWrite = 4 };
+enum { kModeReadBinary = 1, kModeReadWriteBinary = 3, kModeWrite = 4, kModeCreateReadWriteBinary = 7 };
 
 static int32_t g_console = -1;  // ":tt" opened for writing = the host's stdout
 
 int tp_port_open(const char* path) {
   uint32_t args[3] = {(uint32_t)(uintptr_t)path, kModeReadBinary, (uint32_t)strlen(path)};
   return semihost_call(SEMIHOST_SYS_OPEN, args);
+}
+
+int tp_port_open_rw(const char* path, int* created) {
+  uint32_t args[3] = {(uint32_t)(uintptr_t)path, kModeReadWriteBinary, (uint32_t)strlen(path)};
+  int32_t h = semihost_call(SEMIHOST_SYS_OPEN, args);  // "r+b": exists
+  *created = 0;
+  if (h >= 0) return h;
+  args[1] = kModeCreateReadWriteBinary;  // "w+b": create
+  h = semihost_call(SEMIHOST_SYS_OPEN, args);
+  *created = h >= 0;
+  return h;
+}
+
+int tp_port_write_file(int handle, const void* buf, size_t n) {
+  uint32_t args[3] = {(uint32_t)handle, (uint32_t)(uintptr_t)buf, (uint32_t)n};
+  return semihost_call(SEMIHOST_SYS_WRITE, args) == 0 ? 0 : -1;  // returns bytes NOT written
 }
 
 long tp_port_read(int handle, void* buf, size_t n) {

@@ -1,4 +1,5 @@
-// The few platform services the firmware examples need: a console, read-only host files, the
+// The few platform services the firmware examples need: a console, host files (read-only, and
+// one read-write file standing in for checkpoint flash), the
 // command line, an exit status, and instruction-counting markers. On Cortex-M they go through
 // semihosting (port/cortex-m/semihost.c); a host build implements the same functions with
 // stdio (examples/mcu_finetune/host_port.c), so the application code is identical on both.
@@ -19,6 +20,11 @@ long tp_port_read(int handle, void* buf, size_t n);
 // Moves to absolute byte offset pos. Returns 0 on success.
 int tp_port_seek(int handle, size_t pos);
 void tp_port_close(int handle);
+// Opens a host file for binary reading and writing, creating it (empty) when it does not exist
+// (*created = 1 then, else 0). Returns a handle >= 0, or -1. The checkpoint flash stand-in.
+int tp_port_open_rw(const char* path, int* created);
+// Writes n bytes at the file position; returns 0 when all were written, -1 otherwise.
+int tp_port_write_file(int handle, const void* buf, size_t n);
 
 // Writes n bytes of text to the console (stdout).
 void tp_port_write(const char* text, size_t n);

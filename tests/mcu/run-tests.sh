@@ -211,6 +211,83 @@ else
   fail "tinyprop's step speed-up ${speedup}x < 80% of the cost model's ${predicted}x"
 fi
 
+# ---- checkpoints: power cuts and restarts ---------------------------------------------------
+echo "== checkpoints: saved to a flash file every 50 samples, QEMU killed or power cut, restarted"
+CK_ARGS=(--method tinyprop --lr 0.001 --epochs 2 --train "${STREAM[@]}" --test-count 0)
+ck_ref="$(field result checksum "$("$HOST" "${CK_ARGS[@]}")")"
+# QEMU started directly (not through mcu-run.sh) so that the test can kill exactly that process.
+qemu_start() {  # board elf out-file args...: starts QEMU in the background, sets qemu_pid
+  local board="$1" elf="$2" out="$3"; shift 3
+  local semi="enable=on,target=native,arg=$(basename "$elf" .elf)" a
+  for a in "$@"; do semi+=",arg=${a//,/,,}"; done
+  qemu-system-arm -M "$board" -nographic -monitor none -serial none -semihosting-config "$semi" \
+    -kernel "$elf" >"$out" 2>&1 &
+  qemu_pid=$!
+}
+for board in mps2-an386 netduinoplus2; do
+  flash="$tmp/flash-$board.bin"
+  rm -f "$flash"
+  # Killed at an arbitrary moment: once the 3rd to 6th checkpoint line appeared (chosen at
+  # random), after a random 0-29 ms more, i.e. between samples or in the middle of a save.
+  want=$((3 + RANDOM % 4)); delay="0.0$((RANDOM % 3))$((RANDOM % 10))"
+  qemu_start "$board" "$(fw "$board" ci)" "$tmp/killed.out" "${CK_ARGS[@]}" --flash "$flash" --checkpoint-every 50
+  for _ in $(seq 1 2000); do
+    [ "$(grep -c '^checkpoint ' "$tmp/killed.out")" -ge $want ] && break
+    kill -0 $qemu_pid 2>/dev/null || break
+    sleep 0.01
+  done
+  sleep "$delay"
+  kill -9 $qemu_pid 2>/dev/null; wait $qemu_pid 2>/dev/null
+  saved="$(grep -c '^checkpoint ' "$tmp/killed.out")"
+  out="$("$RUN" "$board" "$(fw "$board" ci)" "${CK_ARGS[@]}" --flash "$flash" --checkpoint-every 50)"
+  status=$?
+  from="$(field resumed position "$out")"
+  if [ $status = 0 ] && [ -n "$from" ] && [ "$from" -gt 0 ] && ! grep -q '^result' "$tmp/killed.out" &&
+     [ "$(field result checksum "$out")" = "$ck_ref" ]; then
+    pass "checkpoints on $board: QEMU killed after $saved saves (+${delay}s), restarted, resumed at sample $from of 2000, same weights as an uninterrupted run ($ck_ref)"
+  else
+    cat "$tmp/killed.out"; echo "$out"; fail "checkpoints on $board: resumed at '$from', status $status, checksum $(field result checksum "$out") vs $ck_ref"
+  fi
+done
+# A power cut in the middle of the second save (each programs about 103 KB): the first survives.
+flash="$tmp/flash-cut.bin"; rm -f "$flash"
+status=0
+cut_out="$("$RUN" mps2-an386 "$(fw mps2-an386 ci)" "${CK_ARGS[@]}" --flash "$flash" --checkpoint-every 50 --cut-after-bytes 150000)" || status=$?
+out="$("$RUN" mps2-an386 "$(fw mps2-an386 ci)" "${CK_ARGS[@]}" --flash "$flash" --checkpoint-every 50)"
+if [ $status = 5 ] && [ "$(field resumed position "$out")" = 50 ] &&
+   [ "$(field result checksum "$out")" = "$ck_ref" ]; then
+  pass "power cut after 150,000 programmed bytes (inside the 2nd save): restarted from the 1st checkpoint (sample 50), same weights as an uninterrupted run"
+else
+  echo "$cut_out"; echo "$out"; fail "power cut inside a save: status $status, resumed at '$(field resumed position "$out")'"
+fi
+
+# Device -> host -> device: the host command continues the device's flash image and writes a
+# checkpoint file, which the firmware resumes from (the same format both ways). Needs the host
+# command (make test builds it first; on its own: cmake --build --preset release).
+CLI="$REPO/build/release/tinyprop"
+if [ -x "$CLI" ]; then
+  flash="$tmp/flash-trip.bin"; rm -f "$flash"
+  mkdir -p "$tmp/hostdata/mnist"
+  ln -sf "${STREAM[0]}" "$tmp/hostdata/mnist/train-images-idx3-ubyte"
+  ln -sf "${STREAM[1]}" "$tmp/hostdata/mnist/train-labels-idx1-ubyte"
+  ln -sf "${TEST[0]}" "$tmp/hostdata/mnist/t10k-images-idx3-ubyte"
+  ln -sf "${TEST[1]}" "$tmp/hostdata/mnist/t10k-labels-idx1-ubyte"
+  dev1="$("$RUN" mps2-an386 "$(fw mps2-an386 ci)" --method tinyprop --lr 0.001 --steps 100 --train "${STREAM[@]}" --test-count 0 --flash "$flash" --checkpoint-every 100)"
+  host_out="$("$CLI" finetune --model-in "$BUILD/data/ci/pretrained.tpm" --data-dir "$tmp/hostdata" \
+    --method tinyprop --lr 0.001 --resume "$flash" --stop-after 300 --checkpoint-out "$tmp/host.ck" \
+    --out "$tmp/host.tpm" 2>&1)"
+  dev2="$("$RUN" mps2-an386 "$(fw mps2-an386 ci)" --method tinyprop --lr 0.001 --steps 400 --train "${STREAM[@]}" --test-count 0 --resume-from "$tmp/host.ck")"
+  status=$?
+  if [ "$(field checkpoint position "$dev1")" = 100 ] && grep -q "resumed from $flash .*at sample 100" <<<"$host_out" &&
+     [ $status = 0 ] && [ "$(field resumed position "$dev2")" = 300 ] && [ "$(field result steps "$dev2")" = 100 ]; then
+    pass "device -> host -> device: the host continued the device's flash image from sample 100 to 300, the firmware resumed the host's checkpoint at 300"
+  else
+    echo "$dev1"; echo "$host_out"; echo "$dev2"; fail "device -> host -> device round trip"
+  fi
+else
+  fail "device -> host -> device round trip: no host command at $CLI (cmake --build --preset release first)"
+fi
+
 # ---- errors --------------------------------------------------------------------------------
 echo "== errors"
 expect_status() {  # expected-status description command...

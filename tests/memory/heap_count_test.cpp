@@ -16,6 +16,7 @@
 #include <string>
 
 #include "../unit/test_util.h"
+#include "../unit/sim_flash.h"
 #include "../unit/test_conv_util.h"
 
 extern "C" {
@@ -219,6 +220,32 @@ TEST_P(NoHeapWhileTraining, ThousandSamples) {
 
 INSTANTIATE_TEST_SUITE_P(AllConfigs, NoHeapWhileTraining, ::testing::ValuesIn(all_cases()),
                          [](const auto& info) { return info.param.name; });
+
+// Checkpoints allocate nothing either: save into a buffer, restore, and a flash store's init,
+// save and load (Adam at batch 4: moments and a pending batch).
+TEST(HeapCount, CheckpointsAndTheFlashStoreAllocateNothing) {
+  const ModelSpec spec = mlp_spec({10, 12, 6, 4}, LayerKind::kReLU);
+  Bound b(spec, make_config(Method::kTinyProp, OptimizerKind::kAdam, 4, 0.01f));
+  Bound other(spec, make_config(Method::kTinyProp, OptimizerKind::kAdam, 4, 0.01f));
+  const Dataset d = make_blobs(16, 10, 4, 0.8f, 3);
+  for (uint32_t i = 0; i < d.size(); ++i) b.trainer.train_sample(d.row(i), Target::of_label(d.y[i]), nullptr);
+  std::vector<uint8_t> buffer(checkpoint_size(b.trainer, CheckpointMode::kFull));
+  SimFlash flash(32 * 1024, 1024, 8);
+  const FlashDevice dev = flash.device();
+  bool all_ok = true;
+  const long calls = heap_calls_during([&] {
+    all_ok = all_ok && ok(checkpoint_save(b.trainer, CheckpointMode::kFull, 16, buffer.data(),
+                                          buffer.size(), nullptr));
+    all_ok = all_ok && ok(checkpoint_restore(other.trainer, buffer.data(), buffer.size()));
+    FlashStore store;
+    all_ok = all_ok && ok(store.init(dev, 2));
+    all_ok = all_ok && ok(store.save(b.trainer, 16));
+    all_ok = all_ok && ok(store.save(b.trainer, 17));
+    all_ok = all_ok && ok(store.load(other.trainer));
+  });
+  EXPECT_TRUE(all_ok);
+  EXPECT_EQ(calls, 0) << "heap calls while saving or restoring checkpoints";
+}
 
 }  // namespace
 }  // namespace tinyprop_test

@@ -1,9 +1,14 @@
 // tinyprop finetune: load a model, fine-tune it with full, static, tinyprop or tinypropv2
-// backpropagation, write the new model and (optionally) a JSON report.
+// backpropagation, write the new model and (optionally) a JSON report. Checkpoints
+// (docs/CHECKPOINTS.md): --checkpoint-out writes the whole training state (every
+// --checkpoint-every samples and at the end), --resume continues a run from one (or from a
+// device's flash image) bit for bit, --load-optimizer-state takes the moments that
+// `train --save-optimizer-state` stored in the model file.
 #include <cmath>
 #include <cstdio>
 #include <memory>
 
+#include "checkpoint_file.h"
 #include "cli_common.h"
 #include "error.h"
 #include "model_file.h"
@@ -28,8 +33,28 @@ struct FinetuneFlags {
   uint64_t seed = 1;
   std::string out;
   std::string report;
+  std::string resume;
+  std::string checkpoint_out;
+  uint64_t checkpoint_every = 0;
+  uint64_t stop_after = 0;
+  bool load_optimizer_state = false;
   OutputFlags output;
 };
+
+// Optimizer moments of the model file (train --save-optimizer-state) into the trainer.
+void load_optimizer_state(const host::ModelFile& in, const std::string& path, Trainer& trainer) {
+  require(in.has_optimizer_state,
+          "--load-optimizer-state: " + path + " has no optimizer state (train with --save-optimizer-state)");
+  require(in.optimizer == trainer.config().optimizer.kind,
+          "--load-optimizer-state: " + path + " holds " +
+              (in.optimizer == OptimizerKind::kAdam ? "Adam" : "SGD") +
+              " state but this run uses another optimizer");
+  const Status s = trainer_load_optimizer_state(trainer, in.optimizer_state.data(),
+                                                in.optimizer_state.size(), in.optimizer_steps);
+  require(ok(s), "--load-optimizer-state: the optimizer state of " + path + " (" +
+                     std::to_string(in.optimizer_state.size()) +
+                     " values) does not fit this optimizer (momentum on or off?)");
+}
 
 bool in_range(float x, float lo, float hi) { return std::isfinite(x) && x >= lo && x <= hi; }
 
@@ -62,11 +87,25 @@ int run_finetune(const FinetuneFlags& f, const Invocation& inv) {
   f.opt.apply(&cfg, 0.01f, 1e-3f);
   require(in_range(f.lr_end, 0.0f, 1.0f), "--lr-end " + host::fixed(f.lr_end, 4) +
                                               ": must be in [0, 1]");
-  const std::vector<host::NamedPath> inputs = {
+  const std::vector<host::NamedPath> data_inputs = {
       {"--model-in", f.model_in}, {"--csv", f.data.csv}, {"--eval-csv", f.eval_csv}};
+  std::vector<host::NamedPath> inputs = data_inputs;
+  inputs.push_back({"--resume", f.resume});
   host::check_output_path(f.out, "--out", inputs);
   if (!f.report.empty()) host::check_output_path(f.report, "--report", inputs);
   require(f.report.empty() || f.report != f.out, "--report and --out name the same file");
+  require(f.checkpoint_every == 0 || !f.checkpoint_out.empty(),
+          "--checkpoint-every needs --checkpoint-out");
+  require(f.stop_after == 0 || !f.checkpoint_out.empty(), "--stop-after needs --checkpoint-out");
+  require(f.resume.empty() || !f.load_optimizer_state,
+          "give only one of --resume and --load-optimizer-state");
+  if (!f.checkpoint_out.empty()) {
+    // It may be the --resume file (a run continued in place): that is read in full before the
+    // first checkpoint is written, and every write replaces the file atomically.
+    host::check_output_path(f.checkpoint_out, "--checkpoint-out", data_inputs);
+    require(f.checkpoint_out != f.out && f.checkpoint_out != f.report,
+            "--checkpoint-out names the same file as --out or --report");
+  }
 
   const host::ModelFile in = host::load_model(f.model_in);
   const host::Dataset train = f.data.load("train");
@@ -80,16 +119,42 @@ int run_finetune(const FinetuneFlags& f, const Invocation& inv) {
 
   auto session = std::make_unique<host::Session>(in.spec, cfg);
   host::copy_params_into(in, session->model());
-  const host::EvalResult before = host::evaluate(session->model(), eval.data);
-
   host::FitOptions fo;
   fo.epochs = f.opt.epochs;
   fo.order_seed = f.seed * 1000 + 500;
   fo.lr_end_factor = f.lr_end;
+  fo.lr_base = cfg.optimizer.learning_rate;
+  const uint64_t total = uint64_t{train.size()} * f.opt.epochs;
+  std::string resumed_from;
+  if (!f.resume.empty()) {
+    const host::CheckpointBytes ck = host::read_checkpoint(f.resume);
+    const CheckpointInfo info = host::restore_checkpoint(session->trainer(), ck, f.resume);
+    require(info.position <= total, f.resume + ": at sample " + std::to_string(info.position) +
+                                        ", beyond the " + std::to_string(total) +
+                                        " samples of this run");
+    fo.start_position = info.position;
+    fo.keep_state = true;
+    resumed_from = ck.origin;
+  } else if (f.load_optimizer_state) {
+    load_optimizer_state(in, f.model_in, session->trainer());
+    fo.keep_state = true;
+  }
+  if (f.stop_after > 0) fo.stop_at = f.stop_after;
+  if (!f.checkpoint_out.empty()) {
+    fo.checkpoint_every = f.checkpoint_every;
+    fo.checkpoint = [&](uint64_t done) {
+      host::write_checkpoint(f.checkpoint_out, session->trainer(), done);
+    };
+  }
+  const host::EvalResult before = host::evaluate(session->model(), eval.data);
+
   host::Progress bar("finetune " + f.method, train.size() * f.opt.epochs, f.output.progress());
   fo.progress = [&](uint64_t done, uint64_t) { bar.set(done); };
   const host::FitResult fr = host::fit(*session, train, fo);
   bar.finish();
+  if (!f.checkpoint_out.empty()) {
+    host::write_checkpoint(f.checkpoint_out, session->trainer(), fr.position);
+  }
   const host::EvalResult after = host::evaluate(session->model(), eval.data);
 
   nlohmann::json report;
@@ -117,6 +182,13 @@ int run_finetune(const FinetuneFlags& f, const Invocation& inv) {
   report["wall_seconds"] = fr.train_seconds;
   report["cpu_seconds"] = fr.train_cpu_seconds;
   report["command"] = inv.text();
+  if (!f.resume.empty()) {
+    report["resumed"] = {{"from", f.resume}, {"origin", resumed_from}, {"position", fo.start_position}};
+  }
+  if (!f.checkpoint_out.empty()) report["checkpoint_out"] = f.checkpoint_out;
+  report["position"] = fr.position;
+  report["run_samples"] = total;
+  report["optimizer_state_loaded"] = f.load_optimizer_state;
 
   nlohmann::json meta;
   meta["tool"] = "tinyprop finetune";
@@ -152,6 +224,15 @@ int run_finetune(const FinetuneFlags& f, const Invocation& inv) {
   std::string text = "fine-tuned " + f.model_in + " with " + f.method + " on " +
                      f.data.describe("train") + " (" + std::to_string(train.size()) +
                      " samples, " + host::fixed(fr.train_seconds, 2) + " s)\n";
+  if (!f.resume.empty()) {
+    text += "  resumed from " + f.resume + " (" + resumed_from + ") at sample " +
+            std::to_string(fo.start_position) + " of " + std::to_string(total) + "\n";
+  }
+  if (f.load_optimizer_state) text += "  optimizer state loaded from " + f.model_in + "\n";
+  if (fr.position < total) {
+    text += "  stopped at sample " + std::to_string(fr.position) + " of " + std::to_string(total) +
+            " (continue with --resume " + f.checkpoint_out + ")\n";
+  }
   text += "  accuracy on " + eval.name + ": " + host::fixed(100.0 * before.accuracy, 2) +
           "% -> " + host::fixed(100.0 * after.accuracy, 2) + "%\n";
   text += "  backward MACs " + host::fixed(100.0 * fr.counters.backward_ratio(), 1) +
@@ -164,7 +245,8 @@ int run_finetune(const FinetuneFlags& f, const Invocation& inv) {
     text += " " + host::layer_label(session->model(), l) + " " +
             host::fixed(fr.counters.mean_ratio(l), 3);
   }
-  text += "\nwrote " + f.out + (f.report.empty() ? "" : " and " + f.report);
+  text += "\nwrote " + f.out + (f.report.empty() ? "" : " and " + f.report) +
+          (f.checkpoint_out.empty() ? "" : " and the checkpoint " + f.checkpoint_out);
   emit(f.output, report, text);
   return 0;
 }
@@ -195,6 +277,17 @@ Action add_finetune(CLI::App& app, const Invocation& inv) {
   cmd->add_option("--seed", f->seed, "Seed of the sample order");
   cmd->add_option("--out", f->out, "Model file to write (.tpm)")->required();
   cmd->add_option("--report", f->report, "JSON report to write");
+  cmd->add_option("--resume", f->resume,
+                  "Continue the run of a checkpoint (or of a device's flash image) bit for bit; "
+                  "give the flags the run started with");
+  cmd->add_option("--checkpoint-out", f->checkpoint_out,
+                  "Checkpoint of the whole training state to write at the end (and see --checkpoint-every)");
+  cmd->add_option("--checkpoint-every", f->checkpoint_every,
+                  "Also write --checkpoint-out every N samples");
+  cmd->add_option("--stop-after", f->stop_after,
+                  "Stop once N samples of the run are done (continue later with --resume)");
+  cmd->add_flag("--load-optimizer-state", f->load_optimizer_state,
+                "Start from the optimizer state --model-in holds (train --save-optimizer-state)");
   f->output.add_to(cmd);
   return [f, &inv]() { return run_finetune(*f, inv); };
 }

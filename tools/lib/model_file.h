@@ -70,6 +70,9 @@ ModelSpec parse_model_spec(const std::string& text);
 // The canonical text of a spec where it has one (parse_model_spec gives back the same spec);
 // otherwise a readable layer list.
 std::string describe_model_spec(const ModelSpec& spec);
+// Every field of the two specs equal, bit for bit (alpha included): what "parses back to the
+// same spec" means.
+bool same_model_spec(const ModelSpec& a, const ModelSpec& b);
 
 // A C header for firmware: architecture constants and `static const float` arrays, guarded,
 // with a comment naming the source file. symbol: a C identifier prefix, e.g. "mnist_mlp".

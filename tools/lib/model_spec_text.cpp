@@ -312,23 +312,6 @@ ModelSpec parse_cnn(const std::string& text, const std::string& layers, LayerKin
 
 bool is_flat(const Shape& s) { return s.h == 1 && s.w == 1; }
 
-// Every field, bit for bit (alpha included): what "parse gives back the same spec" means.
-bool same_spec(const ModelSpec& a, const ModelSpec& b) {
-  if (a.input.h != b.input.h || a.input.w != b.input.w || a.input.c != b.input.c) return false;
-  if (a.loss != b.loss || a.n_layers != b.n_layers) return false;
-  for (uint32_t i = 0; i < a.n_layers && i < kMaxLayers; ++i) {
-    const LayerSpec& x = a.layers[i];
-    const LayerSpec& y = b.layers[i];
-    if (x.kind != y.kind || x.units != y.units || memcmp(&x.alpha, &y.alpha, sizeof(float)) != 0 ||
-        x.trainable != y.trainable || x.filters != y.filters || x.kernel_h != y.kernel_h ||
-        x.kernel_w != y.kernel_w || x.stride_h != y.stride_h || x.stride_w != y.stride_w ||
-        x.pad_h != y.pad_h || x.pad_w != y.pad_w || x.pad_same != y.pad_same) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // A window layer in the cnn grammar: c8k3, dw3s2+same, m2, a3s2pad1, c4k3x5s1x2.
 std::string window_token(const LayerSpec& l) {
   std::string s;
@@ -422,13 +405,29 @@ std::string cnn_text(const ModelSpec& spec) {
 bool parses_back(const std::string& text, const ModelSpec& spec) {
   if (text.empty()) return false;
   try {
-    return same_spec(parse_model_spec(text), spec);
+    return same_model_spec(parse_model_spec(text), spec);
   } catch (const Error&) {
     return false;
   }
 }
 
 }  // namespace
+
+bool same_model_spec(const ModelSpec& a, const ModelSpec& b) {
+  if (a.input.h != b.input.h || a.input.w != b.input.w || a.input.c != b.input.c) return false;
+  if (a.loss != b.loss || a.n_layers != b.n_layers) return false;
+  for (uint32_t i = 0; i < a.n_layers && i < kMaxLayers; ++i) {
+    const LayerSpec& x = a.layers[i];
+    const LayerSpec& y = b.layers[i];
+    if (x.kind != y.kind || x.units != y.units || memcmp(&x.alpha, &y.alpha, sizeof(float)) != 0 ||
+        x.trainable != y.trainable || x.filters != y.filters || x.kernel_h != y.kernel_h ||
+        x.kernel_w != y.kernel_w || x.stride_h != y.stride_h || x.stride_w != y.stride_w ||
+        x.pad_h != y.pad_h || x.pad_w != y.pad_w || x.pad_same != y.pad_same) {
+      return false;
+    }
+  }
+  return true;
+}
 
 ModelSpec parse_model_spec(const std::string& text) {
   const size_t colon = text.find(':');

@@ -198,7 +198,7 @@ FitResult fit(Session& session, const Dataset& train, const FitOptions& opt) {
   Trainer& trainer = session.trainer();
   Model& model = session.model();
   check_fits(model.spec(), train, "the training data");
-  trainer.reset_run();
+  if (!opt.keep_state) trainer.reset_run();
 
   const std::vector<uint32_t> layers = param_layers(model.spec());
   const uint64_t n = train.size();
@@ -206,9 +206,12 @@ FitResult fit(Session& session, const Dataset& train, const FitOptions& opt) {
   RunCounters window;  // the steps since the last trace point
   uint32_t next_trace = 1, next_eval = 1;
   double loss_sum = 0.0;
-  uint64_t done = 0;
+  uint64_t done = opt.start_position < total ? opt.start_position : total;
   StepCounters step;
-  const float lr0 = trainer.config().optimizer.learning_rate;
+  const float lr0 = opt.lr_base > 0.0f ? opt.lr_base : trainer.config().optimizer.learning_rate;
+  const auto checkpoint_due = [&] {
+    return opt.checkpoint_every > 0 && opt.checkpoint && done % opt.checkpoint_every == 0;
+  };
   const bool decay = opt.lr_end_factor != 1.0f && total > 0;
   LastGood last_good(model);
 
@@ -239,7 +242,8 @@ FitResult fit(Session& session, const Dataset& train, const FitOptions& opt) {
     }
   };
 
-  for (uint32_t epoch = 0; epoch < opt.epochs; ++epoch) {
+  for (uint32_t epoch = static_cast<uint32_t>(done / n); epoch < opt.epochs && done < opt.stop_at;
+       ++epoch) {
     std::vector<uint32_t> order;
     if (opt.shuffle) {
       order = shuffled_indices(n, opt.order_seed + epoch);
@@ -249,7 +253,8 @@ FitResult fit(Session& session, const Dataset& train, const FitOptions& opt) {
     }
     auto t0 = Clock::now();
     double c0 = thread_cpu_seconds();
-    for (uint64_t i = 0; i < n; ++i) {
+    uint64_t i = done - uint64_t{epoch} * n;
+    for (; i < n && done < opt.stop_at; ++i) {
       const uint32_t s = order[i];
       if (decay) {
         const double t = static_cast<double>(done) / static_cast<double>(total);
@@ -268,6 +273,7 @@ FitResult fit(Session& session, const Dataset& train, const FitOptions& opt) {
       loss_sum += static_cast<double>(trainer.last_loss());
       ++done;
       if ((done & 255u) == 0 && opt.progress) opt.progress(done, total);
+      if (i + 1 < n && checkpoint_due()) opt.checkpoint(done);
       if ((trace_due() || eval_due()) && done < total) {
         result.train_seconds += seconds_since(t0);
         result.train_cpu_seconds += thread_cpu_seconds() - c0;
@@ -277,9 +283,11 @@ FitResult fit(Session& session, const Dataset& train, const FitOptions& opt) {
       }
     }
     // End of an epoch: apply a partially filled batch (no-op for batch size 1).
-    StepCounters tail;
-    trainer.flush(&tail);
-    result.counters.updated_params += tail.updated_params;
+    if (i == n) {
+      StepCounters tail;
+      trainer.flush(&tail);
+      result.counters.updated_params += tail.updated_params;
+    }
     result.train_seconds += seconds_since(t0);
     result.train_cpu_seconds += thread_cpu_seconds() - c0;
     // A ReLU can hide a NaN row from the loss: scan the weights once per epoch.
@@ -288,11 +296,16 @@ FitResult fit(Session& session, const Dataset& train, const FitOptions& opt) {
                              std::to_string(opt.epochs), "");
     }
     last_good.keep(epoch + 1);
+    if (i == n && checkpoint_due()) opt.checkpoint(done);
   }
-  if (decay) trainer.set_learning_rate(lr0);
+  // Back to the base rate once the run is complete (a stopped run keeps where the schedule stood,
+  // so that its checkpoint records it).
+  if (decay && done == total) trainer.set_learning_rate(lr0);
   record_events(true);
   if (opt.progress) opt.progress(done, total);
-  result.mean_loss = done > 0 ? loss_sum / static_cast<double>(done) : 0.0;
+  result.position = done;
+  const uint64_t trained = done - (opt.start_position < total ? opt.start_position : total);
+  result.mean_loss = trained > 0 ? loss_sum / static_cast<double>(trained) : 0.0;
   return result;
 }
 

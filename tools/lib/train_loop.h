@@ -113,6 +113,20 @@ struct FitOptions {
   std::function<void(uint64_t, uint64_t)> progress;
   // Called after each evaluation during training with the number of samples evaluated.
   std::function<void(size_t)> evaluated;
+  // Resuming from a checkpoint: the run starts at sample start_position of the
+  // epochs * train.size() samples (epoch start_position / n, that many samples into its order),
+  // keeps the trainer's restored state (no reset_run), and the schedule runs from lr_base
+  // (0: the trainer's learning rate at the start).
+  uint64_t start_position = 0;
+  bool keep_state = false;
+  float lr_base = 0.0f;
+  // Called with the samples done every checkpoint_every samples (after the end-of-epoch flush
+  // when one falls on an epoch's end, so that a pending batch is never split from its flush).
+  uint64_t checkpoint_every = 0;
+  std::function<void(uint64_t)> checkpoint;
+  // Stops the run once this many of its samples are done (a run spread over sessions: resume
+  // from a checkpoint written there). Default: never.
+  uint64_t stop_at = UINT64_MAX;
 };
 
 struct FitResult {
@@ -126,11 +140,13 @@ struct FitResult {
   double eval_cpu_seconds = 0.0;
   uint64_t eval_samples = 0;
   double mean_loss = 0.0;      // mean training loss over all steps
+  uint64_t position = 0;       // samples of the run done at the end (< total after stop_at)
   std::vector<TracePoint> trace;
   std::vector<CurvePoint> curve;
 };
 
-// Trains the session's model on `train` (a fresh run: Trainer::reset_run first).
+// Trains the session's model on `train` (a fresh run: Trainer::reset_run first, unless
+// options.keep_state).
 // Divergence: the trainer's health() is polled after every step and the parameters are scanned
 // at the end of every epoch; a non-finite loss or parameter throws host::Error naming the step
 // (or epoch) and the first layer with non-finite parameters, after restoring the weights of the
