@@ -61,8 +61,9 @@ void DenseBackwardCase::backward(Variant v, uint32_t k) {
   if (v == Variant::kKernels) {
     dense_accumulate_weight_grad(dw_.data(), x_.data(), dy, rows, k, n_in);
   } else {
+    uint64_t macs_done = 0;
     dense_update_fused(layer_, state_, x_.data(), dy, rows, k, sgd_, step_,
-                       /*sparse_bias=*/false);
+                       /*sparse_bias=*/false, &macs_done);
   }
 }
 

@@ -28,6 +28,11 @@ struct Layer {
   // so does Flatten (HWC memory is already flat), except as the first layer.
   float* out = nullptr;
   bool in_place = false;
+  // Dense layers skip all-zero blocks of their input (forward and plain-SGD / accumulated
+  // weight gradients) where that pays; same bits (kernels/dense.h). Off: the dense loops.
+  bool zero_skip = true;
+  // MACs the last forward pass actually did.
+  uint64_t forward_macs_done = 0;
 };
 
 class Model {
@@ -61,6 +66,10 @@ class Model {
 
   // Forward MACs of one sample.
   uint64_t forward_macs() const;
+  // MACs the last forward() actually did (<= forward_macs(): zero-skipping).
+  uint64_t forward_macs_done() const;
+  // Zero-skipping in every dense layer, on by default (off: the dense loops, for comparison).
+  void set_zero_skipping(bool on);
 
  private:
   Status layout(const ModelSpec& spec, Arena& arena);
