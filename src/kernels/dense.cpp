@@ -142,10 +142,12 @@ void axpy_nz(float* __restrict y, float a, const float* __restrict x, uint32_t n
 #if defined(TINYPROP_FLOAT4)
     *reinterpret_cast<Float4*>(y + i) = load4(y + i) + a * load4(x + i);  // lane-wise, same bits
 #else
-    y[i] += a * x[i];
-    y[i + 1] += a * x[i + 1];
-    y[i + 2] += a * x[i + 2];
-    y[i + 3] += a * x[i + 3];
+    float* __restrict py = y + i;  // immediate offsets on a Cortex-M, as in dot4_blocks
+    const float* __restrict px = x + i;
+    py[0] += a * px[0];
+    py[1] += a * px[1];
+    py[2] += a * px[2];
+    py[3] += a * px[3];
 #endif
   }
   for (size_t i = n - n % 4u; i < n; ++i) y[i] += a * x[i];

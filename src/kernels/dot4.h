@@ -56,11 +56,14 @@ inline float dot4_blocks(const float* __restrict a, const float* __restrict b, u
 #else
   float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
   for (uint32_t t = 0; t < n_blocks; ++t) {
-    const size_t i = static_cast<size_t>(blocks[t]) * 4u;
-    s0 += a[i] * b[i];
-    s1 += a[i + 1] * b[i + 1];
-    s2 += a[i + 2] * b[i + 2];
-    s3 += a[i + 3] * b[i + 3];
+    // Block pointers, so that the Cortex-M uses immediate offsets (4 loads per operand, no
+    // address arithmetic per element).
+    const float* __restrict pa = a + static_cast<size_t>(blocks[t]) * 4u;
+    const float* __restrict pb = b + static_cast<size_t>(blocks[t]) * 4u;
+    s0 += pa[0] * pb[0];
+    s1 += pa[1] * pb[1];
+    s2 += pa[2] * pb[2];
+    s3 += pa[3] * pb[3];
   }
 #endif
   float s = (s0 + s1) + (s2 + s3);
