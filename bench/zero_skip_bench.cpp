@@ -62,8 +62,12 @@ struct LayerBuffers {
   }
 };
 
-void run_forward(benchmark::State& state, float nz_fraction, bool skip) {
-  const std::vector<float> x = block_inputs(nz_fraction, 17);
+// Runs kernel(layer, input, decision) on the inputs in turn: the forced block list (skip) or
+// the dense decision.
+template <typename Kernel>
+void run_layer(benchmark::State& state, float nz_fraction, bool skip, uint64_t seed,
+               Kernel kernel) {
+  const std::vector<float> x = block_inputs(nz_fraction, seed);
   LayerBuffers l;
   uint32_t t = 0;
   for (auto _ : state) {
@@ -72,31 +76,30 @@ void run_forward(benchmark::State& state, float nz_fraction, bool skip) {
     NonzeroBlocks nz;
     nz.skip = false;
     if (skip) nz = all_blocks(in, kIn);
-    dense_forward_nz(l.y.data(), in, l.w.data(), l.b.data(), kIn, kOut, nz);
+    kernel(l, in, nz);
     benchmark::ClobberMemory();
   }
   benchmark::DoNotOptimize(l.y[0]);
+  benchmark::DoNotOptimize(l.w[0]);
+}
+
+void run_forward(benchmark::State& state, float nz_fraction, bool skip) {
+  run_layer(state, nz_fraction, skip, 17,
+            [](LayerBuffers& l, const float* in, const NonzeroBlocks& nz) {
+              dense_forward_nz(l.y.data(), in, l.w.data(), l.b.data(), kIn, kOut, nz);
+            });
 }
 
 void run_fused_sgd(benchmark::State& state, float nz_fraction, bool skip) {
-  const std::vector<float> x = block_inputs(nz_fraction, 19);
-  LayerBuffers l;
   std::vector<float> dy(kOut);
   Rng rng(5);
   for (float& v : dy) v = 0.1f * rng.normal();
-  uint32_t t = 0;
-  for (auto _ : state) {
-    const float* in = x.data() + static_cast<size_t>(t) * kIn;
-    t = (t + 1) % kInputs;
-    NonzeroBlocks nz;
-    nz.skip = false;
-    if (skip) nz = all_blocks(in, kIn);
-    for (uint32_t j = 0; j < kOut; ++j) {
-      axpy_nz(l.w.data() + static_cast<size_t>(j) * kIn, -1e-3f * dy[j], in, kIn, nz);
-    }
-    benchmark::ClobberMemory();
-  }
-  benchmark::DoNotOptimize(l.w[0]);
+  run_layer(state, nz_fraction, skip, 19,
+            [&dy](LayerBuffers& l, const float* in, const NonzeroBlocks& nz) {
+              for (uint32_t j = 0; j < kOut; ++j) {
+                axpy_nz(l.w.data() + static_cast<size_t>(j) * kIn, -1e-3f * dy[j], in, kIn, nz);
+              }
+            });
 }
 
 // MNIST test images scaled to [0, 1] (the first `count`), or empty without the file.

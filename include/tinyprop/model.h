@@ -31,6 +31,10 @@ struct Layer {
   // Dense layers skip all-zero blocks of their input (forward and plain-SGD / accumulated
   // weight gradients) where that pays; same bits (kernels/dense.h). Off: the dense loops.
   bool zero_skip = true;
+  // The last forward pass found its input worth skipping (find_nonzero_blocks): the weight
+  // update of the same input then looks again, else it goes dense at once. Any value gives the
+  // same bits; a stale one only costs speed.
+  bool input_zero_blocks = true;
   // MACs the last forward pass actually did.
   uint64_t forward_macs_done = 0;
 };

@@ -15,6 +15,7 @@ void layer_forward(Layer& layer, const float* in) {
     case LayerKind::kDense: {
       NonzeroBlocks nz;
       if (layer.zero_skip) find_nonzero_blocks(in, layer.in_size, &nz);
+      layer.input_zero_blocks = nz.skip;
       layer.forward_macs_done =
           dense_forward_nz(layer.out, in, layer.w, layer.b, layer.in_size, layer.out_size, nz);
       break;
@@ -69,7 +70,7 @@ uint64_t dense_update_fused(const Layer& layer, LayerTrainState& st, const float
                             bool sparse_bias, uint64_t* macs_done) {
   const uint32_t n_in = layer.in_size;
   NonzeroBlocks nz;
-  if (layer.zero_skip && optimizer_skips_zero_grads(cfg, st.m_w)) {
+  if (layer.zero_skip && layer.input_zero_blocks && optimizer_skips_zero_grads(cfg, st.m_w)) {
     find_nonzero_blocks(x, n_in, &nz);
   }
   for (uint32_t t = 0; t < k; ++t) {
@@ -103,7 +104,7 @@ uint64_t dense_update_fused(const Layer& layer, LayerTrainState& st, const float
 void dense_accumulate(const Layer& layer, LayerTrainState& st, const float* x, const float* dy,
                       const uint32_t* rows, uint32_t k, bool sparse_bias, uint64_t* macs_done) {
   NonzeroBlocks nz;
-  if (layer.zero_skip) find_nonzero_blocks(x, layer.in_size, &nz);
+  if (layer.zero_skip && layer.input_zero_blocks) find_nonzero_blocks(x, layer.in_size, &nz);
   dense_accumulate_weight_grad_nz(st.dw, x, dy, rows, k, layer.in_size, nz);
   *macs_done += static_cast<uint64_t>(k) * row_macs_done(nz, layer.in_size);
   for (uint32_t t = 0; t < k; ++t) st.touched[rows != nullptr ? rows[t] : t] = 1;

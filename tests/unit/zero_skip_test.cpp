@@ -36,6 +36,13 @@ uint32_t nonzero_blocks(const std::vector<float>& x) {
   return count;
 }
 
+// The early dense decision: each of the first 16 blocks holds a nonzero.
+bool dense_probe(const std::vector<float>& x) {
+  if (x.size() < 64) return false;
+  const std::vector<float> head(x.begin(), x.begin() + 64);
+  return nonzero_blocks(head) == 16;
+}
+
 NonzeroBlocks dense_decision() {
   NonzeroBlocks nz;
   nz.skip = false;
@@ -62,7 +69,7 @@ TEST(ZeroSkipKernels, ForwardHasTheDenseBitsAndCountsTheMacsDone) {
 
         const uint32_t listed = nonzero_blocks(x), blocks = n_in / 4;
         const bool expect_skip = blocks > 0 && listed * 100 <= blocks * kZeroSkipMaxPercent &&
-                                 listed <= kMaxNonzeroBlocks;
+                                 listed <= kMaxNonzeroBlocks && !dense_probe(x);
         NonzeroBlocks nz;
         find_nonzero_blocks(x.data(), n_in, &nz);
         EXPECT_EQ(nz.skip, expect_skip) << n_in << " p " << p;
@@ -72,6 +79,18 @@ TEST(ZeroSkipKernels, ForwardHasTheDenseBitsAndCountsTheMacsDone) {
         (expect_skip ? skipped_cases : dense_cases) += 1;
       }
     }
+  }
+  // A dense head (16 nonzero blocks) then zeros: dense by the probe, the same bits.
+  {
+    std::vector<float> x(400, 0.0f);
+    for (uint32_t i = 0; i < 64; ++i) x[i] = rng.uniform(0.5f, 1.0f);
+    NonzeroBlocks nz;
+    find_nonzero_blocks(x.data(), 400, &nz);
+    EXPECT_FALSE(nz.skip);
+    x[3] = 0.0f; x[2] = -0.0f; x[1] = 0.0f; x[0] = 0.0f;  // one zero block in the head: skip
+    find_nonzero_blocks(x.data(), 400, &nz);
+    EXPECT_TRUE(nz.skip);
+    EXPECT_EQ(nz.count, 15u);
   }
   // Both paths ran, including the list overflow at 2601 inputs with few zero blocks.
   EXPECT_GT(skipped_cases, 20u);

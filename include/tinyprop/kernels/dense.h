@@ -25,7 +25,8 @@ struct NonzeroBlocks {
 };
 
 // Lists the blocks of x [n] with a nonzero element (NaN counts as nonzero) and decides skip:
-// the list fits, n / 4 fits in uint16_t, and count <= kZeroSkipMaxPercent % of n / 4.
+// the list fits, n / 4 fits in uint16_t, count <= kZeroSkipMaxPercent % of n / 4, and not all
+// of the first 16 blocks hold a nonzero (a dense input stops the scan there).
 void find_nonzero_blocks(const float* x, uint32_t n, NonzeroBlocks* nz);
 // The dense decision (skip = false): the reference path.
 inline NonzeroBlocks dense_blocks() { return NonzeroBlocks{}; }
