@@ -44,12 +44,16 @@ cmake --build "$BUILD" -j 2 --target dense_backward_bench dense_backward_icount 
   echo "load average before timing: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$OUT/machine.txt"
 
-"$BUILD/bench/dense_backward_bench" \
-  --benchmark_repetitions="$REPS" \
-  --benchmark_enable_random_interleaving=true \
-  --benchmark_report_aggregates_only=true \
-  --benchmark_min_time="$MIN_TIME" \
-  --benchmark_out="$OUT/timing.json" --benchmark_out_format=json >/dev/null
+# gbench BINARY OUT_JSON: every case REPS times, randomly interleaved, medians into OUT_JSON.
+gbench() {
+  "$1" --benchmark_repetitions="$REPS" \
+    --benchmark_enable_random_interleaving=true \
+    --benchmark_report_aggregates_only=true \
+    --benchmark_min_time="$MIN_TIME" \
+    --benchmark_out="$2" --benchmark_out_format=json >/dev/null
+}
+
+gbench "$BUILD/bench/dense_backward_bench" "$OUT/timing.json"
 echo "load average after timing: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
 
 cat "$OUT/machine.txt"
@@ -71,12 +75,7 @@ if [ "${SKIP_M4:-0}" != 1 ]; then
 fi
 
 echo
-"$BUILD/bench/zero_skip_bench" \
-  --benchmark_repetitions="$REPS" \
-  --benchmark_enable_random_interleaving=true \
-  --benchmark_report_aggregates_only=true \
-  --benchmark_min_time="$MIN_TIME" \
-  --benchmark_out="$OUT/zero_skip.json" --benchmark_out_format=json >/dev/null
+gbench "$BUILD/bench/zero_skip_bench" "$OUT/zero_skip.json"
 "$PY" bench/summarize.py zero-skip "$OUT/zero_skip.json" | tee "$OUT/zero_skip.md"
 if [ "${SKIP_M4:-0}" != 1 ] && [ -s data/mnist/t10k-images-idx3-ubyte ]; then
   echo
