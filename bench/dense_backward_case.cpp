@@ -37,6 +37,11 @@ DenseBackwardCase::DenseBackwardCase(LayerShape shape, uint64_t seed)
   layer_.n_weights = static_cast<uint32_t>(w_.size());
   layer_.n_bias = shape.n_out;
   state_.trainable = true;
+  // As after the trainer's forward pass over x: the update looks for zero blocks only if the
+  // forward found some (none in this dense x).
+  NonzeroBlocks nz;
+  find_nonzero_blocks(x_.data(), shape.n_in, &nz);
+  layer_.input_zero_blocks = nz.skip;
   sgd_.kind = OptimizerKind::kSgd;
   sgd_.learning_rate = 1e-3f;
   sgd_.momentum = 0.0f;  // plain SGD: no velocity buffer, as planned by the trainer
@@ -61,8 +66,9 @@ void DenseBackwardCase::backward(Variant v, uint32_t k) {
   if (v == Variant::kKernels) {
     dense_accumulate_weight_grad(dw_.data(), x_.data(), dy, rows, k, n_in);
   } else {
+    uint64_t macs_done = 0;
     dense_update_fused(layer_, state_, x_.data(), dy, rows, k, sgd_, step_,
-                       /*sparse_bias=*/false);
+                       /*sparse_bias=*/false, &macs_done);
   }
 }
 

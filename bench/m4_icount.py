@@ -37,6 +37,7 @@ def build(root, work):
     for src in ["src/kernels/dense.cpp", "src/sparsity/select.cpp"]:
         obj = os.path.join(work, os.path.basename(src) + ".o")
         subprocess.run(["arm-none-eabi-g++", *CPU, *CXXFLAGS, "-I" + os.path.join(root, "include"),
+                        "-I" + os.path.join(root, "src"),
                         "-c", os.path.join(root, src), "-o", obj], check=True)
         objs.append(obj)
     elf = os.path.join(work, "kernels_m4.elf")

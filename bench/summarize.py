@@ -3,6 +3,7 @@
 
   summarize.py timing <google-benchmark.json>   medians of repeated runs, sparse/full ratios
   summarize.py icount <icount.tsv>              callgrind instructions per call, ratios
+  summarize.py zero-skip <google-benchmark.json> zero_skip_bench medians, skip/dense ratios
 
 Ratios divide the sparse case by the full case of the same layer and variant, both taken from
 the same run. The "r=1.00" row runs the same code as "full" (k = N, rows = null): in the timing
@@ -109,7 +110,29 @@ def icount(path):
         print(f"target (instructions, r={TARGET_RATIO}): {name}: {r:.4f} x full -> {verdict(r)}")
 
 
+def zero_skip(path):
+    """skip against dense for every pair <prefix>/skip, <prefix>/dense of bench/zero_skip_bench."""
+    med, reps, _ = load_medians(path)
+    print(f"Zero-skipping: median of {reps} repetitions (random interleaving), CPU time per call; "
+          f"ratio = skip median / dense median of the same run.\n")
+    print("| case | dense (ns) | skip (ns) | ratio | MACs done / counted (skip) |")
+    print("|---|---:|---:|---:|---:|")
+    for name in sorted(n for n in med if n.endswith("/skip")):
+        prefix = name[: -len("/skip")]
+        dense = med.get(prefix + "/dense")
+        if dense is None:
+            continue
+        skip = med[name]
+        done = ""
+        if "fwd_macs" in skip:
+            counted = skip["fwd_macs"] + skip["bwd_macs"]
+            done = f"{(skip['fwd_done'] + skip['bwd_done']) / counted:.3f}"
+        print(f"| {prefix} | {dense['cpu_ns']:.0f} | {skip['cpu_ns']:.0f} | "
+              f"{skip['cpu_ns'] / dense['cpu_ns']:.3f} | {done} |")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("timing", "icount"):
+    modes = {"timing": timing, "icount": icount, "zero-skip": zero_skip}
+    if len(sys.argv) != 3 or sys.argv[1] not in modes:
         sys.exit(__doc__)
-    {"timing": timing, "icount": icount}[sys.argv[1]](sys.argv[2])
+    modes[sys.argv[1]](sys.argv[2])

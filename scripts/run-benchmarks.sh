@@ -9,11 +9,14 @@
 #   4. instructions: scripts/callgrind-dense.sh (exact counts, ratios to full)
 #   5. Cortex-M4 instructions of the same kernels: bench/m4_icount.py (unicorn emulator; skipped
 #      when python3-unicorn or arm-none-eabi-g++ is missing)
+#   6. zero-skipping against the dense loops: bench/zero_skip_bench (wall time, interleaved; its
+#      training steps need data/mnist) and bench/m4_zero_skip.py (Cortex-M4 instructions)
 #
 # Usage: scripts/run-benchmarks.sh [build_dir]
 # Environment: REPS (default 15), MIN_TIME seconds per repetition (0.1), SKIP_CALLGRIND=1,
 # SKIP_M4=1.
-# Output: <build_dir>/results/{timing.json,timing.md,icount.md,m4.md,machine.txt}; tables on stdout.
+# Output: <build_dir>/results/{timing.json,timing.md,icount.md,m4.md,zero_skip.json,
+# zero_skip.md,m4_zero_skip.md,machine.txt}; tables on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +30,7 @@ mkdir -p "$OUT"
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" >/dev/null
 cmake --build "$BUILD" -j 2 --target dense_backward_bench dense_backward_icount \
-  kernels_reference_check >/dev/null
+  kernels_reference_check zero_skip_bench >/dev/null
 
 "$BUILD/bench/kernels_reference_check"
 
@@ -41,12 +44,16 @@ cmake --build "$BUILD" -j 2 --target dense_backward_bench dense_backward_icount 
   echo "load average before timing: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$OUT/machine.txt"
 
-"$BUILD/bench/dense_backward_bench" \
-  --benchmark_repetitions="$REPS" \
-  --benchmark_enable_random_interleaving=true \
-  --benchmark_report_aggregates_only=true \
-  --benchmark_min_time="$MIN_TIME" \
-  --benchmark_out="$OUT/timing.json" --benchmark_out_format=json >/dev/null
+# gbench BINARY OUT_JSON: every case REPS times, randomly interleaved, medians into OUT_JSON.
+gbench() {
+  "$1" --benchmark_repetitions="$REPS" \
+    --benchmark_enable_random_interleaving=true \
+    --benchmark_report_aggregates_only=true \
+    --benchmark_min_time="$MIN_TIME" \
+    --benchmark_out="$2" --benchmark_out_format=json >/dev/null
+}
+
+gbench "$BUILD/bench/dense_backward_bench" "$OUT/timing.json"
 echo "load average after timing: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
 
 cat "$OUT/machine.txt"
@@ -64,5 +71,15 @@ if [ "${SKIP_M4:-0}" != 1 ]; then
     "$PY" bench/m4_icount.py . "$BUILD/m4" | tee "$OUT/m4.md"
   else
     echo "Cortex-M4 counts skipped: needs gcc-arm-none-eabi and python3-unicorn"
+  fi
+fi
+
+echo
+gbench "$BUILD/bench/zero_skip_bench" "$OUT/zero_skip.json"
+"$PY" bench/summarize.py zero-skip "$OUT/zero_skip.json" | tee "$OUT/zero_skip.md"
+if [ "${SKIP_M4:-0}" != 1 ] && [ -s data/mnist/t10k-images-idx3-ubyte ]; then
+  echo
+  if command -v arm-none-eabi-g++ >/dev/null && "$PY" -c "import unicorn" 2>/dev/null; then
+    "$PY" bench/m4_zero_skip.py . "$BUILD/m4" data/mnist | tee "$OUT/m4_zero_skip.md"
   fi
 fi

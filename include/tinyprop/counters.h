@@ -11,6 +11,11 @@ struct StepCounters {
   uint64_t forward_macs = 0;           // multiply-accumulates of the forward pass
   uint64_t backward_macs = 0;          // MACs of weight gradients and propagated errors, done
   uint64_t backward_macs_full = 0;     // the same, had every neuron been selected
+  // The MACs actually executed: forward_macs and backward_macs count every input (the work
+  // every ratio is defined on); zero-skipping leaves out exact-zero inputs of dense layers,
+  // so these are <= forward_macs and backward_macs.
+  uint64_t forward_macs_done = 0;
+  uint64_t backward_macs_done = 0;
   uint64_t selection_comparisons = 0;  // comparisons spent choosing top-k
   uint64_t updated_params = 0;         // parameters the optimizer changed in this call
   bool skipped = false;                // tinypropv2 skipped the backward pass for this sample
@@ -27,6 +32,8 @@ struct RunCounters {
   uint64_t forward_macs = 0;
   uint64_t backward_macs = 0;
   uint64_t backward_macs_full = 0;
+  uint64_t forward_macs_done = 0;
+  uint64_t backward_macs_done = 0;
   uint64_t selection_comparisons = 0;
   uint64_t updated_params = 0;
   double ratio_sum[kMaxLayers] = {};   // sum over non-skipped steps of k/n per layer

@@ -31,6 +31,15 @@ struct Layer {
   // w and b point into the caller's pretrained array (FrozenParams::kInPlace, a frozen layer):
   // they are read, never written (possibly const memory such as flash).
   bool params_in_place = false;
+  // Dense layers skip all-zero blocks of their input (forward and plain-SGD / accumulated
+  // weight gradients) where that pays; same bits (kernels/dense.h). Off: the dense loops.
+  bool zero_skip = true;
+  // The last forward pass found its input worth skipping (find_nonzero_blocks): the weight
+  // update of the same input then looks again, else it goes dense at once. Any value gives the
+  // same bits; a stale one only costs speed.
+  bool input_zero_blocks = true;
+  // MACs the last forward pass actually did.
+  uint64_t forward_macs_done = 0;
 };
 
 // Where binding puts the parameters of frozen layers.
@@ -91,6 +100,10 @@ class Model {
 
   // Forward MACs of one sample.
   uint64_t forward_macs() const;
+  // MACs the last forward() actually did (<= forward_macs(): zero-skipping).
+  uint64_t forward_macs_done() const;
+  // Zero-skipping in every dense layer, on by default (off: the dense loops, for comparison).
+  void set_zero_skipping(bool on);
 
   // Index of the first layer whose weights or biases hold a NaN or an infinity; n_layers()
   // when every parameter is finite. Reads every parameter once: for checkpoints (before a

@@ -20,6 +20,12 @@ struct OptimizerStep {
 void optimizer_update(const OptimizerConfig& cfg, const OptimizerStep& step, float* w, float* m,
                       float* v, const float* src, float scale, uint32_t n);
 
+// True when a zero src element leaves its parameter unchanged: plain SGD (m null). Momentum and
+// Adam decay their state every step, so their zero-gradient elements still change.
+inline bool optimizer_skips_zero_grads(const OptimizerConfig& cfg, const float* m) {
+  return cfg.kind == OptimizerKind::kSgd && m == nullptr;
+}
+
 // Buffers per parameter the optimizer keeps (0 plain SGD, 1 momentum, 2 Adam).
 uint32_t optimizer_state_per_param(const OptimizerConfig& cfg);
 

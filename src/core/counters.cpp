@@ -8,6 +8,8 @@ void RunCounters::add(const StepCounters& s) {
   forward_macs += s.forward_macs;
   backward_macs += s.backward_macs;
   backward_macs_full += s.backward_macs_full;
+  forward_macs_done += s.forward_macs_done;
+  backward_macs_done += s.backward_macs_done;
   selection_comparisons += s.selection_comparisons;
   updated_params += s.updated_params;
   if (s.skipped) return;
@@ -24,6 +26,8 @@ void RunCounters::merge(const RunCounters& o) {
   forward_macs += o.forward_macs;
   backward_macs += o.backward_macs;
   backward_macs_full += o.backward_macs_full;
+  forward_macs_done += o.forward_macs_done;
+  backward_macs_done += o.backward_macs_done;
   selection_comparisons += o.selection_comparisons;
   updated_params += o.updated_params;
   for (uint32_t i = 0; i < kMaxLayers; ++i) {

@@ -175,6 +175,16 @@ uint32_t Model::first_nonfinite_layer() const {
   return spec_.n_layers;
 }
 
+void Model::set_zero_skipping(bool on) {
+  for (uint32_t i = 0; i < spec_.n_layers; ++i) layers_[i].zero_skip = on;
+}
+
+uint64_t Model::forward_macs_done() const {
+  uint64_t macs = 0;
+  for (uint32_t i = 0; i < spec_.n_layers; ++i) macs += layers_[i].forward_macs_done;
+  return macs;
+}
+
 uint64_t Model::forward_macs() const {
   uint64_t macs = 0;
   for (uint32_t i = 0; i < spec_.n_layers; ++i) macs += layer_forward_macs(layers_[i]);

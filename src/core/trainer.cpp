@@ -176,6 +176,7 @@ void Trainer::train_sample(const float* x, Target target, StepCounters* counters
   *c = StepCounters{};
   last_loss_ = loss(x, target);
   c->forward_macs = model_->forward_macs();
+  c->forward_macs_done = model_->forward_macs_done();
   if (!isfinite(last_loss_)) {  // diverged: keep the weights as they are (see health())
     health_ = Status::kNonFinite;
     return;
@@ -222,6 +223,7 @@ void Trainer::backward(const float* x, StepCounters* c) {
         dense_backward_input(other, l.w, cur, nullptr, l.out_size, l.in_size);
       }
       c->backward_macs += row_macs * l.out_size;
+      c->backward_macs_done += row_macs * l.out_size;
       c->backward_macs_full += row_macs * l.out_size;
       float* t = cur; cur = other; other = t;
       continue;
@@ -265,6 +267,7 @@ void Trainer::backward(const float* x, StepCounters* c) {
       c->k[i] = done;
       c->n[i] = l.out_size;
       c->backward_macs += passes * row_macs * done;
+      c->backward_macs_done += passes * row_macs * done;
       if (fused) {
         c->updated_params += layer_apply_accumulated(l, st, config_.optimizer, step, 1.0f,
                                                      config_.sparsity.sparse_bias);
@@ -286,12 +289,19 @@ void Trainer::backward(const float* x, StepCounters* c) {
     c->backward_macs += passes * row_macs * k;
 
     // The error below must use W before this step changes it.
-    if (need_dx) dense_backward_input(other, l.w, cur, rows, k, l.in_size);
+    // The error below is dense (dy and W have no exact-zero structure to skip); the weight
+    // gradient skips the layer input's zero blocks where that pays.
+    if (need_dx) {
+      dense_backward_input(other, l.w, cur, rows, k, l.in_size);
+      c->backward_macs_done += row_macs * k;
+    }
     if (fused) {
       c->updated_params += dense_update_fused(l, st, in, cur, rows, k, config_.optimizer, step,
-                                              config_.sparsity.sparse_bias);
+                                              config_.sparsity.sparse_bias,
+                                              &c->backward_macs_done);
     } else {
-      dense_accumulate(l, st, in, cur, rows, k, config_.sparsity.sparse_bias);
+      dense_accumulate(l, st, in, cur, rows, k, config_.sparsity.sparse_bias,
+                       &c->backward_macs_done);
     }
     if (need_dx) {
       float* t = cur; cur = other; other = t;

@@ -91,12 +91,76 @@ void axpy(float* __restrict y, float a, const float* __restrict x, uint32_t n) {
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
-void dense_forward(float* y, const float* x, const float* w, const float* b, uint32_t n_in,
-                   uint32_t n_out) {
+// True unless all four floats are +0 or -0 (!= 0 is false for both zeros, true for NaN):
+// exactly the inputs whose products are exact zeros for finite weights. (An OR of the bit
+// patterns was tried: more x86 instructions here.)
+inline bool block_nonzero(const float* v) {
+  return v[0] != 0.0f || v[1] != 0.0f || v[2] != 0.0f || v[3] != 0.0f;
+}
+
+// Blocks a dense input is probed for before it is declared dense (see below).
+constexpr uint32_t kZeroSkipProbeBlocks = 16;
+
+void find_nonzero_blocks(const float* x, uint32_t n, NonzeroBlocks* nz) {
+  nz->skip = false;
+  nz->count = 0;
+  const uint32_t n_blocks = n / 4u;
+  if (n_blocks == 0 || n_blocks > 65535u) return;
+  const uint32_t limit = static_cast<uint32_t>(
+      (static_cast<uint64_t>(n_blocks) * kZeroSkipMaxPercent) / 100u);
+  const uint32_t cap = limit < kMaxNonzeroBlocks ? limit : kMaxNonzeroBlocks;
+  uint32_t count = 0;
+  for (uint32_t blk = 0; blk < n_blocks; ++blk) {
+    if (block_nonzero(x + static_cast<size_t>(blk) * 4u)) {
+      // Too many nonzero blocks: the dense loop is cheaper. A dense input (no zero block among
+      // the first kZeroSkipProbeBlocks) is recognised early: a decision that only affects the
+      // speed, never the bits, and keeps the scan short where nothing can be skipped.
+      if (count == cap || (count == blk && blk + 1 == kZeroSkipProbeBlocks)) return;
+      nz->index[count++] = static_cast<uint16_t>(blk);
+    }
+  }
+  nz->count = count;
+  nz->skip = true;
+}
+
+uint64_t dense_forward_nz(float* y, const float* x, const float* w, const float* b,
+                          uint32_t n_in, uint32_t n_out, const NonzeroBlocks& nz) {
   for (uint32_t j = 0; j < n_out; ++j) {
     const float bias = (b != nullptr) ? b[j] : 0.0f;
-    y[j] = bias + dot(row_ptr(w, j, n_in), x, n_in);
+    const float* row = row_ptr(w, j, n_in);
+    y[j] = bias + (nz.skip ? dot4_blocks(row, x, n_in, nz.index, nz.count) : dot(row, x, n_in));
   }
+  return static_cast<uint64_t>(row_macs_done(nz, n_in)) * n_out;
+}
+
+uint64_t dense_forward(float* y, const float* x, const float* w, const float* b, uint32_t n_in,
+                       uint32_t n_out) {
+  NonzeroBlocks nz;
+  find_nonzero_blocks(x, n_in, &nz);
+  return dense_forward_nz(y, x, w, b, n_in, n_out, nz);
+}
+
+// The listed blocks and the tail of axpy: every element is the same y[i] + a x[i].
+void axpy_nz(float* __restrict y, float a, const float* __restrict x, uint32_t n,
+             const NonzeroBlocks& nz) {
+  if (!nz.skip) {
+    axpy(y, a, x, n);
+    return;
+  }
+  for (uint32_t t = 0; t < nz.count; ++t) {
+    const size_t i = static_cast<size_t>(nz.index[t]) * 4u;
+#if defined(TINYPROP_FLOAT4)
+    *reinterpret_cast<Float4*>(y + i) = load4(y + i) + a * load4(x + i);  // lane-wise, same bits
+#else
+    float* __restrict py = y + i;  // immediate offsets on a Cortex-M, as in dot4_blocks
+    const float* __restrict px = x + i;
+    py[0] += a * px[0];
+    py[1] += a * px[1];
+    py[2] += a * px[2];
+    py[3] += a * px[3];
+#endif
+  }
+  for (size_t i = n - n % 4u; i < n; ++i) y[i] += a * x[i];
 }
 
 // dx = 0, then dx += dy[j] w[j, :] for the rows in list order, four rows per pass over dx, then
@@ -120,6 +184,20 @@ void dense_backward_input(float* dx, const float* w, const float* dy, const uint
   if (t < n_rows) {
     const uint32_t j = row_at(rows, t);
     axpy(dx, dy[j], row_ptr(w, j, n_in), n_in);
+  }
+}
+
+// With zero-skipping each row is one axpy_nz (its listed blocks only).
+void dense_accumulate_weight_grad_nz(float* dw, const float* x, const float* dy,
+                                     const uint32_t* rows, uint32_t n_rows, uint32_t n_in,
+                                     const NonzeroBlocks& nz) {
+  if (!nz.skip) {
+    dense_accumulate_weight_grad(dw, x, dy, rows, n_rows, n_in);
+    return;
+  }
+  for (uint32_t t = 0; t < n_rows; ++t) {
+    const uint32_t j = row_at(rows, t);
+    axpy_nz(dw + static_cast<size_t>(j) * n_in, dy[j], x, n_in, nz);
   }
 }
 

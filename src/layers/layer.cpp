@@ -10,10 +10,16 @@
 namespace tinyprop {
 
 void layer_forward(Layer& layer, const float* in) {
+  layer.forward_macs_done = layer_forward_macs(layer);
   switch (layer.spec.kind) {
-    case LayerKind::kDense:
-      dense_forward(layer.out, in, layer.w, layer.b, layer.in_size, layer.out_size);
+    case LayerKind::kDense: {
+      NonzeroBlocks nz;
+      if (layer.zero_skip) find_nonzero_blocks(in, layer.in_size, &nz);
+      layer.input_zero_blocks = nz.skip;
+      layer.forward_macs_done =
+          dense_forward_nz(layer.out, in, layer.w, layer.b, layer.in_size, layer.out_size, nz);
       break;
+    }
     case LayerKind::kConv2D:
     case LayerKind::kDepthwiseConv2D:
       conv_layer_forward(layer, in);
@@ -61,14 +67,25 @@ void layer_init_params(Layer& layer, Rng& rng) {
 uint64_t dense_update_fused(const Layer& layer, LayerTrainState& st, const float* x,
                             const float* dy, const uint32_t* rows, uint32_t k,
                             const OptimizerConfig& cfg, const OptimizerStep& step,
-                            bool sparse_bias) {
+                            bool sparse_bias, uint64_t* macs_done) {
   const uint32_t n_in = layer.in_size;
+  NonzeroBlocks nz;
+  if (layer.zero_skip && layer.input_zero_blocks && optimizer_skips_zero_grads(cfg, st.m_w)) {
+    find_nonzero_blocks(x, n_in, &nz);
+  }
   for (uint32_t t = 0; t < k; ++t) {
     const uint32_t j = rows != nullptr ? rows[t] : t;
-    // dW[j, :] = dy[j] * x, consumed directly: W[j, :] -= step(dy[j] * x)
-    optimizer_update(cfg, step, param_row(layer.w, j, n_in), param_row(st.m_w, j, n_in),
-                     param_row(st.v_w, j, n_in), x, dy[j], n_in);
+    // dW[j, :] = dy[j] * x, consumed directly: W[j, :] -= step(dy[j] * x). Plain SGD with
+    // zero-skipping: w += (-lr dy[j]) x over x's nonzero blocks, optimizer_update's own axpy
+    // and factor, so the same bits (axpy_nz).
+    if (nz.skip) {
+      axpy_nz(param_row(layer.w, j, n_in), -step.lr * dy[j], x, n_in, nz);
+    } else {
+      optimizer_update(cfg, step, param_row(layer.w, j, n_in), param_row(st.m_w, j, n_in),
+                       param_row(st.v_w, j, n_in), x, dy[j], n_in);
+    }
   }
+  *macs_done += static_cast<uint64_t>(k) * row_macs_done(nz, n_in);
   uint64_t updated = static_cast<uint64_t>(k) * n_in;
   if (sparse_bias && rows != nullptr) {
     for (uint32_t t = 0; t < k; ++t) {
@@ -85,8 +102,11 @@ uint64_t dense_update_fused(const Layer& layer, LayerTrainState& st, const float
 }
 
 void dense_accumulate(const Layer& layer, LayerTrainState& st, const float* x, const float* dy,
-                      const uint32_t* rows, uint32_t k, bool sparse_bias) {
-  dense_accumulate_weight_grad(st.dw, x, dy, rows, k, layer.in_size);
+                      const uint32_t* rows, uint32_t k, bool sparse_bias, uint64_t* macs_done) {
+  NonzeroBlocks nz;
+  if (layer.zero_skip && layer.input_zero_blocks) find_nonzero_blocks(x, layer.in_size, &nz);
+  dense_accumulate_weight_grad_nz(st.dw, x, dy, rows, k, layer.in_size, nz);
+  *macs_done += static_cast<uint64_t>(k) * row_macs_done(nz, layer.in_size);
   for (uint32_t t = 0; t < k; ++t) st.touched[rows != nullptr ? rows[t] : t] = 1;
   if (sparse_bias && rows != nullptr) {
     for (uint32_t t = 0; t < k; ++t) st.db[rows[t]] += dy[rows[t]];

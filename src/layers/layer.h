@@ -26,11 +26,12 @@ void layer_init_params(Layer& layer, Rng& rng);
 uint64_t dense_update_fused(const Layer& layer, LayerTrainState& st, const float* x,
                             const float* dy, const uint32_t* rows, uint32_t k,
                             const OptimizerConfig& cfg, const OptimizerStep& step,
-                            bool sparse_bias);
+                            bool sparse_bias, uint64_t* macs_done);
 
 // Batch size > 1: accumulates dW rows and db, marking the rows touched.
+// Both add the weight-gradient MACs actually done (zero-skipping) to *macs_done.
 void dense_accumulate(const Layer& layer, LayerTrainState& st, const float* x, const float* dy,
-                      const uint32_t* rows, uint32_t k, bool sparse_bias);
+                      const uint32_t* rows, uint32_t k, bool sparse_bias, uint64_t* macs_done);
 
 // Row j (length len) of a row-major parameter or state buffer; null stays null (absent state).
 inline float* param_row(float* base, uint32_t j, uint32_t len) {

@@ -102,6 +102,11 @@ TEST_F(CliWorkflow, FinetuneWithEachMethodWritesModelAndReport) {
     EXPECT_EQ(k["backward_macs_full"].get<uint64_t>(),
               200u * (784 * 32 + 2 * 32 * 16 + 2 * 16 * 10));
     EXPECT_LE(k["backward_macs"].get<uint64_t>(), k["backward_macs_full"].get<uint64_t>());
+    // Executed MACs: at most the counted ones (zero-skipping), and every step does some.
+    EXPECT_LE(k["forward_macs_done"].get<uint64_t>(), k["forward_macs"].get<uint64_t>());
+    EXPECT_GE(k["forward_macs_done"].get<uint64_t>(), 200u * (32 * 16 + 16 * 10));
+    EXPECT_LE(k["backward_macs_done"].get<uint64_t>(), k["backward_macs"].get<uint64_t>());
+    EXPECT_GT(k["backward_macs_done"].get<uint64_t>(), 0u);
     ASSERT_EQ(k["layers"].size(), 3u);
     const double ratio = j["backward_ratio"].get<double>();
     if (c.method == "full") {

@@ -238,6 +238,16 @@ int run_finetune(const FinetuneFlags& f, const Invocation& inv) {
   text += "  backward MACs " + host::fixed(100.0 * fr.counters.backward_ratio(), 1) +
           "% of full, forward + backward " + host::fixed(100.0 * fr.counters.total_ratio(), 1) +
           "% of full";
+  const RunCounters& rc = fr.counters;
+  if (rc.forward_macs > 0 && rc.backward_macs > 0) {
+    text += "\n  MACs executed (exact-zero inputs skipped): forward " +
+            host::fixed(100.0 * static_cast<double>(rc.forward_macs_done) /
+                            static_cast<double>(rc.forward_macs), 1) +
+            "%, backward " +
+            host::fixed(100.0 * static_cast<double>(rc.backward_macs_done) /
+                            static_cast<double>(rc.backward_macs), 1) +
+            "% of the dense counts";
+  }
   const double skip = report["skip_rate"].get<double>();
   if (cfg.sparsity.method == Method::kTinyPropV2) text += ", skip rate " + host::fixed(skip, 3);
   text += "\n  mean k/N per layer:";

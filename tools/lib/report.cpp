@@ -23,6 +23,8 @@ nlohmann::json counters_json(const RunCounters& c, const Model& model) {
   j["forward_macs"] = c.forward_macs;
   j["backward_macs"] = c.backward_macs;
   j["backward_macs_full"] = c.backward_macs_full;
+  j["forward_macs_done"] = c.forward_macs_done;    // executed: exact-zero input blocks skipped
+  j["backward_macs_done"] = c.backward_macs_done;
   j["selection_comparisons"] = c.selection_comparisons;
   j["updated_params"] = c.updated_params;
   j["backward_ratio"] = c.backward_ratio();

@@ -38,6 +38,8 @@ nlohmann::json run_counters_json(const RunCounters& c) {
           {"forward_macs", c.forward_macs},
           {"backward_macs", c.backward_macs},
           {"backward_macs_full", c.backward_macs_full},
+          {"forward_macs_done", c.forward_macs_done},
+          {"backward_macs_done", c.backward_macs_done},
           {"selection_comparisons", c.selection_comparisons},
           {"updated_params", c.updated_params},
           {"backward_ratio", c.backward_ratio()},
