@@ -42,7 +42,7 @@ extern "C" {
 
 /* Storage sizes: at least sizeof the C++ object on every supported target (32- and 64-bit). */
 #define TP_SPEC_BYTES 896u
-#define TP_MODEL_BYTES (2624u + 128u * (unsigned)sizeof(void*))
+#define TP_MODEL_BYTES (2944u + 128u * (unsigned)sizeof(void*))
 #define TP_TRAINER_BYTES (320u + 208u * (unsigned)sizeof(void*))
 
 #define TP_STORAGE_(bytes)    \
