@@ -73,7 +73,12 @@ TEST(BadInputCsv, OneLineFileIsStreamedNotCopiedManyTimes) {
   // Floats 8 MiB + the line (4 MiB, up to twice that while it grows) + slack. Before streaming
   // the loader held the file twice plus a std::string per field: ~36x the file size.
   const long floats = static_cast<long>(n * sizeof(float));
-  EXPECT_LT(peak, floats + 3 * static_cast<long>(text.size()) + (8l << 20)) << peak;
+  if (test::kResidentBoundsApply) {
+    EXPECT_LT(peak, floats + 3 * static_cast<long>(text.size()) + (8l << 20)) << peak;
+  }
+  const Dataset d = load_csv(dir.file("wide.csv"));
+  EXPECT_EQ(d.size(), 1u);
+  EXPECT_EQ(d.x.size(), n);
 }
 
 TEST(BadInputCsv, ManyRowsCostAboutTheirFloats) {
@@ -89,7 +94,7 @@ TEST(BadInputCsv, ManyRowsCostAboutTheirFloats) {
   ASSERT_GE(peak, 0);
   const long parsed = static_cast<long>(rows * (cols * sizeof(float) + sizeof(uint32_t)));
   // Before streaming: the file twice and the float vector growing by doubling (~2.5x).
-  EXPECT_LT(peak, parsed + (2l << 20)) << peak;
+  if (test::kResidentBoundsApply) EXPECT_LT(peak, parsed + (2l << 20)) << peak;
   const Dataset d = load_csv(dir.file("rows.csv"));
   ASSERT_EQ(d.size(), rows);
   EXPECT_EQ(d.x.size(), rows * cols);
