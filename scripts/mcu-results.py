@@ -232,7 +232,7 @@ def report(results, command):
                      "{:,}".format(int(mem["stack_reserved"])), "{:,}".format(used),
                      "{:,}".format(ram), "{:,}".format(ram - used), 100.0 * (ram - used) / ram))
     details, L = L, head
-    L.append("## Targets (issue 4)\n")
+    L.append("## Targets\n")
     L.append("| configuration | method | backward pass vs full (target <= 0.20) | step speed-up | "
              "predicted | measured / predicted (target >= 0.80) | accuracy vs full | host |")
     L.append("|---|---|---:|---:|---:|---:|---:|---|")

@@ -113,9 +113,9 @@ def verdict(ok):
 
 
 def target_values(t):
-    """(backward target, accuracy target pp, where it is stated), defaulting to issue 3's."""
+    """(backward target, accuracy target pp, where it is stated), defaulting to mnist-mlp's."""
     return (t.get("compute_target", 0.20), t.get("accuracy_target_pp", 1.0),
-            t.get("source", "issue 3, stated for mnist-mlp"))
+            t.get("source", "set for mnist-mlp"))
 
 
 def scenario_section(doc, name):
@@ -230,11 +230,11 @@ def claims_section(mlp):
 
 
 def cnn_section(docs):
-    """Issue 5 at a glance: every CNN run, element against channel selection."""
+    """The CNNs at a glance: every CNN run, element against channel selection."""
     runs = [r for r in CNN_RUNS if r in docs]
     if not runs:
         return ""
-    lines = ["## Convolutional networks (issue 5): element against channel selection", "",
+    lines = ["## Convolutional networks: element against channel selection", "",
              "TinyProp at its defaults (0.1/0.9/0.5) and the comparisons that matter, per CNN run; the "
              "full tables follow below. *Backward* is the backward MACs relative to full backprop "
              "(convolutions do work proportional to the selected output elements or channels); "

@@ -38,14 +38,22 @@ class Arena {
   Arena(void* memory, size_t capacity);
 
   bool planning() const { return base_ == nullptr; }
-  // False once a take() did not fit (binding), or the arena was misaligned.
-  bool ok() const { return !overflow_ && !misaligned_; }
+  // False once a take() did not fit (binding), a size wrapped around, or the arena was
+  // misaligned.
+  bool ok() const { return !overflow_ && !misaligned_ && !too_large_; }
   bool misaligned() const { return misaligned_; }
+  // True once a requested size or a running total would have wrapped around size_t (possible on
+  // 32-bit targets for models that validate): the plan is then meaningless (kTooLarge).
+  bool too_large() const { return too_large_; }
 
   // Hands out `bytes` bytes (rounded up to kArenaAlignment) of region r.
   void* take(Region r, size_t bytes);
   template <typename T>
   T* take_array(Region r, size_t count) {
+    if (count > static_cast<size_t>(-1) / sizeof(T)) {
+      too_large_ = true;
+      return nullptr;
+    }
     return static_cast<T*>(take(r, count * sizeof(T)));
   }
 
@@ -59,6 +67,7 @@ class Arena {
   size_t used_ = 0;
   bool overflow_ = false;
   bool misaligned_ = false;
+  bool too_large_ = false;
   MemoryPlan plan_;
 };
 

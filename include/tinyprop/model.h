@@ -62,6 +62,11 @@ class Model {
   // Forward MACs of one sample.
   uint64_t forward_macs() const;
 
+  // Index of the first layer whose weights or biases hold a NaN or an infinity; n_layers()
+  // when every parameter is finite. Reads every parameter once: for checkpoints (before a
+  // snapshot or a save), not for every step (Trainer::health() is the per-step guard).
+  uint32_t first_nonfinite_layer() const;
+
  private:
   Status layout(const ModelSpec& spec, Arena& arena);
 

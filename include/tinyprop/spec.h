@@ -102,14 +102,22 @@ struct ModelSpec {
 
   // Checks sizes chain, counts fit, and at least one layer exists. Windows: kernel and stride
   // > 0 (kInvalidArgument), padding < kernel (kInvalidArgument), window no larger than the
-  // padded input (kBadShape).
+  // padded input (kBadShape). One layer's weights or outputs beyond 2^31 - 1: kBadShape; all
+  // parameters together beyond kMaxElements: kTooLarge (every sum is taken in 64 bits, so no
+  // size can wrap around).
   Status validate() const;
   // Output shape of layer i (i < n_layers); the input shape for i = -1 is `input`.
   Shape output_shape(uint32_t i) const;
   Shape output_shape() const { return output_shape(n_layers - 1); }
-  // Number of float parameters (weights and biases) of the whole model.
+  // Number of float parameters (weights and biases) of the whole model; at most kMaxElements
+  // for a spec that passed validate() (others saturate at 2^32 - 1 instead of wrapping).
   uint32_t param_count() const;
 };
+
+// Parameters (weights + biases) of layer l fed an input of shape `in`, in 64 bits: dense
+// in.size() * units + units, conv2d filters * K_h * K_w * in.c + filters, depthwise
+// in.c * K_h * K_w + in.c, 0 for layers without parameters.
+uint64_t layer_params(const LayerSpec& l, Shape in);
 
 // Convenience: an MLP "sizes[0]-sizes[1]-...-sizes[n-1]" with `hidden` activations between
 // dense layers and softmax cross-entropy at the end.

@@ -14,6 +14,10 @@ enum class [[nodiscard]] Status : unsigned char {
   kNotBound,          // a model or trainer was used before bind()
   kNothingToTrain,    // no trainable layer with parameters
   kUnsupported,       // a combination the library does not implement
+  kTooLarge,          // the parameters (all layers together) or a buffer exceed kMaxElements,
+                      // or the arena bytes exceed size_t: the model cannot exist in memory
+  kNonFinite,         // a training step produced a non-finite loss or parameter (diverged);
+                      // sticky in Trainer::health() until reset_health()
 };
 
 // A short, stable, human-readable name for a status (never null).

@@ -17,7 +17,7 @@ struct OptimizerConfig {
   float epsilon = 1e-8f;   // Adam
 };
 
-// The four backpropagation methods of docs/ALGORITHM.md (shared/tinyprop-spec.md).
+// The four backpropagation methods of docs/ALGORITHM.md ("The methods compared").
 enum class Method : uint8_t {
   kFull = 0,     // every neuron
   kStatic,       // meProp: k = clamp(floor(r N), 1, N) by top-k |delta|

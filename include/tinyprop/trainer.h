@@ -61,6 +61,17 @@ class Trainer {
 
   // Loss of the last train_sample() (computed before any update).
   float last_loss() const { return last_loss_; }
+
+  // Divergence guard, cheap enough for firmware (one comparison per step): kNonFinite, sticky,
+  // once a step's loss was NaN or infinite (a diverged learning rate, a non-finite input, or
+  // non-finite parameters from an earlier update, which show up in the next forward pass).
+  // Such a step changes nothing (no update, no gradient accumulated), so the weights are those
+  // of the last finite step. Poll it after train_sample(); before keeping weights (a snapshot,
+  // a flash write), also scan them with Model::first_nonfinite_layer(), because a ReLU maps a
+  // NaN pre-activation to 0 and can hide a damaged row from the loss. Cleared by reset_run()
+  // and reset_health(); otherwise kOk.
+  Status health() const { return health_; }
+  void reset_health() { health_ = Status::kOk; }
   // Loss of x against target without training (runs forward).
   float loss(const float* x, Target target);
 
@@ -88,6 +99,7 @@ class Trainer {
   uint64_t opt_step_ = 0;          // optimizer steps taken in this run (Adam's t)
   float beta1_pow_ = 1.0f, beta2_pow_ = 1.0f;
   float last_loss_ = 0.0f;
+  Status health_ = Status::kOk;
 };
 
 // Plans and binds in one go: model + trainer on one arena. Convenience for the common case.

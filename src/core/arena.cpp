@@ -17,7 +17,10 @@ const char* region_name(Region r) {
 
 size_t MemoryPlan::total() const {
   size_t sum = 0;
-  for (size_t b : bytes) sum += b;
+  for (size_t b : bytes) {
+    if (b > static_cast<size_t>(-1) - sum) return static_cast<size_t>(-1);  // saturate
+    sum += b;
+  }
   return sum;
 }
 
@@ -29,9 +32,21 @@ Arena::Arena(void* memory, size_t capacity)
 }
 
 void* Arena::take(Region r, size_t bytes) {
+  // Every sum below is checked against size_t wrapping around first: a wrapped plan would
+  // promise a small arena for a huge model.
+  const size_t max = static_cast<size_t>(-1);
+  size_t& region = plan_.bytes[static_cast<size_t>(r)];
+  if (too_large_ || bytes > max - (kArenaAlignment - 1)) {
+    too_large_ = true;
+    return nullptr;
+  }
   // Round every buffer up to the alignment, so that plan and bind agree byte for byte.
   const size_t rounded = (bytes + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
-  plan_.bytes[static_cast<size_t>(r)] += rounded;
+  if (rounded > max - region || rounded > max - used_) {
+    too_large_ = true;
+    return nullptr;
+  }
+  region += rounded;
   if (planning()) {
     used_ += rounded;
     return nullptr;

@@ -1,5 +1,7 @@
 #include "tinyprop/model.h"
 
+#include <math.h>
+
 #include "layers/layer.h"
 
 namespace tinyprop {
@@ -10,6 +12,7 @@ Status Model::plan(const ModelSpec& spec, MemoryPlan* plan) {
   Model m;
   const Status s = m.layout(spec, planning);
   if (!ok(s)) return s;
+  if (planning.too_large()) return Status::kTooLarge;
   *plan = planning.plan();
   return Status::kOk;
 }
@@ -18,6 +21,7 @@ Status Model::bind(const ModelSpec& spec, Arena& arena) {
   bound_ = false;
   const Status s = layout(spec, arena);
   if (!ok(s)) return s;
+  if (arena.too_large()) return Status::kTooLarge;
   if (arena.misaligned()) return Status::kArenaMisaligned;
   if (!arena.ok()) return Status::kArenaTooSmall;
   bound_ = !arena.planning();
@@ -100,6 +104,19 @@ uint32_t Model::predict(const float* x) {
     if (out[i] > out[best]) best = i;
   }
   return best;
+}
+
+uint32_t Model::first_nonfinite_layer() const {
+  for (uint32_t i = 0; i < spec_.n_layers; ++i) {
+    const Layer& l = layers_[i];
+    if (l.w == nullptr) continue;
+    // w and b are contiguous: one pass over n_weights + n_bias floats.
+    const uint32_t n = l.n_weights + l.n_bias;
+    for (uint32_t j = 0; j < n; ++j) {
+      if (!isfinite(l.w[j])) return i;
+    }
+  }
+  return spec_.n_layers;
 }
 
 uint64_t Model::forward_macs() const {

@@ -209,6 +209,7 @@ Status ModelSpec::validate() const {
   uint64_t in = static_cast<uint64_t>(input.h) * input.w * input.c;
   if (in > 0xFFFFFFFFull) return Status::kBadShape;
   Shape shape = input;  // input shape of layer i
+  uint64_t params = 0;  // all layers' parameters so far (each term < 2^32, 24 terms: no wrap)
   for (uint32_t i = 0; i < n_layers; ++i) {
     const LayerSpec& l = layers[i];
     switch (l.kind) {
@@ -249,6 +250,8 @@ Status ModelSpec::validate() const {
       default:
         return Status::kUnsupported;
     }
+    params += layer_params(l, shape);
+    if (params > kMaxElements) return Status::kTooLarge;
     shape = layer_output_shape(l, shape);
   }
   const uint32_t out = output_shape().size();
@@ -256,21 +259,25 @@ Status ModelSpec::validate() const {
   return Status::kOk;
 }
 
-uint32_t ModelSpec::param_count() const {
-  uint32_t count = 0;
-  Shape in = input;
-  for (uint32_t i = 0; i < n_layers; ++i) {
-    const LayerSpec& l = layers[i];
-    const uint32_t taps = static_cast<uint32_t>(l.kernel_h) * l.kernel_w;
-    switch (l.kind) {
-      case LayerKind::kDense: count += in.size() * l.units + l.units; break;
-      case LayerKind::kConv2D: count += l.filters * taps * in.c + l.filters; break;
-      case LayerKind::kDepthwiseConv2D: count += in.c * taps + in.c; break;
-      default: break;
-    }
-    in = layer_output_shape(l, in);
+uint64_t layer_params(const LayerSpec& l, Shape in) {
+  const uint64_t taps = static_cast<uint64_t>(l.kernel_h) * l.kernel_w;
+  switch (l.kind) {
+    case LayerKind::kDense: return (static_cast<uint64_t>(in.size()) + 1u) * l.units;
+    case LayerKind::kConv2D: return (taps * in.c + 1u) * l.filters;
+    case LayerKind::kDepthwiseConv2D: return (taps + 1u) * in.c;
+    default: return 0;
   }
-  return count;
+}
+
+uint32_t ModelSpec::param_count() const {
+  uint64_t count = 0;
+  Shape in = input;
+  for (uint32_t i = 0; i < n_layers && i < kMaxLayers; ++i) {
+    count += layer_params(layers[i], in);
+    if (count > 0xFFFFFFFFull) return 0xFFFFFFFFu;
+    in = layer_output_shape(layers[i], in);
+  }
+  return static_cast<uint32_t>(count);
 }
 
 Status make_mlp(ModelSpec* spec, const uint32_t* sizes, uint32_t n_sizes, LayerKind hidden) {

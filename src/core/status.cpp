@@ -13,6 +13,8 @@ const char* status_name(Status s) {
     case Status::kNotBound: return "not bound";
     case Status::kNothingToTrain: return "nothing to train";
     case Status::kUnsupported: return "unsupported";
+    case Status::kTooLarge: return "too large";
+    case Status::kNonFinite: return "non-finite value";
   }
   return "unknown status";
 }

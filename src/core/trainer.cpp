@@ -1,5 +1,7 @@
 #include "tinyprop/trainer.h"
 
+#include <math.h>
+
 #include "layers/conv_layer.h"
 #include "layers/layer.h"
 #include "layers/pool_layer.h"
@@ -30,6 +32,7 @@ Status Trainer::plan(const ModelSpec& spec, const TrainConfig& config, MemoryPla
   trainer.model_ = &model;
   s = trainer.layout(spec, config, planning);
   if (!ok(s)) return s;
+  if (planning.too_large()) return Status::kTooLarge;
   *plan = planning.plan();
   return Status::kOk;
 }
@@ -39,6 +42,7 @@ Status Trainer::bind(Model& model, const TrainConfig& config, Arena& arena) {
   if (!model.bound()) return Status::kNotBound;
   model_ = &model;
   Status s = layout(model.spec(), config, arena);
+  if (ok(s) && arena.too_large()) s = Status::kTooLarge;
   if (ok(s) && arena.misaligned()) s = Status::kArenaMisaligned;
   if (ok(s) && (!arena.ok() || arena.planning())) s = Status::kArenaTooSmall;
   if (!ok(s)) {
@@ -146,6 +150,7 @@ void Trainer::reset_run() {
   beta1_pow_ = 1.0f;
   beta2_pow_ = 1.0f;
   last_loss_ = 0.0f;
+  health_ = Status::kOk;
 }
 
 float Trainer::loss(const float* x, Target target) {
@@ -160,6 +165,10 @@ void Trainer::train_sample(const float* x, Target target, StepCounters* counters
   *c = StepCounters{};
   last_loss_ = loss(x, target);
   c->forward_macs = model_->forward_macs();
+  if (!isfinite(last_loss_)) {  // diverged: keep the weights as they are (see health())
+    health_ = Status::kNonFinite;
+    return;
+  }
   backward(x, c);
 }
 

@@ -12,7 +12,7 @@ float local_error(const float* delta, uint32_t n) {
   return y;
 }
 
-// TinyProp (shared/tinyprop-spec.md, section 2):
+// TinyProp (docs/ALGORITHM.md, "Per layer, per sample"):
 //   Y = sum |delta|;  Y_max = max(Y_max, Y)
 //   bpr = (S_min + (S_max - S_min) * Y / Y_max) * zeta^d, or S_min * zeta^d when Y_max = 0
 //   k = clamp(floor(bpr * N), 1, N)

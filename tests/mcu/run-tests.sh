@@ -153,7 +153,7 @@ else
 fi
 bp() { echo $(( $(field insns selection "$1") + $(field insns backward "$1") + $(field insns update "$1") )); }
 step() { echo $(( $(bp "$1") + $(field insns forward "$1") + $(field insns other "$1") )); }
-# Targets of issue 4, on this quick configuration: backward pass <= 1/5 of full's, and the
+# The MCU targets, on this quick configuration: backward pass <= 1/5 of full's, and the
 # measured step speed-up >= 80% of the cost model's (F + B_full) / (F + B) for the k used.
 read -r bwd_ratio speedup predicted < <(awk -v bf="$(bp "$full")" -v bt="$(bp "$tiny")" \
   -v sf="$(step "$full")" -v st="$(step "$tiny")" -v f="$(field counters forward_macs "$tiny")" \

@@ -9,7 +9,7 @@
 namespace tinyprop::host::audio {
 namespace {
 
-TEST(AudioModels, AutoencoderIsTheIssueSixBaseline) {
+TEST(AudioModels, AutoencoderIsTheDcaseAeNetwork) {
   const ModelSpec s = make_autoencoder_spec(640);
   ASSERT_EQ(s.n_layers, 15u);  // 8 dense, 7 ReLU
   const uint32_t units[] = {128, 128, 128, 8, 128, 128, 128, 640};

@@ -1,4 +1,4 @@
-// tinyprop compare on the CNN scenarios (issue 5) in quick mode: mnist-cnn and fmnist-cnn on
+// tinyprop compare on the CNN scenarios in quick mode: mnist-cnn and fmnist-cnn on
 // generated IDX files, cifar10-cnn on generated files in the real CIFAR-10 binary format, the
 // element- and channel-level convolution selection, and the error exits.
 #include <gtest/gtest.h>

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -171,7 +172,11 @@ TEST_F(CliDcase, JsonOutputTunedMethodsAndRootFlag) {
                                "--methods", "tinyprop:0.1:0.5:0.5,static:0.2", "--no-plots",
                                "--json", "--quiet", "--out-dir", out});
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(r.err, "");
+  // --quiet: no progress bar; warnings (here: one ID's pretraining collapses) still shown.
+  std::istringstream err_lines(r.err);
+  for (std::string line; std::getline(err_lines, line);) {
+    EXPECT_EQ(line.rfind("tinyprop: warning: ", 0), 0u) << "not a warning: [" << line << "]";
+  }
   const nlohmann::json j = r.json();
   EXPECT_EQ(j, nlohmann::json::parse(read_text(out + "/compare.json")));
   std::vector<std::string> methods;
@@ -183,6 +188,21 @@ TEST_F(CliDcase, JsonOutputTunedMethodsAndRootFlag) {
   EXPECT_FALSE(exists(out + "/auc_vs_backward.png"));
   // S_max 0.5 keeps at most half of the output layer, where the default keeps up to 0.9.
   EXPECT_LT(summary_of(j, "tinyprop 0.1/0.5/0.5")["dense_layer_ratio"][7].get<double>(), 0.5 + 1e-9);
+}
+
+// --quiet removes the progress bars only: warnings about the data are still printed.
+TEST(CliDcaseQuiet, WarningsAreShownWithQuiet) {
+  ScratchDir root;
+  const std::string data = root / "d";
+  write_layout(data);
+  std::filesystem::create_directories(data + "/toy/train/normal_id_00_99999999.wav");  // a folder
+  const CliResult r = run_cli({"compare", "--scenario", "dcase-ae", "--quick", "--seeds", "1",
+                               "--max-ids", "1", "--no-plots", "--quiet", "--dcase-root", data,
+                               "--out-dir", root / "out"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("tinyprop: warning: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("normal_id_00_99999999.wav: ignored (not a regular file)"), std::string::npos)
+      << r.err;
 }
 
 // Error cases: one line on stderr, non-zero exit, nothing written.

@@ -10,31 +10,13 @@
 namespace tinyprop::cli_test {
 namespace {
 
-class CliErrors : public ::testing::Test {
+class CliErrors : public TrainedModelSuite<120, 40> {
  protected:
-  static void SetUpTestSuite() {
-    root_ = new ScratchDir();
-    data_ = make_data_dir(*root_, 120, 40);
-    model_ = *root_ / "good.tpm";
-    const CliResult r = run_cli({"train", "--model", "mlp:784-16-10", "--data-dir", data_,
-                                 "--epochs", "1", "--out", model_});
-    ASSERT_EQ(r.status, 0) << r.err;
-  }
-  static void TearDownTestSuite() { delete root_; }
-
   // Runs args, expects a one-line error containing `needle`.
   static void expect_error(const std::vector<std::string>& args, const std::string& needle) {
-    const CliResult r = run_cli(args);
-    EXPECT_NE(r.status, 0) << "stdout: " << r.out;
-    EXPECT_TRUE(is_one_line_error(r.err)) << "stderr: [" << r.err << "]";
-    EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr: " << r.err;
+    expect_one_line_error(run_cli(args), needle);
   }
-
-  static ScratchDir* root_;
-  static std::string data_, model_;
 };
-ScratchDir* CliErrors::root_ = nullptr;
-std::string CliErrors::data_, CliErrors::model_;
 
 std::vector<std::string> finetune_args(const std::string& model, const std::string& data,
                                        const std::string& out) {

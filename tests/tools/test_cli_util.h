@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 namespace tinyprop::cli_test {
@@ -117,13 +118,16 @@ inline std::string shell_quote(const std::string& s) {
 }
 
 // Runs the tinyprop binary with args in `cwd`; stdout and stderr go to files and are read back.
-inline CliResult run_cli(const std::vector<std::string>& args, const std::string& cwd = "") {
+// timeout_seconds > 0 kills a run that takes longer (a hang fails instead of blocking the suite).
+inline CliResult run_cli(const std::vector<std::string>& args, const std::string& cwd = "",
+                         int timeout_seconds = 0) {
   static int counter = 0;
   const std::string tmp = std::filesystem::temp_directory_path().string() +
                           "/tinyprop-cli-run-" + std::to_string(getpid()) + "-" +
                           std::to_string(counter++);
   std::string cmd;
   if (!cwd.empty()) cmd += "cd " + shell_quote(cwd) + " && ";
+  if (timeout_seconds > 0) cmd += "timeout -s KILL " + std::to_string(timeout_seconds) + " ";
   cmd += shell_quote(TINYPROP_CLI_PATH);
   for (const std::string& a : args) cmd += " " + shell_quote(a);
   cmd += " >" + shell_quote(tmp + ".out") + " 2>" + shell_quote(tmp + ".err") + " </dev/null";
@@ -140,6 +144,47 @@ inline CliResult run_cli(const std::vector<std::string>& args, const std::string
 // stderr holds exactly one line, "tinyprop: error: ...".
 inline bool is_one_line_error(const std::string& err) {
   return err.rfind("tinyprop: error: ", 0) == 0 && err.find('\n') == err.size() - 1;
+}
+
+// A suite's shared inputs: MNIST-like data under a scratch directory and a model trained on it
+// for one epoch (mlp:784-16-10) as <root>/good.tpm.
+struct TrainedModelDir {
+  ScratchDir root;
+  std::string data, model;
+  TrainedModelDir(uint32_t n_train, uint32_t n_test)
+      : data(make_data_dir(root, n_train, n_test)), model(root / "good.tpm") {}
+  // The training run's result (status 0 expected).
+  CliResult train() const {
+    return run_cli({"train", "--model", "mlp:784-16-10", "--data-dir", data, "--epochs", "1",
+                    "--out", model});
+  }
+};
+
+// A suite fixture over one TrainedModelDir of kTrain / kTest samples, made once for the suite
+// (each instantiation has its own).
+template <uint32_t kTrain, uint32_t kTest>
+class TrainedModelSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TrainedModelDir(kTrain, kTest);
+    root_ = &dir_->root;
+    data_ = dir_->data;
+    model_ = dir_->model;
+    const CliResult r = dir_->train();
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+  static void TearDownTestSuite() { delete dir_; }
+
+  static inline TrainedModelDir* dir_ = nullptr;
+  static inline ScratchDir* root_ = nullptr;
+  static inline std::string data_, model_;
+};
+
+// A failed run: non-zero exit, one line "tinyprop: error: ..." on stderr containing needle.
+inline void expect_one_line_error(const CliResult& r, const std::string& needle) {
+  EXPECT_NE(r.status, 0) << "stdout: " << r.out;
+  EXPECT_TRUE(is_one_line_error(r.err)) << "stderr: [" << r.err << "]";
+  EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr: " << r.err;
 }
 
 }  // namespace tinyprop::cli_test

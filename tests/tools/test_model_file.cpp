@@ -1,6 +1,8 @@
 // The .tpm model file: bitwise round trips, damage detection (CRC, truncation, every field),
 // forward-compatible layer records, and atomic writes.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -368,12 +370,13 @@ TEST(ModelFile, StaleTempFileFromACrashDoesNotMatter) {
   half.resize(half.size() / 2);
   write_bytes(dir.file("m.tpm.tmp"), half);
   expect_same(old_file, load_model(dir.file("m.tpm")));
-  // The next save replaces both.
+  // The next save replaces the model and leaves the stale file alone (saves write to a new,
+  // uniquely named temporary file and never open an existing one).
   ModelFile new_file = rich_file();
   new_file.params = awkward_values(new_file.params.size(), 99);
   save_model(dir.file("m.tpm"), new_file);
   expect_same(new_file, load_model(dir.file("m.tpm")));
-  EXPECT_FALSE(std::filesystem::exists(dir.file("m.tpm.tmp")));
+  EXPECT_EQ(read_bytes(dir.file("m.tpm.tmp")), half);
 }
 
 TEST(ModelFile, FailedWriteLeavesTheOldFileIntact) {
@@ -383,19 +386,36 @@ TEST(ModelFile, FailedWriteLeavesTheOldFileIntact) {
   ModelFile new_file = rich_file();
   new_file.params = awkward_values(new_file.params.size(), 5);
 
-  // Disk full in the middle of the write: the temporary file is /dev/full.
-  if (std::filesystem::exists("/dev/full")) {
-    std::filesystem::create_symlink("/dev/full", dir.file("m.tpm.tmp"));
+  // A write that fails midway (as on a full disk): a file size limit of 64 bytes makes write()
+  // fail with EFBIG (SIGXFSZ ignored). The temporary file is removed.
+  {
+    struct rlimit old_limit {};
+    ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = old_limit;
+    small.rlim_cur = 64;
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
     const std::string msg = error_of([&] { save_model(dir.file("m.tpm"), new_file); });
+    setrlimit(RLIMIT_FSIZE, &old_limit);
+    signal(SIGXFSZ, old_handler);
     EXPECT_TRUE(contains(msg, "m.tpm: write failed (old file left unchanged)")) << msg;
     expect_same(old_file, load_model(dir.file("m.tpm")));
-    EXPECT_FALSE(std::filesystem::is_symlink(dir.file("m.tpm.tmp")));  // cleaned up
+    for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+      EXPECT_EQ(e.path().filename().string(), "m.tpm") << "left behind: " << e.path();
+    }
   }
-  // The temporary file cannot even be created.
+  // A planted m.tpm.tmp (a link to /dev/full, or a directory) is neither followed nor in the way.
+  if (std::filesystem::exists("/dev/full")) {
+    std::filesystem::create_symlink("/dev/full", dir.file("m.tpm.tmp"));
+    save_model(dir.file("m.tpm"), new_file);
+    expect_same(new_file, load_model(dir.file("m.tpm")));
+    EXPECT_TRUE(std::filesystem::is_symlink(dir.file("m.tpm.tmp")));
+    std::filesystem::remove(dir.file("m.tpm.tmp"));
+    save_model(dir.file("m.tpm"), old_file);
+  }
   std::filesystem::create_directory(dir.file("m.tpm.tmp"));
-  const std::string msg = error_of([&] { save_model(dir.file("m.tpm"), new_file); });
-  EXPECT_TRUE(contains(msg, "cannot create")) << msg;
-  expect_same(old_file, load_model(dir.file("m.tpm")));
+  save_model(dir.file("m.tpm"), new_file);
+  expect_same(new_file, load_model(dir.file("m.tpm")));
   // Saving into a directory that does not exist.
   EXPECT_TRUE(contains(error_of([&] { save_model(dir.file("no/such/dir/m.tpm"), new_file); }), "cannot create"));
 }

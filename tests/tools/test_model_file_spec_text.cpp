@@ -128,8 +128,8 @@ LayerSpec window(LayerKind kind, uint16_t kh, uint16_t kw, uint16_t sh, uint16_t
   return l;
 }
 
-// The issue's example is exactly the spec the builders make (docs/CONV.md's MNIST CNN).
-TEST(ModelSpecTextCnn, IssueExampleIsTheBuilderSpec) {
+// The example of docs/MODEL_FORMAT.md is exactly the spec the builders make (docs/CONV.md's MNIST CNN).
+TEST(ModelSpecTextCnn, DocExampleIsTheBuilderSpec) {
   ModelSpec expected;
   expected.input = Shape{28, 28, 1};
   ASSERT_TRUE(ok(expected.add_conv2d(8, 3)));

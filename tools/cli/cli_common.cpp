@@ -13,7 +13,8 @@ std::string Invocation::text() const { return host::command_line(argc, argv); }
 
 void OutputFlags::add_to(CLI::App* cmd) {
   cmd->add_flag("--json", json, "Machine-readable JSON on stdout");
-  cmd->add_flag("-q,--quiet", quiet, "No progress bar on stderr");
+  cmd->add_flag("-q,--quiet", quiet,
+                "No progress bar on stderr (warnings and errors are still printed)");
 }
 
 bool OutputFlags::progress() const { return !quiet && host::stderr_is_tty(); }
@@ -26,7 +27,10 @@ void DataFlags::add_to(CLI::App* cmd, bool with_subset) {
                   "Data directory (default: $TINYPROP_DATA_DIR, else <repo>/data)");
   if (with_subset) {
     cmd->add_option("--subset", subset,
-                    "N: first N samples of a seeded shuffle; A:B: samples A..B-1 of it");
+                    "N: the first N samples; A:B: samples A..B-1 (in the --subset-order)");
+    cmd->add_option("--subset-order", subset_order,
+                    "shuffled: count in a shuffle seeded by --subset-seed (default); file: count "
+                    "in the order of the data file");
     cmd->add_option("--subset-seed", subset_seed, "Seed of the subset shuffle");
   }
 }
@@ -37,7 +41,10 @@ std::string DataFlags::resolved_data_dir() const {
 
 std::string DataFlags::describe(const std::string& part) const {
   std::string d = csv.empty() ? dataset + "/" + part : csv;
-  if (!subset.empty()) d += " [subset " + subset + ", seed " + std::to_string(subset_seed) + "]";
+  if (!subset.empty()) {
+    d += " [subset " + subset +
+         (subset_order == "file" ? ", file order" : ", seed " + std::to_string(subset_seed)) + "]";
+  }
   return d;
 }
 
@@ -48,8 +55,10 @@ host::Dataset DataFlags::load(const std::string& part) const {
   } else {
     d = host::load_named(resolved_data_dir(), dataset, part);
   }
+  require(subset_order == "shuffled" || subset_order == "file",
+          "--subset-order '" + subset_order + "': expected shuffled or file");
   if (!subset.empty()) {
-    d = host::subset(d, subset_indices(subset, d.size(), subset_seed));
+    d = host::subset(d, subset_indices(subset, d.size(), subset_seed, subset_order == "file"));
   }
   if (d.size() == 0) throw host::Error(describe(part) + ": no samples");
   return d;
@@ -82,7 +91,8 @@ bool parse_count(const std::string& s, size_t* out) {
 
 }  // namespace
 
-std::vector<uint32_t> subset_indices(const std::string& text, size_t n, uint64_t seed) {
+std::vector<uint32_t> subset_indices(const std::string& text, size_t n, uint64_t seed,
+                                     bool in_file_order) {
   size_t begin = 0, end = 0;
   const size_t colon = text.find(':');
   if (colon == std::string::npos) {
@@ -95,6 +105,11 @@ std::vector<uint32_t> subset_indices(const std::string& text, size_t n, uint64_t
   }
   require(end <= n, "--subset '" + text + "': the data has only " + std::to_string(n) +
                         " samples");
+  std::vector<uint32_t> out;
+  if (in_file_order) {
+    for (size_t i = begin; i < end; ++i) out.push_back(static_cast<uint32_t>(i));
+    return out;
+  }
   const std::vector<uint32_t> order = host::shuffled_indices(n, seed);
   return std::vector<uint32_t>(order.begin() + static_cast<long>(begin),
                                order.begin() + static_cast<long>(end));
@@ -105,7 +120,10 @@ void OptimizerFlags::add_to(CLI::App* cmd) {
   cmd->add_option("--lr", lr, "Learning rate (default: 0.01 for sgd, 0.001 for adam)");
   cmd->add_option("--momentum", momentum, "SGD momentum in [0, 1)");
   cmd->add_option("--batch", batch, "Batch size (1: fused per-sample updates)");
-  cmd->add_option("--epochs", epochs, "Passes over the data");
+  cmd->add_option("--epochs", epochs,
+                  allow_zero_epochs
+                      ? "Passes over the data (0: write the initialised, untrained model)"
+                      : "Passes over the data");
 }
 
 void OptimizerFlags::apply(TrainConfig* cfg, float default_lr_sgd, float default_lr_adam) const {
@@ -120,7 +138,7 @@ void OptimizerFlags::apply(TrainConfig* cfg, float default_lr_sgd, float default
   require(momentum == 0.0f || optimizer == "sgd", "--momentum applies to sgd only");
   cfg->optimizer.momentum = momentum;
   require(batch >= 1, "--batch must be at least 1");
-  require(epochs >= 1, "--epochs must be at least 1");
+  require(epochs >= 1 || allow_zero_epochs, "--epochs must be at least 1");
   cfg->batch_size = batch;
 }
 

@@ -31,7 +31,8 @@ struct OutputFlags {
 };
 
 // Where samples come from: a named dataset (train or test part) or a CSV file, optionally a
-// subset: "N" (the first N of a seeded shuffle) or "A:B" (samples A..B-1 of that shuffle).
+// subset: "N" (the first N samples) or "A:B" (samples A..B-1), counted in a seeded shuffle
+// (--subset-order shuffled, the default) or in file order (--subset-order file).
 struct DataFlags {
   std::string dataset = "mnist";
   std::string csv;
@@ -39,6 +40,7 @@ struct DataFlags {
   std::string data_dir;
   std::string subset;
   uint64_t subset_seed = 1;
+  std::string subset_order = "shuffled";
   // prefix: "" for the main data, e.g. "eval-" for a second data set; part: default part.
   void add_to(CLI::App* cmd, bool with_subset);
   // Loads and applies the subset. part: "train" | "test" (ignored for CSV).
@@ -62,6 +64,7 @@ struct OptimizerFlags {
   float momentum = 0.0f;
   uint32_t batch = 1;
   uint32_t epochs = 1;
+  bool allow_zero_epochs = false;  // train: 0 epochs writes the initialised, untrained model
   void add_to(CLI::App* cmd);
   // Validates and fills cfg.optimizer and cfg.batch_size. default_lr used when --lr is absent.
   void apply(TrainConfig* cfg, float default_lr_sgd, float default_lr_adam) const;
@@ -71,8 +74,10 @@ struct OptimizerFlags {
 void require(bool cond, const std::string& message);
 // --conv-selection element|channel (docs/CONV.md); throws host::Error for anything else.
 ConvSelection conv_selection_flag(const std::string& text);
-// Parses a subset text against n samples into indices (of a shuffle with seed).
-std::vector<uint32_t> subset_indices(const std::string& text, size_t n, uint64_t seed);
+// Parses a subset text against n samples into indices: of a shuffle with seed, or of the file
+// order when in_file_order.
+std::vector<uint32_t> subset_indices(const std::string& text, size_t n, uint64_t seed,
+                                     bool in_file_order = false);
 
 // Prints either the JSON document or the text (each followed by a newline) to stdout.
 void emit(const OutputFlags& out, const nlohmann::json& json, const std::string& text);

@@ -261,7 +261,7 @@ int run_compare_dcase(const DcaseCompareFlags& d, const CompareCommonFlags& c) {
       cfg, nullptr,
       [&bars](const char* phase, uint64_t done, uint64_t total) { bars.update(phase, done, total); });
   bars.finish();
-  if (!c.output.quiet) {
+  {  // warnings are shown with --quiet too: it only removes the progress bars
     const size_t shown = std::min<size_t>(result.warnings.size(), 5);
     for (size_t i = 0; i < shown; ++i) {
       std::fprintf(stderr, "tinyprop: warning: %s\n", result.warnings[i].c_str());

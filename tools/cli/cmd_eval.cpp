@@ -24,9 +24,10 @@ int run_eval(const EvalFlags& f) {
   const std::string name = f.data.describe(f.part);
   host::check_fits(file.spec, data, name);
 
-  auto session = std::make_unique<host::Session>(file.spec, TrainConfig{});
-  host::copy_params_into(file, session->model());
-  Model& model = session->model();
+  // The model's own memory only: no training state (and a model with every layer frozen works).
+  auto inference = std::make_unique<host::InferenceModel>(file.spec);
+  host::copy_params_into(file, inference->model());
+  Model& model = inference->model();
   const host::EvalResult r = host::evaluate(model, data);
 
   const uint32_t classes = model.output_size();

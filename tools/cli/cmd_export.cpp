@@ -42,7 +42,7 @@ bool is_c_identifier(const std::string& s) {
 int run_export(const ExportFlags& f) {
   const std::string symbol = f.symbol.empty() ? symbol_from_path(f.model_in) : f.symbol;
   require(is_c_identifier(symbol), "--symbol '" + symbol + "': not a C identifier");
-  host::check_output_path(f.out, "--out");
+  host::check_output_path(f.out, "--out", {{"--model-in", f.model_in}});
   const host::ModelFile file = host::load_model(f.model_in);
   host::export_c_header(f.out, file, symbol);
   nlohmann::json j;

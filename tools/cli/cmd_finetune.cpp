@@ -62,8 +62,10 @@ int run_finetune(const FinetuneFlags& f, const Invocation& inv) {
   f.opt.apply(&cfg, 0.01f, 1e-3f);
   require(in_range(f.lr_end, 0.0f, 1.0f), "--lr-end " + host::fixed(f.lr_end, 4) +
                                               ": must be in [0, 1]");
-  host::check_output_path(f.out, "--out");
-  if (!f.report.empty()) host::check_output_path(f.report, "--report");
+  const std::vector<host::NamedPath> inputs = {
+      {"--model-in", f.model_in}, {"--csv", f.data.csv}, {"--eval-csv", f.eval_csv}};
+  host::check_output_path(f.out, "--out", inputs);
+  if (!f.report.empty()) host::check_output_path(f.report, "--report", inputs);
   require(f.report.empty() || f.report != f.out, "--report and --out name the same file");
 
   const host::ModelFile in = host::load_model(f.model_in);

@@ -44,8 +44,11 @@ int run_info(const InfoFlags& f) {
     file.spec = host::parse_model_spec(f.model);
   }
   const ModelSpec& spec = file.spec;
-  auto session = std::make_unique<host::Session>(spec, TrainConfig{});
-  const Model& model = session->model();
+  // Layer shapes and counts from a planning arena: nothing is allocated for the parameters.
+  Arena planning;
+  Model model;
+  const Status bs = model.bind(spec, planning);
+  require(ok(bs), host::spec_problem(spec));
 
   nlohmann::json j;
   j["model"] = host::describe_model_spec(spec);
@@ -98,6 +101,7 @@ int run_info(const InfoFlags& f) {
       cfg.batch_size = b;
       MemoryPlan plan;
       const Status ps = Trainer::plan(spec, cfg, &plan);
+      if (ps == Status::kNothingToTrain) continue;  // every layer frozen: inference only
       require(ok(ps), std::string("cannot plan training: ") + status_name(ps));
       training.push_back({{"optimizer", o.name}, {"batch", b}, {"bytes", host::memory_plan_json(plan)}});
       t << pad(o.name, 14) << pad(std::to_string(b), 7);
@@ -106,6 +110,7 @@ int run_info(const InfoFlags& f) {
     }
   }
   j["memory"]["training"] = training;
+  if (training.empty()) t << "(no trainable layer: the model can only be evaluated)\n";
 
   if (!f.model_in.empty()) {
     j["has_optimizer_state"] = file.has_optimizer_state;

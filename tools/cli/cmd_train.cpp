@@ -51,7 +51,8 @@ int run_train(const TrainFlags& f, const Invocation& inv) {
   const ModelSpec spec = host::parse_model_spec(f.model);
   TrainConfig cfg;
   f.opt.apply(&cfg, 0.01f, 1e-3f);
-  host::check_output_path(f.out, "--out");
+  host::check_output_path(f.out, "--out",
+                          {{"--csv", f.data.csv}, {"--eval-csv", f.eval_csv}});
 
   const host::Dataset train = f.data.load("train");
   host::check_fits(spec, train, f.data.describe("train"));
@@ -121,6 +122,7 @@ Action add_train(CLI::App& app, const Invocation& inv) {
   f->opt.optimizer = "adam";
   f->opt.batch = 32;
   f->opt.epochs = 5;
+  f->opt.allow_zero_epochs = true;  // an initialised, untrained model (others' protocols)
   CLI::App* cmd = app.add_subcommand("train", "Pretrain a model on the host (full backprop)");
   cmd->add_option("--model", f->model, "Model spec, e.g. mlp:784-128-64-10")->required();
   f->data.add_to(cmd, true);

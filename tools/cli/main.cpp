@@ -1,7 +1,9 @@
 // tinyprop: pretrain, fine-tune with sparse backpropagation, evaluate, inspect, export, and
 // compare methods on the MNIST scenarios. Every error ends in one line on stderr,
 // "tinyprop: error: ...", and a non-zero exit status; nothing is overwritten on error.
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <new>
 #include <string>
@@ -25,6 +27,28 @@ int fail(const std::string& message, int status) {
   std::fflush(stdout);
   std::fprintf(stderr, "tinyprop: error: %s\n", line.c_str());
   return status;
+}
+
+// Every unsigned option (counts, sizes, seeds) takes digits only and at most 2^64 - 1: CLI11
+// would read "-1" or "18446744073709551616" for a 64-bit option as 2^64 - 1. Narrower options
+// get CLI11's own range check on top ("Could not convert: --batch = 99999999999").
+std::string unsigned_number(std::string& value) {
+  bool digits = !value.empty();
+  for (char c : value) digits = digits && c >= '0' && c <= '9';
+  if (!digits) return "'" + value + "' is not a whole number >= 0";
+  errno = 0;
+  (void)std::strtoull(value.c_str(), nullptr, 10);
+  if (errno == ERANGE) return "'" + value + "' is larger than 18446744073709551615";
+  return "";
+}
+
+// Adds the unsigned check to every option of cmd and its subcommands whose type is unsigned.
+void check_unsigned_options(CLI::App* cmd) {
+  const CLI::Validator whole(unsigned_number, "UINT");
+  for (CLI::Option* o : cmd->get_options()) {
+    if (o->get_type_name() == "UINT") o->check(whole);
+  }
+  for (CLI::App* sub : cmd->get_subcommands({})) check_unsigned_options(sub);
 }
 
 }  // namespace
@@ -51,6 +75,7 @@ int main(int argc, char** argv) {
     add(&add_info);
     add(&add_export);
     add(&add_compare);
+    check_unsigned_options(&app);
 
     // CLI11 only says "A subcommand is required" for a misspelt command: name it instead.
     if (argc > 1 && argv[1][0] != '-') {

@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -38,16 +40,52 @@ bool write_all(int fd, const uint8_t* data, size_t n, int* err) {
   return true;
 }
 
+// Permission bits of a new file: 0666 minus the process umask (read without changing it for
+// good: umask() can only be read by setting it).
+mode_t new_file_mode() {
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  return static_cast<mode_t>(0666 & ~mask);
+}
+
 }  // namespace
 
+std::string non_regular_kind(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return "";
+  if (S_ISLNK(st.st_mode)) return "a symbolic link";
+  if (S_ISDIR(st.st_mode)) return "a directory";
+  if (S_ISCHR(st.st_mode)) return "a character device";
+  if (S_ISBLK(st.st_mode)) return "a block device";
+  if (S_ISFIFO(st.st_mode)) return "a FIFO";
+  if (S_ISSOCK(st.st_mode)) return "a socket";
+  return "not a regular file";
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  struct stat sa, sb;
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
 void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error(system_error(path + ": cannot create " + tmp, errno));
+  const std::string kind = non_regular_kind(path);
+  if (!kind.empty()) {
+    throw Error(path + ": is " + kind + "; only a regular file is replaced (old file left unchanged)");
+  }
+  struct stat old {};
+  const bool replacing = ::stat(path.c_str(), &old) == 0;
+  // mkostemp: O_CREAT | O_EXCL with a unique name, so nothing already there (a stale file, a
+  // symbolic link planted to redirect the write) is opened.
+  std::string tmp = path + ".tmp-XXXXXX";
+  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) throw Error(system_error(path + ": cannot create a temporary file " + tmp, errno));
 
   int err = 0;
-  bool good = write_all(fd, bytes.data(), bytes.size(), &err);
-  if (good && ::fsync(fd) != 0 && errno != EINVAL) {  // EINVAL: special files cannot sync
+  bool good = ::fchmod(fd, replacing ? (old.st_mode & 07777) : new_file_mode()) == 0;
+  if (!good) err = errno;
+  good = good && write_all(fd, bytes.data(), bytes.size(), &err);
+  if (good && ::fsync(fd) != 0 && errno != EINVAL) {  // EINVAL: the file system cannot sync
     err = errno;
     good = false;
   }

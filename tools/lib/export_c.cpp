@@ -88,8 +88,8 @@ void export_c_header(const std::string& path, const ModelFile& file, const std::
                   ", which cannot be exported");
     }
   }
-  const Status st = spec.validate();
-  if (!ok(st)) throw Error("export: invalid model spec (" + std::string(status_name(st)) + ")");
+  const std::string bad_spec = spec_problem(spec);  // sizes included: no offset can wrap
+  if (!bad_spec.empty()) throw Error("export: " + bad_spec);
   if (file.params.size() != spec.param_count()) {
     throw Error("export: " + std::to_string(file.params.size()) + " parameters, the architecture needs " +
                 std::to_string(spec.param_count()));

@@ -46,6 +46,34 @@ uint64_t trainable_param_count(const ModelSpec& spec) {
   return count;
 }
 
+// The sizes behind a size failure at layer i: its weights or outputs beyond one buffer's limit,
+// or all parameters up to it beyond kMaxElements; "" when no size is to blame.
+std::string size_problem(const ModelSpec& spec, uint32_t i, Status s) {
+  const LayerSpec& l = spec.layers[i];
+  const Shape in = i == 0 ? spec.input : spec.output_shape(i - 1);
+  const std::string limit = std::to_string(kMaxElements);
+  uint64_t total = 0;
+  Shape at = spec.input;
+  for (uint32_t j = 0; j <= i; ++j) {
+    total += layer_params(spec.layers[j], at);
+    at = spec.output_shape(j);
+  }
+  const uint64_t own = layer_params(l, in);
+  if (s == Status::kTooLarge) {
+    return ": " + std::to_string(own) + " parameters, " + std::to_string(total) +
+           " with the layers before it (at most " + limit + " in a model)";
+  }
+  if (s != Status::kBadShape || !layer_has_params(l.kind)) return "";
+  const uint64_t bias = l.kind == LayerKind::kDense    ? l.units
+                        : l.kind == LayerKind::kConv2D ? l.filters
+                                                       : in.c;
+  const uint64_t weights = own - bias;
+  if (weights > kMaxElements) {
+    return ": " + std::to_string(weights) + " weights (at most " + limit + " in a layer)";
+  }
+  return "";
+}
+
 const char* optimizer_name(OptimizerKind k) {
   return k == OptimizerKind::kAdam ? "adam" : "sgd";
 }
@@ -67,37 +95,17 @@ std::string check_optimizer_state(const ModelFile& f) {
          optimizer_name(f.optimizer) + " on " + std::to_string(t) + " trainable parameters";
 }
 
-// "" for a valid spec, else the status and, where one layer is to blame, which:
-// "invalid model spec (invalid argument) at layer 2 (conv2d)".
-std::string spec_problem(const ModelSpec& spec) {
-  const Status s = spec.validate();
-  if (ok(s)) return "";
-  std::string problem = std::string("invalid model spec (") + status_name(s) + ")";
-  if (spec.n_layers == 0 || spec.n_layers > kMaxLayers) return problem;
-  // The first prefix that fails names the layer (MSE: the prefix's output size does not matter).
-  ModelSpec prefix = spec;
-  prefix.loss = LossKind::kMeanSquaredError;
-  for (uint32_t n = 1; n <= spec.n_layers; ++n) {
-    prefix.n_layers = n;
-    if (!ok(prefix.validate())) {
-      return problem + " at layer " + std::to_string(n - 1) + " (" +
-             layer_kind_name(spec.layers[n - 1].kind) + ")";
-    }
-  }
-  return problem;  // only the loss objects: softmax cross-entropy needs at least 2 outputs
-}
-
-bool is_version1_kind(uint8_t kind) { return kind <= static_cast<uint8_t>(LayerKind::kTanh); }
 
 // The record fields of a layer, canonical: fields that mean nothing for the kind are written as
-// zero (units of a window layer, filters of a pooling layer, pad_h / pad_w with "same"), so that
-// a reader can refuse non-zero ones as damage. Version-1 kinds write their two fields as before.
+// zero (units of every layer but dense, filters of a pooling layer, pad_h / pad_w with "same"),
+// so that a reader can refuse non-zero ones as damage. Version-1 kinds keep their two fields
+// (an activation's units were always 0 in the specs the tools build).
 std::vector<uint32_t> layer_fields(const LayerSpec& l) {
   const uint8_t kind = static_cast<uint8_t>(l.kind);
   uint32_t alpha_bits;
   memcpy(&alpha_bits, &l.alpha, sizeof(alpha_bits));
   std::vector<uint32_t> f(tpm::fields_of_kind(kind), 0u);
-  f[tpm::kFieldUnits] = is_version1_kind(kind) ? l.units : 0u;
+  f[tpm::kFieldUnits] = l.kind == LayerKind::kDense ? l.units : 0u;
   f[tpm::kFieldAlpha] = alpha_bits;
   if (!tpm::has_window_fields(kind)) return f;
   f[tpm::kFieldFilters] = l.kind == LayerKind::kConv2D ? l.filters : 0u;
@@ -118,7 +126,7 @@ void set_layer_fields(const std::vector<uint32_t>& f, const std::string& where, 
   const std::string name = layer_kind_name(l->kind);
   l->units = f[tpm::kFieldUnits];
   memcpy(&l->alpha, &f[tpm::kFieldAlpha], sizeof(l->alpha));
-  if (!is_version1_kind(kind) && l->units != 0) {
+  if (l->kind != LayerKind::kDense && l->units != 0) {
     throw Error(where + name + " has units " + std::to_string(l->units) + ", must be 0");
   }
   if (!tpm::has_window_fields(kind)) return;
@@ -299,6 +307,28 @@ ModelFile decode(const std::string& name, const std::vector<uint8_t>& bytes) {
 }
 
 }  // namespace
+
+std::string spec_blame(const ModelSpec& spec) {
+  if (spec.n_layers == 0 || spec.n_layers > kMaxLayers) return "";
+  // The first prefix that fails names the layer (MSE: the prefix's output size does not matter).
+  ModelSpec prefix = spec;
+  prefix.loss = LossKind::kMeanSquaredError;
+  for (uint32_t n = 1; n <= spec.n_layers; ++n) {
+    prefix.n_layers = n;
+    const Status ps = prefix.validate();
+    if (!ok(ps)) {
+      return " at layer " + std::to_string(n - 1) + " (" +
+             layer_kind_name(spec.layers[n - 1].kind) + ")" + size_problem(spec, n - 1, ps);
+    }
+  }
+  return "";  // only the loss objects: softmax cross-entropy needs at least 2 outputs
+}
+
+std::string spec_problem(const ModelSpec& spec) {
+  const Status s = spec.validate();
+  if (ok(s)) return "";
+  return std::string("invalid model spec (") + status_name(s) + ")" + spec_blame(spec);
+}
 
 std::vector<uint8_t> encode_model(const ModelFile& file, const std::string& name) {
   for (uint32_t i = 0; i < file.spec.n_layers && i < kMaxLayers; ++i) {

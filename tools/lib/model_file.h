@@ -37,6 +37,14 @@ ModelFile load_model_from_bytes(const std::vector<uint8_t>& bytes, const std::st
 // The exact bytes save_model writes (after the same validation).
 std::vector<uint8_t> encode_model(const ModelFile& file, const std::string& name);
 
+// "" for a valid spec, else one line naming the status and, where one layer is to blame,
+// which and the size that does not fit: "invalid model spec (too large) at layer 2 (dense):
+// 2147441940 parameters, 4294837480 with the layers before it (at most 2147483647 in a model)".
+std::string spec_problem(const ModelSpec& spec);
+// The part of spec_problem after the status: " at layer 2 (dense): ..." ("" when no single
+// layer is to blame, e.g. only the loss objects).
+std::string spec_blame(const ModelSpec& spec);
+
 // Copies a loaded file into a model bound from file.spec (parameter counts must match).
 void copy_params_into(const ModelFile& file, Model& model);
 

@@ -102,7 +102,8 @@ ModelSpec parse_mlp(const std::string& text, const std::string& layers, LayerKin
   const Status s = make_mlp(&spec, sizes.data(), static_cast<uint32_t>(sizes.size()), hidden);
   if (!ok(s)) {
     throw Error("model spec '" + text + "': invalid (" + status_name(s) +
-                (sizes.back() < 2 ? ": softmax needs at least 2 outputs" : "") + ")");
+                (sizes.back() < 2 ? ": softmax needs at least 2 outputs" : "") + ")" +
+                spec_blame(spec));
   }
   return spec;
 }
@@ -302,7 +303,7 @@ ModelSpec parse_cnn(const std::string& text, const std::string& layers, LayerKin
         head + "invalid (" + status_name(s) +
         (out < 2 ? ": softmax needs at least 2 outputs, the model ends with " + std::to_string(out)
                  : "") +
-        ")");
+        ")" + spec_blame(spec));
   }
   return spec;
 }

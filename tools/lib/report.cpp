@@ -90,11 +90,23 @@ void write_text_file(const std::string& path, const std::string& text) {
   write_file_atomic(path, std::vector<uint8_t>(text.begin(), text.end()));
 }
 
-void check_output_path(const std::string& path, const std::string& flag) {
+void check_output_path(const std::string& path, const std::string& flag,
+                       const std::vector<NamedPath>& inputs) {
   if (path.empty()) throw Error(flag + ": empty path");
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     throw Error(flag + ": '" + path + "' is a directory");
+  }
+  const std::string kind = non_regular_kind(path);
+  if (!kind.empty()) {
+    throw Error(flag + ": '" + path + "' is " + kind +
+                ", expected a regular file or a new name (it is never replaced)");
+  }
+  for (const NamedPath& in : inputs) {
+    if (!in.path.empty() && same_file(path, in.path)) {
+      throw Error(flag + ": '" + path + "' is the same file as " + in.flag + " '" + in.path +
+                  "' (the input would be overwritten)");
+    }
   }
   const size_t slash = path.find_last_of('/');
   const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));

@@ -19,9 +19,16 @@ nlohmann::json train_config_json(const TrainConfig& cfg);
 
 // Writes text to path atomically (temporary file + rename). Throws host::Error.
 void write_text_file(const std::string& path, const std::string& text);
+// An input of a command: its flag and path ("--model-in", "m.tpm"); empty paths are ignored.
+struct NamedPath {
+  std::string flag, path;
+};
 // Throws host::Error ("--out: directory 'x' does not exist") unless path's directory exists and
-// is writable and path is not a directory. Does not create or touch path.
-void check_output_path(const std::string& path, const std::string& flag);
+// is writable and path is nothing or a regular file (not a directory, device, FIFO, socket or
+// symbolic link), and is not the same file (device and inode) as one of `inputs`. Does not
+// create or touch path.
+void check_output_path(const std::string& path, const std::string& flag,
+                       const std::vector<NamedPath>& inputs = {});
 // Creates a directory (and its parents) if missing; throws host::Error if it cannot.
 void make_directories(const std::string& dir);
 

@@ -48,12 +48,12 @@ struct Protocol {
   uint32_t trace_windows = 0;
   std::vector<uint64_t> seeds;
   std::vector<MethodVariant> methods;
-  // The targets the issue states for this scenario, checked on tinyprop at its defaults:
+  // The project's targets for this scenario, checked on tinyprop at its defaults:
   // backward MACs relative to full at most target_backward_rel, accuracy loss at most
   // target_loss_pp percentage points, and more accurate than static at the same mean ratio.
   double target_backward_rel = 0.20;
   double target_loss_pp = 1.0;
-  std::string target_source = "issue 3, stated for mnist-mlp";
+  std::string target_source = "set for mnist-mlp";  // where the targets were set
 };
 
 // Throws host::Error for an unknown scenario or seeds == 0.

@@ -1,4 +1,5 @@
-// Output of `compare`: the table on stdout, JSON and CSV files, the targets of issue 3, and the
+// Output of `compare`: the table on stdout, JSON and CSV files, the targets (backward compute and
+// accuracy loss against full, docs/SCENARIOS.md), and the
 // PNG plots (scripts/plot_compare.py, run with /usr/bin/python3).
 #pragma once
 #include <string>
@@ -9,7 +10,8 @@
 
 namespace tinyprop::host {
 
-// The targets of issue 3, evaluated on TinyProp at its default parameters.
+// The targets (backward compute and accuracy loss against full, docs/SCENARIOS.md), evaluated
+// on TinyProp at its default parameters.
 struct TargetCheck {
   bool available = false;       // the protocol ran tinyprop default, full and static-matched
   double backward_rel = 0.0;    // tinyprop default backward MACs / full's

@@ -2,7 +2,9 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <numeric>
 
 #include "error.h"
@@ -41,15 +43,75 @@ uint64_t event_step(uint64_t total, uint32_t points, uint32_t i) {
   return total * i / points;
 }
 
+// The weights of the last clean check, put back when training diverges.
+class LastGood {
+ public:
+  explicit LastGood(Model& m) : model_(m) { keep(0); }
+  void keep(uint32_t epochs_done) {
+    params_.assign(model_.params(), model_.params() + model_.param_count());
+    epochs_ = epochs_done;
+  }
+  // Restores the kept weights and throws the divergence error: "training diverged <where>:
+  // <cause>layer 2 (dense 128x64) has non-finite parameters; ...". With finite parameters, the
+  // layer whose output overflows on `sample` (the step's input) is named instead.
+  [[noreturn]] void diverged(const std::string& where, const std::string& cause,
+                             const float* sample = nullptr) {
+    const uint32_t bad = model_.first_nonfinite_layer();
+    std::string layer = "the parameters are finite but the forward pass overflows";
+    if (bad < model_.n_layers()) {
+      layer = "layer " + describe(bad) + " has non-finite parameters";
+    } else if (sample != nullptr) {
+      (void)model_.forward(sample);
+      for (uint32_t i = 0; i < model_.n_layers(); ++i) {
+        const Layer& l = model_.layer(i);
+        if (!std::all_of(l.out, l.out + l.out_size, [](float v) { return std::isfinite(v); })) {
+          layer = "the output of layer " + describe(i) +
+                  " overflows (its parameters are finite but too large)";
+          break;
+        }
+      }
+    }
+    std::copy(params_.begin(), params_.end(), model_.params());
+    throw Error("training diverged " + where + ": " + cause + layer +
+                "; nothing is written (the last good weights are " +
+                (epochs_ == 0 ? std::string("those from before training")
+                              : "those after epoch " + std::to_string(epochs_)) +
+                "); lower the learning rate (--lr)");
+  }
+
+ private:
+  std::string describe(uint32_t i) const {
+    const LayerKind kind = model_.layer(i).spec.kind;
+    return std::to_string(i) + " (" + layer_kind_name(kind) +
+           (layer_has_params(kind) ? " " + layer_label(model_, i) : std::string()) + ")";
+  }
+
+  Model& model_;
+  std::vector<float> params_;
+  uint32_t epochs_ = 0;
+};
+
 }  // namespace
+
+void OwnedArena::reserve_bytes(size_t bytes) {
+  const size_t blocks = bytes / sizeof(Block) + (bytes % sizeof(Block) != 0 ? 1 : 0);
+  blocks_.resize(blocks == 0 ? 1 : blocks);
+}
+
+InferenceModel::InferenceModel(const ModelSpec& spec) {
+  Status s = Model::plan(spec, &plan_);
+  if (!ok(s)) throw Error("cannot plan the model's memory: " + status_text(s));
+  arena_.reserve_bytes(plan_.total());
+  Arena arena(arena_.data(), arena_.bytes());
+  s = model_.bind(spec, arena);
+  if (!ok(s)) throw Error("cannot bind the model: " + status_text(s));
+}
 
 Session::Session(const ModelSpec& spec, const TrainConfig& config) {
   Status s = Trainer::plan(spec, config, &plan_);
   if (!ok(s)) throw Error("cannot plan training memory: " + status_text(s));
-  const size_t blocks = (plan_.total() + kArenaAlignment - 1) / kArenaAlignment;
-  arena_.resize(blocks == 0 ? 1 : blocks);
-  s = bind_training(spec, config, arena_.data(), arena_.size() * sizeof(Block), &model_,
-                    &trainer_);
+  arena_.reserve_bytes(plan_.total());
+  s = bind_training(spec, config, arena_.data(), arena_.bytes(), &model_, &trainer_);
   if (!ok(s)) throw Error("cannot bind model and trainer: " + status_text(s));
 }
 
@@ -58,6 +120,17 @@ void check_fits(const ModelSpec& spec, const Dataset& data, const std::string& w
   if (in != data.dim()) {
     throw Error("model expects " + std::to_string(in) + " inputs but " + what + " has " +
                 std::to_string(data.dim()) + " features per sample");
+  }
+  // A model whose input is a feature map (rows and columns) needs samples of that very shape;
+  // a flat input (1 x 1 x N, an MLP) takes any sample of N values.
+  const Shape& m = spec.input;
+  const Shape& s = data.shape;
+  const bool flat = m.h == 1 && m.w == 1;
+  if (!flat && (m.h != s.h || m.w != s.w || m.c != s.c)) {
+    const auto hwc = [](const Shape& x) {
+      return std::to_string(x.h) + "x" + std::to_string(x.w) + "x" + std::to_string(x.c);
+    };
+    throw Error("model expects " + hwc(m) + " inputs but " + what + " has " + hwc(s) + " samples");
   }
   const uint32_t out = spec.output_shape().size();
   if (data.num_classes > out) {
@@ -137,6 +210,7 @@ FitResult fit(Session& session, const Dataset& train, const FitOptions& opt) {
   StepCounters step;
   const float lr0 = trainer.config().optimizer.learning_rate;
   const bool decay = opt.lr_end_factor != 1.0f && total > 0;
+  LastGood last_good(model);
 
   // The next trace window / evaluation is due once `done` reaches its step.
   auto trace_due = [&] {
@@ -183,6 +257,12 @@ FitResult fit(Session& session, const Dataset& train, const FitOptions& opt) {
             static_cast<float>(lr0 * (1.0 - (1.0 - opt.lr_end_factor) * t)));
       }
       trainer.train_sample(train.sample(s), Target::of_label(train.y[s]), &step);
+      if (trainer.health() != Status::kOk) {
+        last_good.diverged("at step " + std::to_string(done + 1) + " of " +
+                               std::to_string(total) + " (epoch " + std::to_string(epoch + 1) +
+                               ", sample " + std::to_string(s) + ")",
+                           "the loss is not finite and ", train.sample(s));
+      }
       result.counters.add(step);
       window.add(step);
       loss_sum += static_cast<double>(trainer.last_loss());
@@ -202,6 +282,12 @@ FitResult fit(Session& session, const Dataset& train, const FitOptions& opt) {
     result.counters.updated_params += tail.updated_params;
     result.train_seconds += seconds_since(t0);
     result.train_cpu_seconds += thread_cpu_seconds() - c0;
+    // A ReLU can hide a NaN row from the loss: scan the weights once per epoch.
+    if (model.first_nonfinite_layer() < model.n_layers()) {
+      last_good.diverged("in epoch " + std::to_string(epoch + 1) + " of " +
+                             std::to_string(opt.epochs), "");
+    }
+    last_good.keep(epoch + 1);
   }
   if (decay) trainer.set_learning_rate(lr0);
   record_events(true);

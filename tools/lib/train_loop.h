@@ -14,6 +14,37 @@
 
 namespace tinyprop::host {
 
+// Arena memory owned by the host: kArenaAlignment-aligned blocks, at least `bytes` of them.
+class OwnedArena {
+ public:
+  void reserve_bytes(size_t bytes);
+  void* data() { return blocks_.data(); }
+  size_t bytes() const { return blocks_.size() * sizeof(Block); }
+
+ private:
+  struct alignas(kArenaAlignment) Block {
+    unsigned char bytes[kArenaAlignment];
+  };
+  std::vector<Block> blocks_;
+};
+
+// A model alone (parameters and forward activations) on an arena sized by Model::plan: all that
+// inspection and inference need, for any valid spec (all-frozen ones too). Not movable.
+class InferenceModel {
+ public:
+  // Throws host::Error naming the problem when the spec is invalid.
+  explicit InferenceModel(const ModelSpec& spec);
+  InferenceModel(const InferenceModel&) = delete;
+  InferenceModel& operator=(const InferenceModel&) = delete;
+  Model& model() { return model_; }
+  const MemoryPlan& plan() const { return plan_; }
+
+ private:
+  OwnedArena arena_;
+  MemoryPlan plan_;
+  Model model_;
+};
+
 // A model and its trainer on one arena this object owns (aligned to kArenaAlignment, sized by
 // Trainer::plan). Neither copyable nor movable: the core keeps pointers into the arena.
 class Session {
@@ -28,10 +59,7 @@ class Session {
   const MemoryPlan& plan() const { return plan_; }
 
  private:
-  struct alignas(kArenaAlignment) Block {
-    unsigned char bytes[kArenaAlignment];
-  };
-  std::vector<Block> arena_;  // [plan_.total() / kArenaAlignment] blocks
+  OwnedArena arena_;
   MemoryPlan plan_;
   Model model_;
   Trainer trainer_;
@@ -103,6 +131,10 @@ struct FitResult {
 };
 
 // Trains the session's model on `train` (a fresh run: Trainer::reset_run first).
+// Divergence: the trainer's health() is polled after every step and the parameters are scanned
+// at the end of every epoch; a non-finite loss or parameter throws host::Error naming the step
+// (or epoch) and the first layer with non-finite parameters, after restoring the weights of the
+// last good check (the start, or the end of the last clean epoch) into the model.
 FitResult fit(Session& session, const Dataset& train, const FitOptions& options);
 
 }  // namespace tinyprop::host

@@ -13,7 +13,7 @@
 
 namespace tinyprop::host::audio {
 
-// Hidden sizes of the autoencoder in issue 6: 640-128-128-128-8-128-128-128-640. (The
+// Hidden sizes of the dcase-ae autoencoder: 640-128-128-128-8-128-128-128-640. (The
 // DCASE2020 baseline has four 128-unit layers on each side and BatchNorm after every dense
 // layer; the core has no BatchNorm, so inputs are standardised instead: FeatureNorm.)
 const std::vector<uint32_t>& dcase_autoencoder_hidden();

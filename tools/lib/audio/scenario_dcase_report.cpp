@@ -166,8 +166,8 @@ std::string dcase_report_markdown(const DcaseScenarioResult& r,
     for (uint32_t i = 0; i < n_dense; ++i) md << " " << fixed(s.layer_ratio[2 * i], 3) << " |";  // dense at even indices
     md << "\n";
   }
-  // Issue 6's targets, for every TinyProp variant that ran.
-  md << "\nTargets (issue 6: TinyProp backward compute <= 20% of full, AUC within 1 point of full):\n\n";
+  // The dcase-ae targets, for every TinyProp variant that ran.
+  md << "\nTargets (TinyProp backward compute <= 20% of full, AUC within 1 point of full):\n\n";
   for (const DcaseMethodSummary& s : r.summary) {
     if (s.method.rfind("tinyprop", 0) != 0) continue;
     const bool compute_ok = s.backward_ratio <= 0.20;

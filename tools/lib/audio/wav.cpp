@@ -3,9 +3,12 @@
 #include <sndfile.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include <cmath>
 #include <memory>
 
+#include "data/file_bytes.h"
 #include "error.h"
 
 namespace tinyprop::host::audio {
@@ -59,6 +62,8 @@ void check_wav_not_truncated(const std::string& path) {
 }  // namespace
 
 MonoAudio read_audio_mono(const std::string& path, uint32_t expected_rate) {
+  struct stat st;  // a FIFO would block libsndfile: refuse it (open_regular_file never waits)
+  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) fclose(open_regular_file(path));
   SF_INFO info;
   memset(&info, 0, sizeof info);
   SndfilePtr file(sf_open(path.c_str(), SFM_READ, &info));
@@ -82,6 +87,16 @@ MonoAudio read_audio_mono(const std::string& path, uint32_t expected_rate) {
   if (got != info.frames) {
     throw Error(path + ": cannot read audio: got " + std::to_string(got) + " of " +
                 std::to_string(info.frames) + " frames (" + sf_strerror(file.get()) + ")");
+  }
+
+  // Float WAVs can hold NaN or infinity; they would only surface much later as a bad score.
+  for (size_t i = 0; i < interleaved.size(); ++i) {
+    if (!std::isfinite(interleaved[i])) {
+      throw Error(path + ": sample " + std::to_string(i / channels) +
+                  (channels > 1 ? " (channel " + std::to_string(i % channels) + ")" : "") +
+                  " is not finite (" + (std::isnan(interleaved[i]) ? "NaN" : "infinite") +
+                  "), expected audio samples in [-1, 1]");
+    }
   }
 
   MonoAudio out;

@@ -3,6 +3,7 @@
 //   ndims x uint32 dimension sizes
 //   the data, product(dims) bytes
 // Images are 0x00000803 (count, rows, cols); labels 0x00000801 (count).
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -26,33 +27,36 @@ std::string hex32(uint32_t v) {
 
 struct IdxArray {
   std::vector<uint32_t> dims;
-  std::vector<uint8_t> bytes;  // header included; data starts at data_offset
-  size_t data_offset = 0;
+  std::vector<uint8_t> data;  // product(dims) bytes, the header excluded
 };
 
-// Reads and validates one IDX file of unsigned bytes with the expected magic.
+// Reads and validates one IDX file of unsigned bytes with the expected magic. The header says
+// how many bytes follow, so decompression stops as soon as the data would exceed it (a small
+// gzip bomb costs no more than the size it claims) and nothing is allocated beyond that size.
 IdxArray read_idx(const std::string& path, uint32_t expected_magic, const char* what) {
   IdxArray a;
-  a.bytes = read_data_file(path);
-  const std::vector<uint8_t>& b = a.bytes;
-  if (b.size() < 4) {
-    throw Error(path + ": truncated: " + std::to_string(b.size()) + " bytes is too short for an IDX header");
+  DataStream in(path);
+  uint8_t head[4 + 4 * 4];
+  size_t got = in.read(head, 4);
+  if (got < 4) {
+    throw Error(path + ": truncated: " + std::to_string(got) + " bytes is too short for an IDX header");
   }
-  const uint32_t magic = read_be32(b.data());
+  const uint32_t magic = read_be32(head);
   if (magic != expected_magic) {
     throw Error(path + ": bad magic " + hex32(magic) + ", expected " + hex32(expected_magic) +
                 " (IDX " + what + " file)");
   }
-  const uint32_t ndims = expected_magic & 0xFFu;
-  a.data_offset = 4 + 4 * static_cast<size_t>(ndims);
-  if (b.size() < a.data_offset) {
-    throw Error(path + ": truncated: expected at least " + std::to_string(a.data_offset) +
-                " header bytes, got " + std::to_string(b.size()));
+  const uint32_t ndims = expected_magic & 0xFFu;  // 1 or 3
+  const size_t data_offset = 4 + 4 * static_cast<size_t>(ndims);
+  got += in.read(head + 4, data_offset - 4);
+  if (got < data_offset) {
+    throw Error(path + ": truncated: expected at least " + std::to_string(data_offset) +
+                " header bytes, got " + std::to_string(got));
   }
   // 64-bit product with a cap checked after every factor, so it can never wrap.
   uint64_t count = 1;
   for (uint32_t i = 0; i < ndims; ++i) {
-    const uint32_t d = read_be32(b.data() + 4 + 4 * i);
+    const uint32_t d = read_be32(head + 4 + 4 * i);
     if (d == 0) throw Error(path + ": dimension " + std::to_string(i) + " is zero");
     count *= d;
     if (count > kMaxDataFileBytes) {
@@ -61,10 +65,29 @@ IdxArray read_idx(const std::string& path, uint32_t expected_magic, const char* 
     }
     a.dims.push_back(d);
   }
-  const uint64_t expected = a.data_offset + count;
-  if (b.size() != expected) {
-    throw Error(path + ": " + (b.size() < expected ? "truncated" : "trailing bytes") +
-                ": expected " + std::to_string(expected) + " bytes, got " + std::to_string(b.size()));
+  const uint64_t expected = data_offset + count;
+  const auto size_error = [&](uint64_t actual, const std::string& actual_text) {
+    return Error(path + ": " + (actual < expected ? "truncated" : "trailing bytes") +
+                 ": expected " + std::to_string(expected) + " bytes, got " + actual_text);
+  };
+  // A plain file's size is known before reading a byte of it.
+  if (!in.gzipped() && in.stored_bytes() != expected) {
+    throw size_error(in.stored_bytes(), std::to_string(in.stored_bytes()));
+  }
+  a.data.reserve(static_cast<size_t>(count));  // address space only until the bytes arrive
+  uint8_t chunk[1 << 16];
+  while (a.data.size() < count) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof(chunk), count - a.data.size()));
+    const size_t n = in.read(chunk, want);
+    if (n == 0) {
+      const uint64_t actual = data_offset + a.data.size();
+      throw size_error(actual, std::to_string(actual));
+    }
+    a.data.insert(a.data.end(), chunk, chunk + n);
+  }
+  uint8_t extra = 0;
+  if (in.read(&extra, 1) != 0) {
+    throw size_error(expected + 1, "more (decompression stopped there)");
   }
   return a;
 }
@@ -86,7 +109,7 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path)
   d.shape = Shape{rows, cols, 1};
   d.num_classes = kIdxClasses;
   d.y.resize(n);
-  const uint8_t* lab = labels.bytes.data() + labels.data_offset;
+  const uint8_t* lab = labels.data.data();
   for (uint32_t i = 0; i < n; ++i) {
     if (lab[i] >= kIdxClasses) {
       throw Error(labels_path + ": label " + std::to_string(lab[i]) + " of sample " +
@@ -96,7 +119,7 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path)
   }
   // Pixels 0..255 -> [0, 1]: x = p / 255.
   const size_t total = static_cast<size_t>(n) * rows * cols;
-  const uint8_t* px = images.bytes.data() + images.data_offset;
+  const uint8_t* px = images.data.data();
   d.x.resize(total);
   for (size_t i = 0; i < total; ++i) d.x[i] = static_cast<float>(px[i]) / 255.0f;
   return d;

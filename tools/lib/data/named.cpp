@@ -1,5 +1,6 @@
 // Finding the standard datasets under the data directory (see docs/DATA.md).
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
@@ -39,9 +40,20 @@ std::string find_repo_root() {
   return ".";
 }
 
+// A path that exists but is a directory (or a FIFO, ...) is reported as such, not as missing.
+void refuse_non_regular(const std::string& path, const std::string& expected) {
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    throw Error(path + ": is " + (S_ISDIR(st.st_mode) ? "a directory" : "not a regular file") +
+                ", expected " + expected);
+  }
+}
+
 // "<dir>/<stem>" or "<dir>/<stem>.gz", whichever exists (plain first); "" when neither.
 std::string find_plain_or_gz(const std::string& dir, const std::string& stem) {
   const std::string plain = dir + "/" + stem;
+  refuse_non_regular(plain, "an IDX file");
+  refuse_non_regular(plain + ".gz", "a gzip-compressed IDX file");
   if (file_exists(plain)) return plain;
   if (file_exists(plain + ".gz")) return plain + ".gz";
   return "";
@@ -75,6 +87,7 @@ Dataset load_cifar_named(const std::string& data_dir, const std::string& part) {
     files.push_back(dir + "/test_batch.bin");
   }
   for (const std::string& f : files) {
+    refuse_non_regular(f, "a CIFAR-10 binary batch file (10000 records of 3073 bytes)");
     if (!file_exists(f)) {
       throw Error("cifar10 " + part + " data not found: no " + f +
                   "; CIFAR-10 cannot be fetched by scripts/get-data.sh: download the official "
