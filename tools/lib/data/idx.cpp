@@ -74,7 +74,12 @@ IdxArray read_idx(const std::string& path, uint32_t expected_magic, const char* 
   if (!in.gzipped() && in.stored_bytes() != expected) {
     throw size_error(in.stored_bytes(), std::to_string(in.stored_bytes()));
   }
-  a.data.reserve(static_cast<size_t>(count));  // address space only until the bytes arrive
+  // A plain file has exactly `count` bytes left. A gzip member's header can promise up to
+  // kMaxDataFileBytes that never arrive, so reserve only what a few times its compressed size
+  // would inflate to and let the vector grow beyond (a real data set inflates about 5x).
+  uint64_t reserve = count;
+  if (in.gzipped()) reserve = std::min<uint64_t>(count, 4 * in.stored_bytes() + 65536);
+  a.data.reserve(static_cast<size_t>(reserve));
   uint8_t chunk[1 << 16];
   while (a.data.size() < count) {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof(chunk), count - a.data.size()));
