@@ -162,7 +162,9 @@ TEST_F(CliCheckpoint, InfoGivesCheckpointSizesPerOptimizer) {
     const CliResult r = run_cli({"info", "--model", m.model, "--batch", "8", "--json"});
     ASSERT_EQ(r.status, 0) << r.err;
     const uint64_t base = 80 + 3 * 4 + 4 * m.params + 4, grads = 4 * m.params + (m.rows + 3) / 4 * 4;
-    for (const auto& e : r.json()["memory"]["training"]) {
+    const nlohmann::json j = r.json();  // the loop must not iterate into a destroyed temporary
+    ASSERT_FALSE(j["memory"]["training"].empty());
+    for (const auto& e : j["memory"]["training"]) {
       const uint64_t buffers = e["optimizer"] == "adam" ? 2 : e["optimizer"] == "sgd" ? 0 : 1;
       const uint64_t batch_part = e["batch"] == 1 ? 0 : grads;
       EXPECT_EQ(e["checkpoint_bytes"]["full"], base + buffers * 4 * m.params + batch_part)
