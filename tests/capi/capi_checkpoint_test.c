@@ -11,16 +11,7 @@
 #include "tinyprop/tinyprop_c.h"
 #include "tinyprop/tinyprop_checkpoint_c.h"
 
-static int g_failed = 0;
-#define CHECK(cond)                                   \
-  do {                                                \
-    if (cond) {                                       \
-      printf("PASS %s\n", #cond);                     \
-    } else {                                          \
-      printf("FAIL %s (line %d)\n", #cond, __LINE__); \
-      g_failed = 1;                                   \
-    }                                                 \
-  } while (0)
+#include "capi_check.h"
 
 static uint8_t g_arena_a[64 * 1024] __attribute__((aligned(16)));
 static uint8_t g_arena_b[64 * 1024] __attribute__((aligned(16)));

@@ -9,16 +9,7 @@
 
 #include "tinyprop/tinyprop_c.h"
 
-static int g_failed = 0;
-#define CHECK(cond)                                   \
-  do {                                                \
-    if (cond) {                                       \
-      printf("PASS %s\n", #cond);                     \
-    } else {                                          \
-      printf("FAIL %s (line %d)\n", #cond, __LINE__); \
-      g_failed = 1;                                   \
-    }                                                 \
-  } while (0)
+#include "capi_check.h"
 
 static uint8_t g_arena[256 * 1024] __attribute__((aligned(16)));
 static uint8_t g_arena2[256 * 1024] __attribute__((aligned(16)));
