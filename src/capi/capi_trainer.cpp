@@ -12,6 +12,8 @@ void copy_counters(const StepCounters& from, tp_step_counters* to) {
   to->backward_macs_full = from.backward_macs_full;
   to->selection_comparisons = from.selection_comparisons;
   to->updated_params = from.updated_params;
+  to->forward_macs_done = from.forward_macs_done;
+  to->backward_macs_done = from.backward_macs_done;
   to->skipped = from.skipped ? 1 : 0;
   for (uint32_t i = 0; i < kMaxLayers; ++i) {
     to->k[i] = from.k[i];

@@ -116,7 +116,19 @@ static void test_params_and_probabilities(void) {
     const float before = tp_trainer_loss_label(&g_trainer, x, 1);
     for (i = 0; i < 20; ++i) tp_trainer_train_label(&g_trainer, x, 1, NULL);
     CHECK(tp_trainer_loss_label(&g_trainer, x, 1) < before);
-    CHECK(tp_trainer_optimizer_steps(&g_trainer) == 20u);
+    { /* an input with a zero block: the MACs done are fewer than the dense count */
+      tp_step_counters step;
+      float xz[8];
+      memcpy(xz, x, sizeof xz);
+      xz[0] = xz[1] = xz[2] = xz[3] = 0.0f;
+      tp_trainer_train_label(&g_trainer, xz, 1, &step);
+      CHECK(step.forward_macs == 8u * 6u + 6u * 3u);
+      CHECK(step.forward_macs_done < step.forward_macs);
+      CHECK(step.backward_macs_done <= step.backward_macs);
+      tp_trainer_train_label(&g_trainer, x, 1, &step);
+      CHECK(step.forward_macs_done <= step.forward_macs && step.forward_macs_done > 0u);
+    }
+    CHECK(tp_trainer_optimizer_steps(&g_trainer) == 22u);
     tp_trainer_reset_run(&g_trainer);
     CHECK(tp_trainer_optimizer_steps(&g_trainer) == 0u);
     CHECK(tp_trainer_health(&g_trainer) == TP_OK);
