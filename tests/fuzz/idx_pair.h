@@ -31,11 +31,19 @@ inline void check_idx_dataset(const host::Dataset& d, const std::string& images_
   for (size_t i = 0; i < d.size(); ++i) FUZZ_REQUIRE(d.y[i] == lab[8 + i] && d.y[i] < 10);
 }
 
-inline void fuzz_idx_pair(const uint8_t* data, size_t size) {
+struct IdxPaths {
+  std::string images, labels;
+};
+
+// Splits the input into the two files and writes them to the scratch directory.
+inline IdxPaths write_idx_pair(const uint8_t* data, size_t size) {
   const TwoFiles files = split_two_files(data, size);
   ScratchDir& dir = ScratchDir::get();
-  const std::string images = dir.write("images-idx3-ubyte", files.first);
-  const std::string labels = dir.write("labels-idx1-ubyte", files.second);
+  return {dir.write("images-idx3-ubyte", files.first), dir.write("labels-idx1-ubyte", files.second)};
+}
+
+// load_idx on the two files: a clear error, or a dataset that is exactly what the bytes say.
+inline void load_and_check_idx_pair(const std::string& images, const std::string& labels) {
   host::Dataset d;
   try {
     d = host::load_idx(images, labels);
@@ -48,6 +56,11 @@ inline void fuzz_idx_pair(const uint8_t* data, size_t size) {
   check_idx_dataset(d, images, labels);
   outcome("accepted: " + std::to_string(d.size()) + " images of " + std::to_string(d.shape.h) + "x" +
           std::to_string(d.shape.w));
+}
+
+inline void fuzz_idx_pair(const uint8_t* data, size_t size) {
+  const IdxPaths paths = write_idx_pair(data, size);
+  load_and_check_idx_pair(paths.images, paths.labels);
 }
 
 }  // namespace tinyprop::fuzz
