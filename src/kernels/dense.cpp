@@ -3,6 +3,8 @@
 #include <stddef.h>
 
 #include "kernels/dot4.h"
+#include "kernels/rows4.h"
+#include "kernels/rows4_axpy.h"
 
 namespace tinyprop {
 namespace {
@@ -50,6 +52,7 @@ void axpy_rows2(float* __restrict y, float a0, const float* __restrict w0, float
   for (; i < n; ++i) y[i] = (y[i] + a0 * w0[i]) + a1 * w1[i];
 }
 
+#if !defined(TINYPROP_ARM_VFP_ROWS4)  // the Cortex-M blocks four rows (axpy_row_list)
 // y0 += a0 x and y1 += a1 x: two weight-gradient rows per pass, so each x[i] is loaded once for
 // both. Every element is still y[i] + a x[i] as in axpy: same bits.
 void axpy_pair(float* __restrict y0, float a0, float* __restrict y1, float a1,
@@ -70,6 +73,7 @@ void axpy_pair(float* __restrict y0, float a0, float* __restrict y1, float a1,
     y1[i] += a1 * x[i];
   }
 }
+#endif
 
 }  // namespace
 
@@ -123,9 +127,30 @@ void find_nonzero_blocks(const float* x, uint32_t n, NonzeroBlocks* nz) {
   nz->skip = true;
 }
 
+// Four rows per pass (rows4.h: each input block loaded once for four rows), each row's lane
+// sums combined and its tail added exactly as in dot4 / dot4_blocks; the one to three rows
+// left take the one-row dot.
 uint64_t dense_forward_nz(float* y, const float* x, const float* w, const float* b,
                           uint32_t n_in, uint32_t n_out, const NonzeroBlocks& nz) {
-  for (uint32_t j = 0; j < n_out; ++j) {
+  const size_t whole = n_in - n_in % 4u;
+  uint32_t j = 0;
+  for (; j + 4 <= n_out; j += 4) {
+    float lanes[16];
+    const float* row = row_ptr(w, j, n_in);
+    if (nz.skip) {
+      rows4_lanes_blocks(row, n_in, x, nz.index, nz.count, lanes);
+    } else {
+      rows4_lanes(row, n_in, x, n_in / 4u, lanes);
+    }
+    for (uint32_t r = 0; r < 4; ++r) {
+      const float* l = lanes + 4 * r;
+      float s = (l[0] + l[1]) + (l[2] + l[3]);
+      const float* rr = row + static_cast<size_t>(r) * n_in;
+      for (size_t i = whole; i < n_in; ++i) s += rr[i] * x[i];
+      y[j + r] = ((b != nullptr) ? b[j + r] : 0.0f) + s;
+    }
+  }
+  for (; j < n_out; ++j) {
     const float bias = (b != nullptr) ? b[j] : 0.0f;
     const float* row = row_ptr(w, j, n_in);
     y[j] = bias + (nz.skip ? dot4_blocks(row, x, n_in, nz.index, nz.count) : dot(row, x, n_in));
@@ -163,6 +188,45 @@ void axpy_nz(float* __restrict y, float a, const float* __restrict x, uint32_t n
   for (size_t i = n - n % 4u; i < n; ++i) y[i] += a * x[i];
 }
 
+// w[j, :] += (coef dy[j]) x for j in rows over nz's blocks and the tail, four rows per pass
+// over x (rows4_axpy.h), the one to three rows left by axpy_nz: every element is axpy's
+// w + a x with a = coef dy[j] (coef = 1 gives dy[j] exactly), so the bits are those of one
+// axpy / axpy_nz call per row in list order, a repeated row included.
+// nz null: the dense loop (no list to build or copy).
+static void axpy_row_list(float* w, const float* x, const float* dy, float coef,
+                          const uint32_t* rows, uint32_t n_rows, uint32_t n_in,
+                          const NonzeroBlocks* nz) {
+  const bool skip = nz != nullptr && nz->skip;
+  const size_t whole = n_in - n_in % 4u;
+  uint32_t t = 0;
+  for (; t + 4 <= n_rows; t += 4) {
+    float* ws[4];
+    float a[4];
+    for (uint32_t r = 0; r < 4; ++r) {
+      const uint32_t j = row_at(rows, t + r);
+      ws[r] = w + static_cast<size_t>(j) * n_in;
+      a[r] = coef * dy[j];
+    }
+    if (skip) {
+      sgd_rows4_blocks(ws, a, x, nz->index, nz->count);
+    } else {
+      sgd_rows4(ws, a, x, n_in / 4u);
+    }
+    for (uint32_t r = 0; r < 4; ++r) {
+      for (size_t i = whole; i < n_in; ++i) ws[r][i] += a[r] * x[i];
+    }
+  }
+  for (; t < n_rows; ++t) {
+    const uint32_t j = row_at(rows, t);
+    float* const row = w + static_cast<size_t>(j) * n_in;
+    if (skip) {
+      axpy_nz(row, coef * dy[j], x, n_in, *nz);
+    } else {
+      axpy(row, coef * dy[j], x, n_in);
+    }
+  }
+}
+
 // dx = 0, then dx += dy[j] w[j, :] for the rows in list order, four rows per pass over dx, then
 // two, then one (the blocked helpers keep the per-element summation order of one axpy per row).
 void dense_backward_input(float* dx, const float* w, const float* dy, const uint32_t* rows,
@@ -173,8 +237,17 @@ void dense_backward_input(float* dx, const float* w, const float* dy, const uint
     const uint32_t j0 = row_at(rows, t), j1 = row_at(rows, t + 1);
     const uint32_t j2 = row_at(rows, t + 2), j3 = row_at(rows, t + 3);
     const float a[4] = {dy[j0], dy[j1], dy[j2], dy[j3]};
+#if defined(TINYPROP_ARM_VFP_ROWS4)
+    const float* const ws[4] = {row_ptr(w, j0, n_in), row_ptr(w, j1, n_in),
+                                row_ptr(w, j2, n_in), row_ptr(w, j3, n_in)};
+    error_rows4(dx, a, ws, n_in / 4u);
+    const size_t whole = n_in - n_in % 4u;
+    axpy_rows4(dx + whole, a, ws[0] + whole, ws[1] + whole, ws[2] + whole, ws[3] + whole,
+               n_in % 4u);
+#else
     axpy_rows4(dx, a, row_ptr(w, j0, n_in), row_ptr(w, j1, n_in), row_ptr(w, j2, n_in),
                row_ptr(w, j3, n_in), n_in);
+#endif
   }
   if (t + 2 <= n_rows) {
     const uint32_t j0 = row_at(rows, t), j1 = row_at(rows, t + 1);
@@ -191,6 +264,9 @@ void dense_backward_input(float* dx, const float* w, const float* dy, const uint
 void dense_accumulate_weight_grad_nz(float* dw, const float* x, const float* dy,
                                      const uint32_t* rows, uint32_t n_rows, uint32_t n_in,
                                      const NonzeroBlocks& nz) {
+#if defined(TINYPROP_ARM_VFP_ROWS4)
+  axpy_row_list(dw, x, dy, 1.0f, rows, n_rows, n_in, &nz);
+#else
   if (!nz.skip) {
     dense_accumulate_weight_grad(dw, x, dy, rows, n_rows, n_in);
     return;
@@ -199,12 +275,16 @@ void dense_accumulate_weight_grad_nz(float* dw, const float* x, const float* dy,
     const uint32_t j = row_at(rows, t);
     axpy_nz(dw + static_cast<size_t>(j) * n_in, dy[j], x, n_in, nz);
   }
+#endif
 }
 
 // dW[j, :] += dy[j] x for the listed rows, two rows per pass (x read once for both). A row
 // listed twice in a row would alias the two outputs, so such a pair takes the one-row path.
 void dense_accumulate_weight_grad(float* dw, const float* x, const float* dy,
                                   const uint32_t* rows, uint32_t n_rows, uint32_t n_in) {
+#if defined(TINYPROP_ARM_VFP_ROWS4)
+  axpy_row_list(dw, x, dy, 1.0f, rows, n_rows, n_in, nullptr);
+#else
   uint32_t t = 0;
   for (; t + 2 <= n_rows; t += 2) {
     const uint32_t j0 = row_at(rows, t), j1 = row_at(rows, t + 1);
@@ -221,6 +301,14 @@ void dense_accumulate_weight_grad(float* dw, const float* x, const float* dy,
     const uint32_t j = row_at(rows, t);
     axpy(dw + static_cast<size_t>(j) * n_in, dy[j], x, n_in);
   }
+#endif
+}
+
+// The factor optimizer_update passes to axpy for plain SGD is -lr scale = (-lr) dy[j].
+void dense_sgd_update_rows(float* w, const float* x, const float* dy, float lr,
+                           const uint32_t* rows, uint32_t n_rows, uint32_t n_in,
+                           const NonzeroBlocks& nz) {
+  axpy_row_list(w, x, dy, -lr, rows, n_rows, n_in, &nz);
 }
 
 }  // namespace tinyprop
