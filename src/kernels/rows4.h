@@ -28,14 +28,64 @@ namespace tinyprop {
 #define TINYPROP_ARM_VFP_ROWS4 1
 #endif
 
-#if defined(TINYPROP_FLOAT4)
-inline void store_lanes4(float* lanes, Float4 a0, Float4 a1, Float4 a2, Float4 a3) {
-  *reinterpret_cast<Float4*>(lanes) = a0;
-  *reinterpret_cast<Float4*>(lanes + 4) = a1;
-  *reinterpret_cast<Float4*>(lanes + 8) = a2;
-  *reinterpret_cast<Float4*>(lanes + 12) = a3;
+// The scalar reference of both functions below (the canonical order written out; the tests
+// compare every variant's bits with it).
+inline void rows4_lanes_scalar(const float* __restrict w, size_t stride,
+                               const float* __restrict x, uint32_t n_blocks,
+                               float* __restrict lanes) {
+  for (int r = 0; r < 4; ++r) {
+    const float* __restrict a = w + static_cast<size_t>(r) * stride;
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    for (size_t i = 0; i < 4 * static_cast<size_t>(n_blocks); i += 4) {
+      s0 += a[i] * x[i];
+      s1 += a[i + 1] * x[i + 1];
+      s2 += a[i + 2] * x[i + 2];
+      s3 += a[i + 3] * x[i + 3];
+    }
+    lanes[4 * r] = s0;
+    lanes[4 * r + 1] = s1;
+    lanes[4 * r + 2] = s2;
+    lanes[4 * r + 3] = s3;
+  }
 }
+
+inline void rows4_lanes_blocks_scalar(const float* __restrict w, size_t stride,
+                                      const float* __restrict x,
+                                      const uint16_t* __restrict blocks, uint32_t n_blocks,
+                                      float* __restrict lanes) {
+  for (int r = 0; r < 4; ++r) {
+    const float* __restrict a = w + static_cast<size_t>(r) * stride;
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    for (uint32_t t = 0; t < n_blocks; ++t) {
+      const float* __restrict pa = a + static_cast<size_t>(blocks[t]) * 4u;
+      const float* __restrict pb = x + static_cast<size_t>(blocks[t]) * 4u;
+      s0 += pa[0] * pb[0];
+      s1 += pa[1] * pb[1];
+      s2 += pa[2] * pb[2];
+      s3 += pa[3] * pb[3];
+    }
+    lanes[4 * r] = s0;
+    lanes[4 * r + 1] = s1;
+    lanes[4 * r + 2] = s2;
+    lanes[4 * r + 3] = s3;
+  }
+}
+
+#if defined(TINYPROP_FLOAT4)
+// x86: the SSE variants (baseline x86-64), and the AVX2 ones (two rows per 256-bit register,
+// rows4_x86.cpp), chosen at run time by the CPU (rows4_lanes below).
+void rows4_lanes_sse(const float* w, size_t stride, const float* x, uint32_t n_blocks,
+                     float* lanes);
+void rows4_lanes_blocks_sse(const float* w, size_t stride, const float* x,
+                            const uint16_t* blocks, uint32_t n_blocks, float* lanes);
+void rows4_lanes_avx2(const float* w, size_t stride, const float* x, uint32_t n_blocks,
+                      float* lanes);
+void rows4_lanes_blocks_avx2(const float* w, size_t stride, const float* x,
+                             const uint16_t* blocks, uint32_t n_blocks, float* lanes);
+// True when the CPU runs the AVX2 variants (cpuid, read once by the compiler runtime).
+bool cpu_has_avx2();
 #endif
+
 
 // lanes[4 r + L] = lane sum L of row r (w + r * stride) against x over the whole blocks
 // 0 .. n_blocks - 1 (dense input).
@@ -90,34 +140,13 @@ inline void rows4_lanes(const float* __restrict w, size_t stride, const float* _
         "s11", "s12", "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22",
         "s23");
 #elif defined(TINYPROP_FLOAT4)
-  // One SSE register per row (lane L = s_L), the x block loaded once for the four rows.
-  const float* __restrict w1 = w + stride;
-  const float* __restrict w2 = w + 2 * stride;
-  const float* __restrict w3 = w + 3 * stride;
-  Float4 a0 = {0.0f, 0.0f, 0.0f, 0.0f}, a1 = a0, a2 = a0, a3 = a0;
-  for (size_t i = 0; i < 4 * static_cast<size_t>(n_blocks); i += 4) {
-    const Float4 xv = load4(x + i);
-    a0 += load4(w + i) * xv;
-    a1 += load4(w1 + i) * xv;
-    a2 += load4(w2 + i) * xv;
-    a3 += load4(w3 + i) * xv;
+  if (cpu_has_avx2()) {
+    rows4_lanes_avx2(w, stride, x, n_blocks, lanes);
+  } else {
+    rows4_lanes_sse(w, stride, x, n_blocks, lanes);
   }
-  store_lanes4(lanes, a0, a1, a2, a3);
 #else
-  for (int r = 0; r < 4; ++r) {
-    const float* __restrict a = w + static_cast<size_t>(r) * stride;
-    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-    for (size_t i = 0; i < 4 * static_cast<size_t>(n_blocks); i += 4) {
-      s0 += a[i] * x[i];
-      s1 += a[i + 1] * x[i + 1];
-      s2 += a[i + 2] * x[i + 2];
-      s3 += a[i + 3] * x[i + 3];
-    }
-    lanes[4 * r] = s0;
-    lanes[4 * r + 1] = s1;
-    lanes[4 * r + 2] = s2;
-    lanes[4 * r + 3] = s3;
-  }
+  rows4_lanes_scalar(w, stride, x, n_blocks, lanes);
 #endif
 }
 
@@ -179,36 +208,13 @@ inline void rows4_lanes_blocks(const float* __restrict w, size_t stride,
         "s11", "s12", "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22",
         "s23");
 #elif defined(TINYPROP_FLOAT4)
-  const float* __restrict w1 = w + stride;
-  const float* __restrict w2 = w + 2 * stride;
-  const float* __restrict w3 = w + 3 * stride;
-  Float4 a0 = {0.0f, 0.0f, 0.0f, 0.0f}, a1 = a0, a2 = a0, a3 = a0;
-  for (uint32_t t = 0; t < n_blocks; ++t) {
-    const size_t i = static_cast<size_t>(blocks[t]) * 4u;
-    const Float4 xv = load4(x + i);
-    a0 += load4(w + i) * xv;
-    a1 += load4(w1 + i) * xv;
-    a2 += load4(w2 + i) * xv;
-    a3 += load4(w3 + i) * xv;
+  if (cpu_has_avx2()) {
+    rows4_lanes_blocks_avx2(w, stride, x, blocks, n_blocks, lanes);
+  } else {
+    rows4_lanes_blocks_sse(w, stride, x, blocks, n_blocks, lanes);
   }
-  store_lanes4(lanes, a0, a1, a2, a3);
 #else
-  for (int r = 0; r < 4; ++r) {
-    const float* __restrict a = w + static_cast<size_t>(r) * stride;
-    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-    for (uint32_t t = 0; t < n_blocks; ++t) {
-      const float* __restrict pa = a + static_cast<size_t>(blocks[t]) * 4u;
-      const float* __restrict pb = x + static_cast<size_t>(blocks[t]) * 4u;
-      s0 += pa[0] * pb[0];
-      s1 += pa[1] * pb[1];
-      s2 += pa[2] * pb[2];
-      s3 += pa[3] * pb[3];
-    }
-    lanes[4 * r] = s0;
-    lanes[4 * r + 1] = s1;
-    lanes[4 * r + 2] = s2;
-    lanes[4 * r + 3] = s3;
-  }
+  rows4_lanes_blocks_scalar(w, stride, x, blocks, n_blocks, lanes);
 #endif
 }
 
