@@ -96,10 +96,19 @@ void axpy(float* __restrict y, float a, const float* __restrict x, uint32_t n) {
 }
 
 // True unless all four floats are +0 or -0 (!= 0 is false for both zeros, true for NaN):
-// exactly the inputs whose products are exact zeros for finite weights. (An OR of the bit
-// patterns was tried: more x86 instructions here.)
+// exactly the inputs whose products are exact zeros for finite weights. On a Cortex-M the same
+// test on the bit patterns: a float is +-0 exactly when its bits without the sign bit are 0, so
+// (b0 | b1 | b2 | b3) << 1 == 0 decides the same blocks with one LDM, three ORRs and one LSLS
+// (about 10 instructions per block against 22 for four VCMP/VMRS/branch); on x86 the OR was
+// tried and took more instructions than the float compares.
 inline bool block_nonzero(const float* v) {
+#if defined(__arm__)
+  typedef uint32_t FloatBits __attribute__((may_alias));
+  const FloatBits* u = reinterpret_cast<const FloatBits*>(v);
+  return ((u[0] | u[1] | u[2] | u[3]) << 1) != 0;
+#else
   return v[0] != 0.0f || v[1] != 0.0f || v[2] != 0.0f || v[3] != 0.0f;
+#endif
 }
 
 // Blocks a dense input is probed for before it is declared dense (see below).
