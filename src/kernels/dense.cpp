@@ -197,43 +197,41 @@ void axpy_nz(float* __restrict y, float a, const float* __restrict x, uint32_t n
   for (size_t i = n - n % 4u; i < n; ++i) y[i] += a * x[i];
 }
 
-// w[j, :] += (coef dy[j]) x for j in rows over nz's blocks and the tail, four rows per pass
-// over x (rows4_axpy.h), the one to three rows left by axpy_nz: every element is axpy's
-// w + a x with a = coef dy[j] (coef = 1 gives dy[j] exactly), so the bits are those of one
-// axpy / axpy_nz call per row in list order, a repeated row included.
+// w[j, :] += (coef dy[j]) x for j in rows over nz's blocks and the tail, up to four rows per
+// pass over x (rows4_axpy.h): every element is axpy's w + a x with a = coef dy[j] (coef = 1
+// gives dy[j] exactly), so the bits are those of one axpy / axpy_nz call per row in list
+// order, a repeated row included.
 // nz null: the dense loop (no list to build or copy).
 static void axpy_row_list(float* w, const float* x, const float* dy, float coef,
                           const uint32_t* rows, uint32_t n_rows, uint32_t n_in,
                           const NonzeroBlocks* nz) {
   const bool skip = nz != nullptr && nz->skip;
   const size_t whole = n_in - n_in % 4u;
-  uint32_t t = 0;
-  for (; t + 4 <= n_rows; t += 4) {
+  // Rows t .. t + group - 1 (group 1 to 4; unused entries of ws and a are never read).
+  auto pass = [&](uint32_t t, uint32_t group) {
     float* ws[4];
     float a[4];
-    for (uint32_t r = 0; r < 4; ++r) {
+    for (uint32_t r = 0; r < group; ++r) {
       const uint32_t j = row_at(rows, t + r);
       ws[r] = w + static_cast<size_t>(j) * n_in;
       a[r] = coef * dy[j];
     }
-    if (skip) {
-      sgd_rows4_blocks(ws, a, x, nz->index, nz->count);
-    } else {
-      sgd_rows4(ws, a, x, n_in / 4u);
+    for (uint32_t r = group; r < 4; ++r) {
+      ws[r] = ws[0];
+      a[r] = 0.0f;
     }
-    for (uint32_t r = 0; r < 4; ++r) {
+    if (skip) {
+      sgd_rows4_blocks(ws, a, x, nz->index, nz->count, group);
+    } else {
+      sgd_rows4(ws, a, x, n_in / 4u, group);
+    }
+    for (uint32_t r = 0; r < group; ++r) {
       for (size_t i = whole; i < n_in; ++i) ws[r][i] += a[r] * x[i];
     }
-  }
-  for (; t < n_rows; ++t) {
-    const uint32_t j = row_at(rows, t);
-    float* const row = w + static_cast<size_t>(j) * n_in;
-    if (skip) {
-      axpy_nz(row, coef * dy[j], x, n_in, *nz);
-    } else {
-      axpy(row, coef * dy[j], x, n_in);
-    }
-  }
+  };
+  uint32_t t = 0;
+  for (; t + 4 <= n_rows; t += 4) pass(t, 4);
+  if (t < n_rows) pass(t, n_rows - t);
 }
 
 // dx = 0, then dx += dy[j] w[j, :] for the rows in list order, four rows per pass over dx, then

@@ -17,9 +17,10 @@
 
 namespace tinyprop {
 
-// w_r[i] += a[r] x[i] for the four rows w_r = w[r], over the whole blocks 0 .. n_blocks - 1.
+// w_r[i] += a[r] x[i] for the rows w_r = w[r], r < n_rows (1 to 4; a has four entries), over
+// the whole blocks 0 .. n_blocks - 1.
 inline void sgd_rows4(float* const w[4], const float a[4], const float* __restrict x,
-                      uint32_t n_blocks) {
+                      uint32_t n_blocks, uint32_t n_rows) {
 #if defined(TINYPROP_ARM_VFP_ROWS4)
   float* w0 = w[0];
   float* w1 = w[1];
@@ -27,8 +28,8 @@ inline void sgd_rows4(float* const w[4], const float a[4], const float* __restri
   float* w3 = w[3];
   const float* xp = x;
   const float* const x_end = x + 4 * static_cast<size_t>(n_blocks);
-  // s0..s3: x block; s4..s7: a; s8..s11: a row's weights; s12..s15: products. Per block:
-  // 1 + 4 x (VLDM + 4 VMUL + 4 VADD + VSTM) + CMP + BNE = 43 instructions for 16 MACs.
+  // s0..s3: x block; s4..s7: a; s8..s11: a row's weights; s12..s15: products. Per block and
+  // four rows: 1 + 4 x (VLDM + 4 VMUL + 4 VADD + VSTM) + CMP + BNE = 43 instructions, 16 MACs.
 #define TINYPROP_SGD_ROW(W, A)                                                              \
   "vldmia " W ", {s8-s11}\n\t"                                                              \
   "vmul.f32 s12, " A ", s0\n\tvmul.f32 s13, " A ", s1\n\t"                                  \
@@ -36,24 +37,40 @@ inline void sgd_rows4(float* const w[4], const float a[4], const float* __restri
   "vadd.f32 s8, s8, s12\n\tvadd.f32 s9, s9, s13\n\t"                                        \
   "vadd.f32 s10, s10, s14\n\tvadd.f32 s11, s11, s15\n\t"                                    \
   "vstmia " W "!, {s8-s11}\n\t"
-  __asm__ volatile(
-      "vldmia %[a], {s4-s7}\n\t"
-      "cmp %[xp], %[xe]\n\t"
-      "beq 2f\n"
-      "1:\n\t"
-      "vldmia %[xp]!, {s0-s3}\n\t"
-      TINYPROP_SGD_ROW("%[w0]", "s4") TINYPROP_SGD_ROW("%[w1]", "s5")
-      TINYPROP_SGD_ROW("%[w2]", "s6") TINYPROP_SGD_ROW("%[w3]", "s7")
-      "cmp %[xp], %[xe]\n\t"
-      "bne 1b\n"
-      "2:\n\t"
-      : [xp] "+r"(xp), [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3)
-      : [xe] "r"(x_end), [a] "r"(a)
-      : "cc", "memory", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10",
-        "s11", "s12", "s13", "s14", "s15");
+#define TINYPROP_SGD_LOOP(ROWS)                                                             \
+  __asm__ volatile("vldmia %[a], {s4-s7}\n\t"                                               \
+                   "cmp %[xp], %[xe]\n\t"                                                   \
+                   "beq 2f\n"                                                               \
+                   "1:\n\t"                                                                 \
+                   "vldmia %[xp]!, {s0-s3}\n\t" ROWS                                        \
+                   "cmp %[xp], %[xe]\n\t"                                                   \
+                   "bne 1b\n"                                                               \
+                   "2:\n\t"                                                                 \
+                   : [xp] "+r"(xp), [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2),            \
+                     [w3] "+r"(w3)                                                          \
+                   : [xe] "r"(x_end), [a] "r"(a)                                            \
+                   : "cc", "memory", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8",  \
+                     "s9", "s10", "s11", "s12", "s13", "s14", "s15")
+  switch (n_rows) {
+    case 1:
+      TINYPROP_SGD_LOOP(TINYPROP_SGD_ROW("%[w0]", "s4"));
+      break;
+    case 2:
+      TINYPROP_SGD_LOOP(TINYPROP_SGD_ROW("%[w0]", "s4") TINYPROP_SGD_ROW("%[w1]", "s5"));
+      break;
+    case 3:
+      TINYPROP_SGD_LOOP(TINYPROP_SGD_ROW("%[w0]", "s4") TINYPROP_SGD_ROW("%[w1]", "s5")
+                            TINYPROP_SGD_ROW("%[w2]", "s6"));
+      break;
+    default:
+      TINYPROP_SGD_LOOP(TINYPROP_SGD_ROW("%[w0]", "s4") TINYPROP_SGD_ROW("%[w1]", "s5")
+                            TINYPROP_SGD_ROW("%[w2]", "s6") TINYPROP_SGD_ROW("%[w3]", "s7"));
+      break;
+  }
+#undef TINYPROP_SGD_LOOP
 #undef TINYPROP_SGD_ROW
 #else
-  for (int r = 0; r < 4; ++r) {
+  for (uint32_t r = 0; r < n_rows; ++r) {
     float* __restrict y = w[r];
     const float ar = a[r];
     for (size_t i = 0; i < 4 * static_cast<size_t>(n_blocks); ++i) y[i] += ar * x[i];
@@ -63,13 +80,14 @@ inline void sgd_rows4(float* const w[4], const float a[4], const float* __restri
 
 // The same over the listed blocks of x only (blocks[t] = b: elements 4b..4b+3).
 inline void sgd_rows4_blocks(float* const w[4], const float a[4], const float* __restrict x,
-                             const uint16_t* __restrict blocks, uint32_t n_blocks) {
+                             const uint16_t* __restrict blocks, uint32_t n_blocks,
+                             uint32_t n_rows) {
 #if defined(TINYPROP_ARM_VFP_ROWS4)
   const uint16_t* bp = blocks;
   const uint16_t* const b_end = blocks + n_blocks;
   uint32_t off, p;
-  // Per listed block: LDRH + ADD + VLDM, 4 x (ADD + VLDM + 4 VMUL + 4 VADD + VSTM), CMP + BNE:
-  // 49 instructions for 16 MACs.
+  // Per listed block and four rows: LDRH + ADD + VLDM, 4 x (ADD + VLDM + 4 VMUL + 4 VADD +
+  // VSTM), CMP + BNE: 49 instructions for 16 MACs (one row: 16 for 4).
 #define TINYPROP_SGD_ROW_AT(W, A)                                                           \
   "add %[p], " W ", %[off], lsl #4\n\t"                                                     \
   "vldmia %[p], {s8-s11}\n\t"                                                               \
@@ -78,27 +96,43 @@ inline void sgd_rows4_blocks(float* const w[4], const float a[4], const float* _
   "vadd.f32 s8, s8, s12\n\tvadd.f32 s9, s9, s13\n\t"                                        \
   "vadd.f32 s10, s10, s14\n\tvadd.f32 s11, s11, s15\n\t"                                    \
   "vstmia %[p], {s8-s11}\n\t"
-  __asm__ volatile(
-      "vldmia %[a], {s4-s7}\n\t"
-      "cmp %[bp], %[be]\n\t"
-      "beq 2f\n"
-      "1:\n\t"
-      "ldrh %[off], [%[bp]], #2\n\t"
-      "add %[p], %[x], %[off], lsl #4\n\t"
-      "vldmia %[p], {s0-s3}\n\t"
-      TINYPROP_SGD_ROW_AT("%[w0]", "s4") TINYPROP_SGD_ROW_AT("%[w1]", "s5")
-      TINYPROP_SGD_ROW_AT("%[w2]", "s6") TINYPROP_SGD_ROW_AT("%[w3]", "s7")
-      "cmp %[bp], %[be]\n\t"
-      "bne 1b\n"
-      "2:\n\t"
-      : [bp] "+r"(bp), [off] "=&r"(off), [p] "=&r"(p)
-      : [be] "r"(b_end), [x] "r"(x), [w0] "r"(w[0]), [w1] "r"(w[1]), [w2] "r"(w[2]),
-        [w3] "r"(w[3]), [a] "r"(a)
-      : "cc", "memory", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10",
-        "s11", "s12", "s13", "s14", "s15");
+#define TINYPROP_SGD_LOOP_AT(ROWS)                                                          \
+  __asm__ volatile("vldmia %[a], {s4-s7}\n\t"                                               \
+                   "cmp %[bp], %[be]\n\t"                                                   \
+                   "beq 2f\n"                                                               \
+                   "1:\n\t"                                                                 \
+                   "ldrh %[off], [%[bp]], #2\n\t"                                           \
+                   "add %[p], %[x], %[off], lsl #4\n\t"                                     \
+                   "vldmia %[p], {s0-s3}\n\t" ROWS                                          \
+                   "cmp %[bp], %[be]\n\t"                                                   \
+                   "bne 1b\n"                                                               \
+                   "2:\n\t"                                                                 \
+                   : [bp] "+r"(bp), [off] "=&r"(off), [p] "=&r"(p)                          \
+                   : [be] "r"(b_end), [x] "r"(x), [w0] "r"(w[0]), [w1] "r"(w[1]),           \
+                     [w2] "r"(w[2]), [w3] "r"(w[3]), [a] "r"(a)                             \
+                   : "cc", "memory", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8",  \
+                     "s9", "s10", "s11", "s12", "s13", "s14", "s15")
+  switch (n_rows) {
+    case 1:
+      TINYPROP_SGD_LOOP_AT(TINYPROP_SGD_ROW_AT("%[w0]", "s4"));
+      break;
+    case 2:
+      TINYPROP_SGD_LOOP_AT(TINYPROP_SGD_ROW_AT("%[w0]", "s4") TINYPROP_SGD_ROW_AT("%[w1]", "s5"));
+      break;
+    case 3:
+      TINYPROP_SGD_LOOP_AT(TINYPROP_SGD_ROW_AT("%[w0]", "s4") TINYPROP_SGD_ROW_AT("%[w1]", "s5")
+                               TINYPROP_SGD_ROW_AT("%[w2]", "s6"));
+      break;
+    default:
+      TINYPROP_SGD_LOOP_AT(TINYPROP_SGD_ROW_AT("%[w0]", "s4") TINYPROP_SGD_ROW_AT("%[w1]", "s5")
+                               TINYPROP_SGD_ROW_AT("%[w2]", "s6")
+                                   TINYPROP_SGD_ROW_AT("%[w3]", "s7"));
+      break;
+  }
+#undef TINYPROP_SGD_LOOP_AT
 #undef TINYPROP_SGD_ROW_AT
 #else
-  for (int r = 0; r < 4; ++r) {
+  for (uint32_t r = 0; r < n_rows; ++r) {
     float* __restrict y = w[r];
     const float ar = a[r];
     for (uint32_t t = 0; t < n_blocks; ++t) {
