@@ -27,6 +27,10 @@ namespace tinyprop {
     !defined(__ARM_FEATURE_MVE)
 #define TINYPROP_ARM_VFP_ROWS4 1
 #endif
+#if defined(__ARM_FEATURE_MVE) && ((__ARM_FEATURE_MVE & 2) != 0)  // Helium with float lanes
+#include <arm_mve.h>
+#define TINYPROP_ARM_MVE_ROWS4 1
+#endif
 
 // The scalar reference of both functions below (the canonical order written out; the tests
 // compare every variant's bits with it).
@@ -139,6 +143,24 @@ inline void rows4_lanes(const float* __restrict w, size_t stride, const float* _
       : "cc", "memory", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10",
         "s11", "s12", "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22",
         "s23");
+#elif defined(TINYPROP_ARM_MVE_ROWS4)
+  // One Q register per row (lane L = s_L); VMUL and VADD are separate IEEE operations (no
+  // contraction into VFMA: -ffp-contract=off).
+  const float* w1 = w + stride;
+  const float* w2 = w + 2 * stride;
+  const float* w3 = w + 3 * stride;
+  float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
+  for (size_t i = 0; i < 4 * static_cast<size_t>(n_blocks); i += 4) {
+    const float32x4_t xv = vld1q_f32(x + i);
+    a0 = vaddq_f32(a0, vmulq_f32(vld1q_f32(w + i), xv));
+    a1 = vaddq_f32(a1, vmulq_f32(vld1q_f32(w1 + i), xv));
+    a2 = vaddq_f32(a2, vmulq_f32(vld1q_f32(w2 + i), xv));
+    a3 = vaddq_f32(a3, vmulq_f32(vld1q_f32(w3 + i), xv));
+  }
+  vst1q_f32(lanes, a0);
+  vst1q_f32(lanes + 4, a1);
+  vst1q_f32(lanes + 8, a2);
+  vst1q_f32(lanes + 12, a3);
 #elif defined(TINYPROP_FLOAT4)
   if (cpu_has_avx2()) {
     rows4_lanes_avx2(w, stride, x, n_blocks, lanes);
@@ -207,6 +229,23 @@ inline void rows4_lanes_blocks(const float* __restrict w, size_t stride,
       : "cc", "memory", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10",
         "s11", "s12", "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22",
         "s23");
+#elif defined(TINYPROP_ARM_MVE_ROWS4)
+  const float* w1 = w + stride;
+  const float* w2 = w + 2 * stride;
+  const float* w3 = w + 3 * stride;
+  float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
+  for (uint32_t t = 0; t < n_blocks; ++t) {
+    const size_t i = static_cast<size_t>(blocks[t]) * 4u;
+    const float32x4_t xv = vld1q_f32(x + i);
+    a0 = vaddq_f32(a0, vmulq_f32(vld1q_f32(w + i), xv));
+    a1 = vaddq_f32(a1, vmulq_f32(vld1q_f32(w1 + i), xv));
+    a2 = vaddq_f32(a2, vmulq_f32(vld1q_f32(w2 + i), xv));
+    a3 = vaddq_f32(a3, vmulq_f32(vld1q_f32(w3 + i), xv));
+  }
+  vst1q_f32(lanes, a0);
+  vst1q_f32(lanes + 4, a1);
+  vst1q_f32(lanes + 8, a2);
+  vst1q_f32(lanes + 12, a3);
 #elif defined(TINYPROP_FLOAT4)
   if (cpu_has_avx2()) {
     rows4_lanes_blocks_avx2(w, stride, x, blocks, n_blocks, lanes);
