@@ -66,6 +66,7 @@ def main():
     rng = np.random.default_rng(16)
     W, B, X, Y, DY, DX, DW, NZ = (RAM, RAM + 0x100000, RAM + 0x101000, RAM + 0x102000,
                                   RAM + 0x103000, RAM + 0x104000, RAM + 0x200000, RAM + 0x105000)
+    ROWS = RAM + 0x106000
     lr = F32(0.01)
     print("Cortex-M4 instructions per multiply-add, dense inputs (unicorn, arm-none-eabi-g++ -O2 "
           "-ffp-contract=off); bits checked against the canonical order.\n")
@@ -105,6 +106,23 @@ def main():
             ref = (ref + (dy[j] * w[j]).astype(F32)).astype(F32)
         got = np.frombuffer(bytes(m4.uc.mem_read(DX, 4 * n_in)), dtype=F32)
         assert got.tobytes() == ref.tobytes(), f"error bits {n_in}x{n_out}"
+
+        # A row list of 1 to 7 rows (groups of four and the rest), reversed order.
+        listed = list(range(n_out))[::-1][:min(n_out, 7)]
+        m4.uc.mem_write(ROWS, struct.pack(f"<{len(listed)}I", *listed))
+        m4.call("dense_backward_input", DX, W, DY, ROWS, len(listed), n_in)
+        ref = np.zeros(n_in, dtype=F32)
+        for j in listed:
+            ref = (ref + (dy[j] * w[j]).astype(F32)).astype(F32)
+        got = np.frombuffer(bytes(m4.uc.mem_read(DX, 4 * n_in)), dtype=F32)
+        assert got.tobytes() == ref.tobytes(), f"error bits, row list {n_in}x{n_out}"
+        if has_rows_update:
+            call_with_float(m4, "dense_sgd_update_rows", lr, W, X, DY, ROWS, len(listed), n_in,
+                            NZ)
+            for j in listed:
+                w[j] = (w[j] + (a[j] * x).astype(F32)).astype(F32)
+            got = np.frombuffer(bytes(m4.uc.mem_read(W, 4 * macs)), dtype=F32)
+            assert got.tobytes() == w.tobytes(), f"SGD update bits, row list {n_in}x{n_out}"
 
         m4.uc.mem_write(DW, bytes(4 * macs))
         dwc = m4.call("dense_accumulate_weight_grad", DW, X, DY, 0, n_out, n_in)

@@ -15,6 +15,7 @@ inline const float* row_ptr(const float* base, uint32_t j, uint32_t len) {
   return base + static_cast<size_t>(j) * len;
 }
 
+#if !defined(TINYPROP_ARM_VFP_ROWS4)  // the Cortex-M uses error_rows4 (rows4_axpy.h)
 // y += a0 w0 + a1 w1 + a2 w2 + a3 w3, evaluated per element strictly left to right:
 //   y[i] = (((y[i] + a0 w0[i]) + a1 w1[i]) + a2 w2[i]) + a3 w3[i]
 // which is exactly what four successive axpy calls compute (every product and sum rounded to
@@ -51,6 +52,7 @@ void axpy_rows2(float* __restrict y, float a0, const float* __restrict w0, float
   }
   for (; i < n; ++i) y[i] = (y[i] + a0 * w0[i]) + a1 * w1[i];
 }
+#endif
 
 #if !defined(TINYPROP_ARM_VFP_ROWS4)  // the Cortex-M blocks four rows (axpy_row_list)
 // y0 += a0 x and y1 += a1 x: two weight-gradient rows per pass, so each x[i] is loaded once for
@@ -239,22 +241,38 @@ static void axpy_row_list(float* w, const float* x, const float* dy, float coef,
 void dense_backward_input(float* dx, const float* w, const float* dy, const uint32_t* rows,
                           uint32_t n_rows, uint32_t n_in) {
   for (uint32_t i = 0; i < n_in; ++i) dx[i] = 0.0f;
+#if defined(TINYPROP_ARM_VFP_ROWS4)
+  // Groups of up to four rows in list order, each element summed row after row (error_rows4
+  // over the whole blocks, then the tail in C in the same order).
+  const size_t whole = n_in - n_in % 4u;
+  auto pass = [&](uint32_t t, uint32_t group) {
+    const float* ws[4];
+    float a[4];
+    for (uint32_t r = 0; r < group; ++r) {
+      const uint32_t j = row_at(rows, t + r);
+      ws[r] = row_ptr(w, j, n_in);
+      a[r] = dy[j];
+    }
+    for (uint32_t r = group; r < 4; ++r) {  // never read
+      ws[r] = ws[0];
+      a[r] = 0.0f;
+    }
+    error_rows4(dx, a, ws, n_in / 4u, group);
+    for (size_t i = whole; i < n_in; ++i) {
+      for (uint32_t r = 0; r < group; ++r) dx[i] += a[r] * ws[r][i];
+    }
+  };
+  uint32_t t = 0;
+  for (; t + 4 <= n_rows; t += 4) pass(t, 4);
+  if (t < n_rows) pass(t, n_rows - t);
+#else
   uint32_t t = 0;
   for (; t + 4 <= n_rows; t += 4) {
     const uint32_t j0 = row_at(rows, t), j1 = row_at(rows, t + 1);
     const uint32_t j2 = row_at(rows, t + 2), j3 = row_at(rows, t + 3);
     const float a[4] = {dy[j0], dy[j1], dy[j2], dy[j3]};
-#if defined(TINYPROP_ARM_VFP_ROWS4)
-    const float* const ws[4] = {row_ptr(w, j0, n_in), row_ptr(w, j1, n_in),
-                                row_ptr(w, j2, n_in), row_ptr(w, j3, n_in)};
-    error_rows4(dx, a, ws, n_in / 4u);
-    const size_t whole = n_in - n_in % 4u;
-    axpy_rows4(dx + whole, a, ws[0] + whole, ws[1] + whole, ws[2] + whole, ws[3] + whole,
-               n_in % 4u);
-#else
     axpy_rows4(dx, a, row_ptr(w, j0, n_in), row_ptr(w, j1, n_in), row_ptr(w, j2, n_in),
                row_ptr(w, j3, n_in), n_in);
-#endif
   }
   if (t + 2 <= n_rows) {
     const uint32_t j0 = row_at(rows, t), j1 = row_at(rows, t + 1);
@@ -265,6 +283,7 @@ void dense_backward_input(float* dx, const float* w, const float* dy, const uint
     const uint32_t j = row_at(rows, t);
     axpy(dx, dy[j], row_ptr(w, j, n_in), n_in);
   }
+#endif
 }
 
 // With zero-skipping each row is one axpy_nz (its listed blocks only).

@@ -191,10 +191,11 @@ inline void sgd_rows4_blocks(float* const w[4], const float a[4], const float* _
 
 #if defined(TINYPROP_ARM_VFP_ROWS4)
 // y[i] = (((y[i] + a0 w0[i]) + a1 w1[i]) + a2 w2[i]) + a3 w3[i] over the whole blocks
-// 0 .. n_blocks - 1. Per block: VLDM y + 4 x (VLDM + 4 VMUL + 4 VADD) + VSTM + CMP + BNE =
-// 40 instructions for 16 MACs.
+// 0 .. n_blocks - 1, for the first n_rows (1 to 4) of the rows (a has four entries). Per block
+// and four rows: VLDM y + 4 x (VLDM + 4 VMUL + 4 VADD) + VSTM + CMP + BNE = 40 instructions
+// for 16 MACs.
 inline void error_rows4(float* __restrict y, const float a[4], const float* const w[4],
-                        uint32_t n_blocks) {
+                        uint32_t n_blocks, uint32_t n_rows) {
   const float* w0 = w[0];
   const float* w1 = w[1];
   const float* w2 = w[2];
@@ -207,22 +208,38 @@ inline void error_rows4(float* __restrict y, const float a[4], const float* cons
   "vmul.f32 s14, " A ", s10\n\tvmul.f32 s15, " A ", s11\n\t"                                \
   "vadd.f32 s0, s0, s12\n\tvadd.f32 s1, s1, s13\n\t"                                        \
   "vadd.f32 s2, s2, s14\n\tvadd.f32 s3, s3, s15\n\t"
-  __asm__ volatile(
-      "vldmia %[a], {s4-s7}\n\t"
-      "cmp %[yp], %[ye]\n\t"
-      "beq 2f\n"
-      "1:\n\t"
-      "vldmia %[yp], {s0-s3}\n\t"
-      TINYPROP_ERROR_ROW("%[w0]", "s4") TINYPROP_ERROR_ROW("%[w1]", "s5")
-      TINYPROP_ERROR_ROW("%[w2]", "s6") TINYPROP_ERROR_ROW("%[w3]", "s7")
-      "vstmia %[yp]!, {s0-s3}\n\t"
-      "cmp %[yp], %[ye]\n\t"
-      "bne 1b\n"
-      "2:\n\t"
-      : [yp] "+r"(yp), [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3)
-      : [ye] "r"(y_end), [a] "r"(a)
-      : "cc", "memory", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10",
-        "s11", "s12", "s13", "s14", "s15");
+#define TINYPROP_ERROR_LOOP(ROWS)                                                           \
+  __asm__ volatile("vldmia %[a], {s4-s7}\n\t"                                               \
+                   "cmp %[yp], %[ye]\n\t"                                                   \
+                   "beq 2f\n"                                                               \
+                   "1:\n\t"                                                                 \
+                   "vldmia %[yp], {s0-s3}\n\t" ROWS                                         \
+                   "vstmia %[yp]!, {s0-s3}\n\t"                                             \
+                   "cmp %[yp], %[ye]\n\t"                                                   \
+                   "bne 1b\n"                                                               \
+                   "2:\n\t"                                                                 \
+                   : [yp] "+r"(yp), [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2),            \
+                     [w3] "+r"(w3)                                                          \
+                   : [ye] "r"(y_end), [a] "r"(a)                                            \
+                   : "cc", "memory", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8",  \
+                     "s9", "s10", "s11", "s12", "s13", "s14", "s15")
+  switch (n_rows) {
+    case 1:
+      TINYPROP_ERROR_LOOP(TINYPROP_ERROR_ROW("%[w0]", "s4"));
+      break;
+    case 2:
+      TINYPROP_ERROR_LOOP(TINYPROP_ERROR_ROW("%[w0]", "s4") TINYPROP_ERROR_ROW("%[w1]", "s5"));
+      break;
+    case 3:
+      TINYPROP_ERROR_LOOP(TINYPROP_ERROR_ROW("%[w0]", "s4") TINYPROP_ERROR_ROW("%[w1]", "s5")
+                              TINYPROP_ERROR_ROW("%[w2]", "s6"));
+      break;
+    default:
+      TINYPROP_ERROR_LOOP(TINYPROP_ERROR_ROW("%[w0]", "s4") TINYPROP_ERROR_ROW("%[w1]", "s5")
+                              TINYPROP_ERROR_ROW("%[w2]", "s6") TINYPROP_ERROR_ROW("%[w3]", "s7"));
+      break;
+  }
+#undef TINYPROP_ERROR_LOOP
 #undef TINYPROP_ERROR_ROW
 }
 #endif
