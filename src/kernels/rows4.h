@@ -91,6 +91,50 @@ bool cpu_has_avx2();
 #endif
 
 
+#if defined(TINYPROP_ARM_VFP_ROWS4)
+// The pieces of the two assembly loops below. s0..s15: lane sums (row r lane L in s(4r+L));
+// s16..s19: the x block; s20..s23: a row's four weights, overwritten by their products.
+// One row: four VMUL, then the four VADD into its sums (registers A0..A3).
+#define TINYPROP_DOT_ROW(A0, A1, A2, A3)                                                    \
+  "vmul.f32 s20, s20, s16\n\tvmul.f32 s21, s21, s17\n\t"                                  \
+  "vmul.f32 s22, s22, s18\n\tvmul.f32 s23, s23, s19\n\t"                                  \
+  "vadd.f32 s" A0 ", s" A0 ", s20\n\tvadd.f32 s" A1 ", s" A1 ", s21\n\t"                     \
+  "vadd.f32 s" A2 ", s" A2 ", s22\n\tvadd.f32 s" A3 ", s" A3 ", s23\n\t"
+// +0 into the sixteen sums (a core register holding 0 into eight D registers).
+#define TINYPROP_ZERO_S0_S15                                                                \
+  "vmov d0, %[z], %[z]\n\tvmov d1, %[z], %[z]\n\tvmov d2, %[z], %[z]\n\t"                 \
+  "vmov d3, %[z], %[z]\n\tvmov d4, %[z], %[z]\n\tvmov d5, %[z], %[z]\n\t"                 \
+  "vmov d6, %[z], %[z]\n\tvmov d7, %[z], %[z]\n\t"
+#define TINYPROP_DOT_CLOBBERS                                                               \
+  "cc", "memory", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",  \
+      "s12", "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23"
+#endif
+
+#if defined(TINYPROP_ARM_MVE_ROWS4)
+// Helium: one Q register per row (lane L = s_L), block t at element offset(t); VMUL and VADD
+// are separate IEEE operations (no contraction into VFMA: -ffp-contract=off).
+template <typename Offset>
+inline void rows4_lanes_mve(const float* w, size_t stride, const float* x, uint32_t n_blocks,
+                            Offset offset, float* lanes) {
+  const float* w1 = w + stride;
+  const float* w2 = w + 2 * stride;
+  const float* w3 = w + 3 * stride;
+  float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
+  for (uint32_t t = 0; t < n_blocks; ++t) {
+    const size_t i = offset(t);
+    const float32x4_t xv = vld1q_f32(x + i);
+    a0 = vaddq_f32(a0, vmulq_f32(vld1q_f32(w + i), xv));
+    a1 = vaddq_f32(a1, vmulq_f32(vld1q_f32(w1 + i), xv));
+    a2 = vaddq_f32(a2, vmulq_f32(vld1q_f32(w2 + i), xv));
+    a3 = vaddq_f32(a3, vmulq_f32(vld1q_f32(w3 + i), xv));
+  }
+  vst1q_f32(lanes, a0);
+  vst1q_f32(lanes + 4, a1);
+  vst1q_f32(lanes + 8, a2);
+  vst1q_f32(lanes + 12, a3);
+}
+#endif
+
 // lanes[4 r + L] = lane sum L of row r (w + r * stride) against x over the whole blocks
 // 0 .. n_blocks - 1 (dense input).
 inline void rows4_lanes(const float* __restrict w, size_t stride, const float* __restrict x,
@@ -103,64 +147,31 @@ inline void rows4_lanes(const float* __restrict w, size_t stride, const float* _
   const float* xp = x;
   const float* const x_end = x + 4 * static_cast<size_t>(n_blocks);
   const uint32_t zero = 0;
-  // s0..s15: lane sums (row r lane L in s(4r+L)); s16..s19: x block; s20..s23: a row's weights,
-  // overwritten by their products. Per block: 5 VLDM + 16 VMUL + 16 VADD + CMP + BNE = 39
-  // instructions for 16 MACs.
+  // Per block: 5 VLDM + 16 VMUL + 16 VADD + CMP + BNE = 39 instructions for 16 MACs.
   __asm__ volatile(
-      "vmov d0, %[z], %[z]\n\tvmov d1, %[z], %[z]\n\tvmov d2, %[z], %[z]\n\t"
-      "vmov d3, %[z], %[z]\n\tvmov d4, %[z], %[z]\n\tvmov d5, %[z], %[z]\n\t"
-      "vmov d6, %[z], %[z]\n\tvmov d7, %[z], %[z]\n\t"
+      TINYPROP_ZERO_S0_S15
       "cmp %[xp], %[xe]\n\t"
       "beq 2f\n"
       "1:\n\t"
       "vldmia %[xp]!, {s16-s19}\n\t"
       "vldmia %[w0]!, {s20-s23}\n\t"
-      "vmul.f32 s20, s20, s16\n\tvmul.f32 s21, s21, s17\n\t"
-      "vmul.f32 s22, s22, s18\n\tvmul.f32 s23, s23, s19\n\t"
-      "vadd.f32 s0, s0, s20\n\tvadd.f32 s1, s1, s21\n\t"
-      "vadd.f32 s2, s2, s22\n\tvadd.f32 s3, s3, s23\n\t"
+      TINYPROP_DOT_ROW("0", "1", "2", "3")
       "vldmia %[w1]!, {s20-s23}\n\t"
-      "vmul.f32 s20, s20, s16\n\tvmul.f32 s21, s21, s17\n\t"
-      "vmul.f32 s22, s22, s18\n\tvmul.f32 s23, s23, s19\n\t"
-      "vadd.f32 s4, s4, s20\n\tvadd.f32 s5, s5, s21\n\t"
-      "vadd.f32 s6, s6, s22\n\tvadd.f32 s7, s7, s23\n\t"
+      TINYPROP_DOT_ROW("4", "5", "6", "7")
       "vldmia %[w2]!, {s20-s23}\n\t"
-      "vmul.f32 s20, s20, s16\n\tvmul.f32 s21, s21, s17\n\t"
-      "vmul.f32 s22, s22, s18\n\tvmul.f32 s23, s23, s19\n\t"
-      "vadd.f32 s8, s8, s20\n\tvadd.f32 s9, s9, s21\n\t"
-      "vadd.f32 s10, s10, s22\n\tvadd.f32 s11, s11, s23\n\t"
+      TINYPROP_DOT_ROW("8", "9", "10", "11")
       "vldmia %[w3]!, {s20-s23}\n\t"
-      "vmul.f32 s20, s20, s16\n\tvmul.f32 s21, s21, s17\n\t"
-      "vmul.f32 s22, s22, s18\n\tvmul.f32 s23, s23, s19\n\t"
-      "vadd.f32 s12, s12, s20\n\tvadd.f32 s13, s13, s21\n\t"
-      "vadd.f32 s14, s14, s22\n\tvadd.f32 s15, s15, s23\n\t"
+      TINYPROP_DOT_ROW("12", "13", "14", "15")
       "cmp %[xp], %[xe]\n\t"
       "bne 1b\n"
       "2:\n\t"
       "vstmia %[out], {s0-s15}\n\t"
       : [xp] "+r"(xp), [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3)
       : [xe] "r"(x_end), [z] "r"(zero), [out] "r"(lanes)
-      : "cc", "memory", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10",
-        "s11", "s12", "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22",
-        "s23");
+      : TINYPROP_DOT_CLOBBERS);
 #elif defined(TINYPROP_ARM_MVE_ROWS4)
-  // One Q register per row (lane L = s_L); VMUL and VADD are separate IEEE operations (no
-  // contraction into VFMA: -ffp-contract=off).
-  const float* w1 = w + stride;
-  const float* w2 = w + 2 * stride;
-  const float* w3 = w + 3 * stride;
-  float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
-  for (size_t i = 0; i < 4 * static_cast<size_t>(n_blocks); i += 4) {
-    const float32x4_t xv = vld1q_f32(x + i);
-    a0 = vaddq_f32(a0, vmulq_f32(vld1q_f32(w + i), xv));
-    a1 = vaddq_f32(a1, vmulq_f32(vld1q_f32(w1 + i), xv));
-    a2 = vaddq_f32(a2, vmulq_f32(vld1q_f32(w2 + i), xv));
-    a3 = vaddq_f32(a3, vmulq_f32(vld1q_f32(w3 + i), xv));
-  }
-  vst1q_f32(lanes, a0);
-  vst1q_f32(lanes + 4, a1);
-  vst1q_f32(lanes + 8, a2);
-  vst1q_f32(lanes + 12, a3);
+  rows4_lanes_mve(w, stride, x, n_blocks, [](uint32_t t) { return 4 * static_cast<size_t>(t); },
+                  lanes);
 #elif defined(TINYPROP_FLOAT4)
   if (cpu_has_avx2()) {
     rows4_lanes_avx2(w, stride, x, n_blocks, lanes);
@@ -186,9 +197,7 @@ inline void rows4_lanes_blocks(const float* __restrict w, size_t stride,
   // Per listed block: LDRH + 2 ADD + 2 VLDM for x and row 0, then per further row ADD + VLDM,
   // 16 VMUL + 16 VADD, CMP + BNE: 45 instructions for 16 MACs.
   __asm__ volatile(
-      "vmov d0, %[z], %[z]\n\tvmov d1, %[z], %[z]\n\tvmov d2, %[z], %[z]\n\t"
-      "vmov d3, %[z], %[z]\n\tvmov d4, %[z], %[z]\n\tvmov d5, %[z], %[z]\n\t"
-      "vmov d6, %[z], %[z]\n\tvmov d7, %[z], %[z]\n\t"
+      TINYPROP_ZERO_S0_S15
       "cmp %[bp], %[be]\n\t"
       "beq 2f\n"
       "1:\n\t"
@@ -197,28 +206,16 @@ inline void rows4_lanes_blocks(const float* __restrict w, size_t stride,
       "vldmia %[xa], {s16-s19}\n\t"
       "add %[wa], %[w], %[off], lsl #4\n\t"
       "vldmia %[wa], {s20-s23}\n\t"
-      "vmul.f32 s20, s20, s16\n\tvmul.f32 s21, s21, s17\n\t"
-      "vmul.f32 s22, s22, s18\n\tvmul.f32 s23, s23, s19\n\t"
-      "vadd.f32 s0, s0, s20\n\tvadd.f32 s1, s1, s21\n\t"
-      "vadd.f32 s2, s2, s22\n\tvadd.f32 s3, s3, s23\n\t"
+      TINYPROP_DOT_ROW("0", "1", "2", "3")
       "add %[wa], %[wa], %[sb]\n\t"
       "vldmia %[wa], {s20-s23}\n\t"
-      "vmul.f32 s20, s20, s16\n\tvmul.f32 s21, s21, s17\n\t"
-      "vmul.f32 s22, s22, s18\n\tvmul.f32 s23, s23, s19\n\t"
-      "vadd.f32 s4, s4, s20\n\tvadd.f32 s5, s5, s21\n\t"
-      "vadd.f32 s6, s6, s22\n\tvadd.f32 s7, s7, s23\n\t"
+      TINYPROP_DOT_ROW("4", "5", "6", "7")
       "add %[wa], %[wa], %[sb]\n\t"
       "vldmia %[wa], {s20-s23}\n\t"
-      "vmul.f32 s20, s20, s16\n\tvmul.f32 s21, s21, s17\n\t"
-      "vmul.f32 s22, s22, s18\n\tvmul.f32 s23, s23, s19\n\t"
-      "vadd.f32 s8, s8, s20\n\tvadd.f32 s9, s9, s21\n\t"
-      "vadd.f32 s10, s10, s22\n\tvadd.f32 s11, s11, s23\n\t"
+      TINYPROP_DOT_ROW("8", "9", "10", "11")
       "add %[wa], %[wa], %[sb]\n\t"
       "vldmia %[wa], {s20-s23}\n\t"
-      "vmul.f32 s20, s20, s16\n\tvmul.f32 s21, s21, s17\n\t"
-      "vmul.f32 s22, s22, s18\n\tvmul.f32 s23, s23, s19\n\t"
-      "vadd.f32 s12, s12, s20\n\tvadd.f32 s13, s13, s21\n\t"
-      "vadd.f32 s14, s14, s22\n\tvadd.f32 s15, s15, s23\n\t"
+      TINYPROP_DOT_ROW("12", "13", "14", "15")
       "cmp %[bp], %[be]\n\t"
       "bne 1b\n"
       "2:\n\t"
@@ -226,26 +223,10 @@ inline void rows4_lanes_blocks(const float* __restrict w, size_t stride,
       : [bp] "+r"(bp), [off] "=&r"(off), [xa] "=&r"(xa), [wa] "=&r"(wa)
       : [be] "r"(b_end), [x] "r"(x), [w] "r"(w), [sb] "r"(stride_bytes), [z] "r"(zero),
         [out] "r"(lanes)
-      : "cc", "memory", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10",
-        "s11", "s12", "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22",
-        "s23");
+      : TINYPROP_DOT_CLOBBERS);
 #elif defined(TINYPROP_ARM_MVE_ROWS4)
-  const float* w1 = w + stride;
-  const float* w2 = w + 2 * stride;
-  const float* w3 = w + 3 * stride;
-  float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
-  for (uint32_t t = 0; t < n_blocks; ++t) {
-    const size_t i = static_cast<size_t>(blocks[t]) * 4u;
-    const float32x4_t xv = vld1q_f32(x + i);
-    a0 = vaddq_f32(a0, vmulq_f32(vld1q_f32(w + i), xv));
-    a1 = vaddq_f32(a1, vmulq_f32(vld1q_f32(w1 + i), xv));
-    a2 = vaddq_f32(a2, vmulq_f32(vld1q_f32(w2 + i), xv));
-    a3 = vaddq_f32(a3, vmulq_f32(vld1q_f32(w3 + i), xv));
-  }
-  vst1q_f32(lanes, a0);
-  vst1q_f32(lanes + 4, a1);
-  vst1q_f32(lanes + 8, a2);
-  vst1q_f32(lanes + 12, a3);
+  rows4_lanes_mve(w, stride, x, n_blocks,
+                  [blocks](uint32_t t) { return 4 * static_cast<size_t>(blocks[t]); }, lanes);
 #elif defined(TINYPROP_FLOAT4)
   if (cpu_has_avx2()) {
     rows4_lanes_blocks_avx2(w, stride, x, blocks, n_blocks, lanes);

@@ -17,6 +17,29 @@
 
 namespace tinyprop {
 
+#if defined(TINYPROP_ARM_VFP_ROWS4)
+// Runs LOOP (an asm statement taking the row bodies) with n_rows (1 to 4) copies of ROW: row r
+// uses the pointer operand %[w<r>] and the factor in s<4 + r>.
+#define TINYPROP_ROWS_1_TO_4(LOOP, ROW)                                                     \
+  switch (n_rows) {                                                                         \
+    case 1:                                                                                 \
+      LOOP(ROW("%[w0]", "s4"));                                                             \
+      break;                                                                                \
+    case 2:                                                                                 \
+      LOOP(ROW("%[w0]", "s4") ROW("%[w1]", "s5"));                                          \
+      break;                                                                                \
+    case 3:                                                                                 \
+      LOOP(ROW("%[w0]", "s4") ROW("%[w1]", "s5") ROW("%[w2]", "s6"));                       \
+      break;                                                                                \
+    default:                                                                                \
+      LOOP(ROW("%[w0]", "s4") ROW("%[w1]", "s5") ROW("%[w2]", "s6") ROW("%[w3]", "s7"));    \
+      break;                                                                                \
+  }
+#define TINYPROP_AXPY_CLOBBERS                                                              \
+  "cc", "memory", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",  \
+      "s12", "s13", "s14", "s15"
+#endif
+
 // w_r[i] += a[r] x[i] for the rows w_r = w[r], r < n_rows (1 to 4; a has four entries), over
 // the whole blocks 0 .. n_blocks - 1.
 inline void sgd_rows4(float* const w[4], const float a[4], const float* __restrict x,
@@ -49,24 +72,8 @@ inline void sgd_rows4(float* const w[4], const float a[4], const float* __restri
                    : [xp] "+r"(xp), [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2),            \
                      [w3] "+r"(w3)                                                          \
                    : [xe] "r"(x_end), [a] "r"(a)                                            \
-                   : "cc", "memory", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8",  \
-                     "s9", "s10", "s11", "s12", "s13", "s14", "s15")
-  switch (n_rows) {
-    case 1:
-      TINYPROP_SGD_LOOP(TINYPROP_SGD_ROW("%[w0]", "s4"));
-      break;
-    case 2:
-      TINYPROP_SGD_LOOP(TINYPROP_SGD_ROW("%[w0]", "s4") TINYPROP_SGD_ROW("%[w1]", "s5"));
-      break;
-    case 3:
-      TINYPROP_SGD_LOOP(TINYPROP_SGD_ROW("%[w0]", "s4") TINYPROP_SGD_ROW("%[w1]", "s5")
-                            TINYPROP_SGD_ROW("%[w2]", "s6"));
-      break;
-    default:
-      TINYPROP_SGD_LOOP(TINYPROP_SGD_ROW("%[w0]", "s4") TINYPROP_SGD_ROW("%[w1]", "s5")
-                            TINYPROP_SGD_ROW("%[w2]", "s6") TINYPROP_SGD_ROW("%[w3]", "s7"));
-      break;
-  }
+                   : TINYPROP_AXPY_CLOBBERS)
+  TINYPROP_ROWS_1_TO_4(TINYPROP_SGD_LOOP, TINYPROP_SGD_ROW)
 #undef TINYPROP_SGD_LOOP
 #undef TINYPROP_SGD_ROW
 #elif defined(TINYPROP_FLOAT4)
@@ -131,25 +138,8 @@ inline void sgd_rows4_blocks(float* const w[4], const float a[4], const float* _
                    : [bp] "+r"(bp), [off] "=&r"(off), [p] "=&r"(p)                          \
                    : [be] "r"(b_end), [x] "r"(x), [w0] "r"(w[0]), [w1] "r"(w[1]),           \
                      [w2] "r"(w[2]), [w3] "r"(w[3]), [a] "r"(a)                             \
-                   : "cc", "memory", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8",  \
-                     "s9", "s10", "s11", "s12", "s13", "s14", "s15")
-  switch (n_rows) {
-    case 1:
-      TINYPROP_SGD_LOOP_AT(TINYPROP_SGD_ROW_AT("%[w0]", "s4"));
-      break;
-    case 2:
-      TINYPROP_SGD_LOOP_AT(TINYPROP_SGD_ROW_AT("%[w0]", "s4") TINYPROP_SGD_ROW_AT("%[w1]", "s5"));
-      break;
-    case 3:
-      TINYPROP_SGD_LOOP_AT(TINYPROP_SGD_ROW_AT("%[w0]", "s4") TINYPROP_SGD_ROW_AT("%[w1]", "s5")
-                               TINYPROP_SGD_ROW_AT("%[w2]", "s6"));
-      break;
-    default:
-      TINYPROP_SGD_LOOP_AT(TINYPROP_SGD_ROW_AT("%[w0]", "s4") TINYPROP_SGD_ROW_AT("%[w1]", "s5")
-                               TINYPROP_SGD_ROW_AT("%[w2]", "s6")
-                                   TINYPROP_SGD_ROW_AT("%[w3]", "s7"));
-      break;
-  }
+                   : TINYPROP_AXPY_CLOBBERS)
+  TINYPROP_ROWS_1_TO_4(TINYPROP_SGD_LOOP_AT, TINYPROP_SGD_ROW_AT)
 #undef TINYPROP_SGD_LOOP_AT
 #undef TINYPROP_SGD_ROW_AT
 #elif defined(TINYPROP_FLOAT4)
@@ -221,27 +211,16 @@ inline void error_rows4(float* __restrict y, const float a[4], const float* cons
                    : [yp] "+r"(yp), [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2),            \
                      [w3] "+r"(w3)                                                          \
                    : [ye] "r"(y_end), [a] "r"(a)                                            \
-                   : "cc", "memory", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8",  \
-                     "s9", "s10", "s11", "s12", "s13", "s14", "s15")
-  switch (n_rows) {
-    case 1:
-      TINYPROP_ERROR_LOOP(TINYPROP_ERROR_ROW("%[w0]", "s4"));
-      break;
-    case 2:
-      TINYPROP_ERROR_LOOP(TINYPROP_ERROR_ROW("%[w0]", "s4") TINYPROP_ERROR_ROW("%[w1]", "s5"));
-      break;
-    case 3:
-      TINYPROP_ERROR_LOOP(TINYPROP_ERROR_ROW("%[w0]", "s4") TINYPROP_ERROR_ROW("%[w1]", "s5")
-                              TINYPROP_ERROR_ROW("%[w2]", "s6"));
-      break;
-    default:
-      TINYPROP_ERROR_LOOP(TINYPROP_ERROR_ROW("%[w0]", "s4") TINYPROP_ERROR_ROW("%[w1]", "s5")
-                              TINYPROP_ERROR_ROW("%[w2]", "s6") TINYPROP_ERROR_ROW("%[w3]", "s7"));
-      break;
-  }
+                   : TINYPROP_AXPY_CLOBBERS)
+  TINYPROP_ROWS_1_TO_4(TINYPROP_ERROR_LOOP, TINYPROP_ERROR_ROW)
 #undef TINYPROP_ERROR_LOOP
 #undef TINYPROP_ERROR_ROW
 }
+#endif
+
+#if defined(TINYPROP_ARM_VFP_ROWS4)
+#undef TINYPROP_AXPY_CLOBBERS
+#undef TINYPROP_ROWS_1_TO_4
 #endif
 
 }  // namespace tinyprop

@@ -32,76 +32,74 @@ __attribute__((target("avx2"))) inline __m256 load_x2(const float* x) {
   return _mm256_broadcast_ps(reinterpret_cast<const __m128*>(x));
 }
 
+// Four rows' lane sums over the blocks t < n_blocks at element offsets offset(t).
+template <typename Offset>
+inline void lanes_sse(const float* __restrict w, size_t stride, const float* __restrict x,
+                      uint32_t n_blocks, Offset offset, float* __restrict lanes) {
+  const float* __restrict w1 = w + stride;
+  const float* __restrict w2 = w + 2 * stride;
+  const float* __restrict w3 = w + 3 * stride;
+  Float4 a0 = {0.0f, 0.0f, 0.0f, 0.0f}, a1 = a0, a2 = a0, a3 = a0;
+  for (uint32_t t = 0; t < n_blocks; ++t) {
+    const size_t i = offset(t);
+    const Float4 xv = load4(x + i);
+    a0 += load4(w + i) * xv;
+    a1 += load4(w1 + i) * xv;
+    a2 += load4(w2 + i) * xv;
+    a3 += load4(w3 + i) * xv;
+  }
+  store_lanes4(lanes, a0, a1, a2, a3);
+}
+
+template <typename Offset>
+__attribute__((target("avx2"))) inline void lanes_avx2(const float* __restrict w, size_t stride,
+                                                      const float* __restrict x,
+                                                      uint32_t n_blocks, Offset offset,
+                                                      float* __restrict lanes) {
+  const float* __restrict w1 = w + stride;
+  const float* __restrict w2 = w + 2 * stride;
+  const float* __restrict w3 = w + 3 * stride;
+  __m256 a01 = _mm256_setzero_ps(), a23 = _mm256_setzero_ps();
+  for (uint32_t t = 0; t < n_blocks; ++t) {
+    const size_t i = offset(t);
+    const __m256 xv = load_x2(x + i);
+    a01 = _mm256_add_ps(a01, _mm256_mul_ps(load_rows2(w + i, w1 + i), xv));
+    a23 = _mm256_add_ps(a23, _mm256_mul_ps(load_rows2(w2 + i, w3 + i), xv));
+  }
+  _mm256_storeu_ps(lanes, a01);
+  _mm256_storeu_ps(lanes + 8, a23);
+}
+
+// Block t of a dense input starts at element 4 t.
+constexpr auto dense_offset = [](uint32_t t) { return 4 * static_cast<size_t>(t); };
+
 }  // namespace
 
 bool cpu_has_avx2() { return __builtin_cpu_supports("avx2") != 0; }
 
-void rows4_lanes_sse(const float* __restrict w, size_t stride, const float* __restrict x,
-                     uint32_t n_blocks, float* __restrict lanes) {
-  const float* __restrict w1 = w + stride;
-  const float* __restrict w2 = w + 2 * stride;
-  const float* __restrict w3 = w + 3 * stride;
-  Float4 a0 = {0.0f, 0.0f, 0.0f, 0.0f}, a1 = a0, a2 = a0, a3 = a0;
-  for (size_t i = 0; i < 4 * static_cast<size_t>(n_blocks); i += 4) {
-    const Float4 xv = load4(x + i);
-    a0 += load4(w + i) * xv;
-    a1 += load4(w1 + i) * xv;
-    a2 += load4(w2 + i) * xv;
-    a3 += load4(w3 + i) * xv;
-  }
-  store_lanes4(lanes, a0, a1, a2, a3);
+void rows4_lanes_sse(const float* w, size_t stride, const float* x, uint32_t n_blocks,
+                     float* lanes) {
+  lanes_sse(w, stride, x, n_blocks, dense_offset, lanes);
 }
 
-void rows4_lanes_blocks_sse(const float* __restrict w, size_t stride, const float* __restrict x,
-                            const uint16_t* __restrict blocks, uint32_t n_blocks,
-                            float* __restrict lanes) {
-  const float* __restrict w1 = w + stride;
-  const float* __restrict w2 = w + 2 * stride;
-  const float* __restrict w3 = w + 3 * stride;
-  Float4 a0 = {0.0f, 0.0f, 0.0f, 0.0f}, a1 = a0, a2 = a0, a3 = a0;
-  for (uint32_t t = 0; t < n_blocks; ++t) {
-    const size_t i = static_cast<size_t>(blocks[t]) * 4u;
-    const Float4 xv = load4(x + i);
-    a0 += load4(w + i) * xv;
-    a1 += load4(w1 + i) * xv;
-    a2 += load4(w2 + i) * xv;
-    a3 += load4(w3 + i) * xv;
-  }
-  store_lanes4(lanes, a0, a1, a2, a3);
+void rows4_lanes_blocks_sse(const float* w, size_t stride, const float* x,
+                            const uint16_t* blocks, uint32_t n_blocks, float* lanes) {
+  lanes_sse(w, stride, x, n_blocks,
+            [blocks](uint32_t t) { return 4 * static_cast<size_t>(blocks[t]); }, lanes);
 }
 
-__attribute__((target("avx2"))) void rows4_lanes_avx2(const float* __restrict w, size_t stride,
-                                                     const float* __restrict x,
-                                                     uint32_t n_blocks,
-                                                     float* __restrict lanes) {
-  const float* __restrict w1 = w + stride;
-  const float* __restrict w2 = w + 2 * stride;
-  const float* __restrict w3 = w + 3 * stride;
-  __m256 a01 = _mm256_setzero_ps(), a23 = _mm256_setzero_ps();
-  for (size_t i = 0; i < 4 * static_cast<size_t>(n_blocks); i += 4) {
-    const __m256 xv = load_x2(x + i);
-    a01 = _mm256_add_ps(a01, _mm256_mul_ps(load_rows2(w + i, w1 + i), xv));
-    a23 = _mm256_add_ps(a23, _mm256_mul_ps(load_rows2(w2 + i, w3 + i), xv));
-  }
-  _mm256_storeu_ps(lanes, a01);
-  _mm256_storeu_ps(lanes + 8, a23);
+__attribute__((target("avx2"))) void rows4_lanes_avx2(const float* w, size_t stride,
+                                                     const float* x, uint32_t n_blocks,
+                                                     float* lanes) {
+  lanes_avx2(w, stride, x, n_blocks, dense_offset, lanes);
 }
 
-__attribute__((target("avx2"))) void rows4_lanes_blocks_avx2(
-    const float* __restrict w, size_t stride, const float* __restrict x,
-    const uint16_t* __restrict blocks, uint32_t n_blocks, float* __restrict lanes) {
-  const float* __restrict w1 = w + stride;
-  const float* __restrict w2 = w + 2 * stride;
-  const float* __restrict w3 = w + 3 * stride;
-  __m256 a01 = _mm256_setzero_ps(), a23 = _mm256_setzero_ps();
-  for (uint32_t t = 0; t < n_blocks; ++t) {
-    const size_t i = static_cast<size_t>(blocks[t]) * 4u;
-    const __m256 xv = load_x2(x + i);
-    a01 = _mm256_add_ps(a01, _mm256_mul_ps(load_rows2(w + i, w1 + i), xv));
-    a23 = _mm256_add_ps(a23, _mm256_mul_ps(load_rows2(w2 + i, w3 + i), xv));
-  }
-  _mm256_storeu_ps(lanes, a01);
-  _mm256_storeu_ps(lanes + 8, a23);
+__attribute__((target("avx2"))) void rows4_lanes_blocks_avx2(const float* w, size_t stride,
+                                                            const float* x,
+                                                            const uint16_t* blocks,
+                                                            uint32_t n_blocks, float* lanes) {
+  lanes_avx2(w, stride, x, n_blocks,
+             [blocks](uint32_t t) { return 4 * static_cast<size_t>(blocks[t]); }, lanes);
 }
 
 }  // namespace tinyprop
