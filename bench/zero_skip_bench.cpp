@@ -96,9 +96,7 @@ void run_fused_sgd(benchmark::State& state, float nz_fraction, bool skip) {
   for (float& v : dy) v = 0.1f * rng.normal();
   run_layer(state, nz_fraction, skip, 19,
             [&dy](LayerBuffers& l, const float* in, const NonzeroBlocks& nz) {
-              for (uint32_t j = 0; j < kOut; ++j) {
-                axpy_nz(l.w.data() + static_cast<size_t>(j) * kIn, -1e-3f * dy[j], in, kIn, nz);
-              }
+              dense_sgd_update_rows(l.w.data(), in, dy.data(), 1e-3f, nullptr, kOut, kIn, nz);
             });
 }
 

@@ -3,6 +3,8 @@
 #include <stddef.h>
 
 #include "kernels/dot4.h"
+#include "kernels/rows4.h"
+#include "kernels/rows4_axpy.h"
 
 namespace tinyprop {
 namespace {
@@ -13,6 +15,7 @@ inline const float* row_ptr(const float* base, uint32_t j, uint32_t len) {
   return base + static_cast<size_t>(j) * len;
 }
 
+#if !defined(TINYPROP_ARM_VFP_ROWS4)  // the Cortex-M uses error_rows4 (rows4_axpy.h)
 // y += a0 w0 + a1 w1 + a2 w2 + a3 w3, evaluated per element strictly left to right:
 //   y[i] = (((y[i] + a0 w0[i]) + a1 w1[i]) + a2 w2[i]) + a3 w3[i]
 // which is exactly what four successive axpy calls compute (every product and sum rounded to
@@ -49,7 +52,9 @@ void axpy_rows2(float* __restrict y, float a0, const float* __restrict w0, float
   }
   for (; i < n; ++i) y[i] = (y[i] + a0 * w0[i]) + a1 * w1[i];
 }
+#endif
 
+#if !defined(TINYPROP_ARM_VFP_ROWS4)  // the Cortex-M blocks four rows (axpy_row_list)
 // y0 += a0 x and y1 += a1 x: two weight-gradient rows per pass, so each x[i] is loaded once for
 // both. Every element is still y[i] + a x[i] as in axpy: same bits.
 void axpy_pair(float* __restrict y0, float a0, float* __restrict y1, float a1,
@@ -70,6 +75,7 @@ void axpy_pair(float* __restrict y0, float a0, float* __restrict y1, float a1,
     y1[i] += a1 * x[i];
   }
 }
+#endif
 
 }  // namespace
 
@@ -91,11 +97,46 @@ void axpy(float* __restrict y, float a, const float* __restrict x, uint32_t n) {
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
-// True unless all four floats are +0 or -0 (!= 0 is false for both zeros, true for NaN):
-// exactly the inputs whose products are exact zeros for finite weights. (An OR of the bit
-// patterns was tried: more x86 instructions here.)
-inline bool block_nonzero(const float* v) {
-  return v[0] != 0.0f || v[1] != 0.0f || v[2] != 0.0f || v[3] != 0.0f;
+// The first block b >= blk of x [4 n_blocks] that holds a nonzero, or n_blocks: a block is all
+// zeros exactly when its four floats are +0 or -0 (!= 0 is false for both zeros, true for NaN),
+// the inputs whose products are exact zeros for finite weights. On a Cortex-M the same test on
+// the bit patterns: a float is +-0 exactly when its bits without the sign bit are 0, so
+// (b0 | b1 | b2 | b3) << 1 == 0 decides the same blocks; the loop is LDM, three ORR, LSLS and
+// the branches, 8 instructions per zero block (13 in GCC's code for the same C, 22 with four
+// float compares). On x86 the float compares (an OR of the bit patterns was tried: more x86
+// instructions).
+inline uint32_t next_nonzero_block(const float* x, uint32_t blk, uint32_t n_blocks) {
+#if defined(__arm__) && defined(__thumb2__)
+  if (blk >= n_blocks) return n_blocks;
+  const float* p = x + 4 * static_cast<size_t>(blk);
+  uint32_t left = n_blocks - blk;
+  // Fixed registers: an LDM list must be in ascending order.
+  register uint32_t b0 __asm__("r4");
+  register uint32_t b1 __asm__("r5");
+  register uint32_t b2 __asm__("r6");
+  register uint32_t b3 __asm__("r7");
+  __asm__ volatile(
+      "1:\n\t"
+      "ldmia %[p]!, {r4-r7}\n\t"
+      "orr r4, r4, r5\n\t"
+      "orr r6, r6, r7\n\t"
+      "orr r4, r4, r6\n\t"
+      "lsls r4, r4, #1\n\t"
+      "bne 2f\n\t"
+      "subs %[left], %[left], #1\n\t"
+      "bne 1b\n"
+      "2:\n\t"
+      : [p] "+r"(p), [left] "+r"(left), "=r"(b0), "=r"(b1), "=r"(b2), "=r"(b3)
+      :
+      : "cc", "memory");
+  return n_blocks - left;
+#else
+  for (; blk < n_blocks; ++blk) {
+    const float* v = x + static_cast<size_t>(blk) * 4u;
+    if (v[0] != 0.0f || v[1] != 0.0f || v[2] != 0.0f || v[3] != 0.0f) break;
+  }
+  return blk;
+#endif
 }
 
 // Blocks a dense input is probed for before it is declared dense (see below).
@@ -110,22 +151,42 @@ void find_nonzero_blocks(const float* x, uint32_t n, NonzeroBlocks* nz) {
       (static_cast<uint64_t>(n_blocks) * kZeroSkipMaxPercent) / 100u);
   const uint32_t cap = limit < kMaxNonzeroBlocks ? limit : kMaxNonzeroBlocks;
   uint32_t count = 0;
-  for (uint32_t blk = 0; blk < n_blocks; ++blk) {
-    if (block_nonzero(x + static_cast<size_t>(blk) * 4u)) {
-      // Too many nonzero blocks: the dense loop is cheaper. A dense input (no zero block among
-      // the first kZeroSkipProbeBlocks) is recognised early: a decision that only affects the
-      // speed, never the bits, and keeps the scan short where nothing can be skipped.
-      if (count == cap || (count == blk && blk + 1 == kZeroSkipProbeBlocks)) return;
-      nz->index[count++] = static_cast<uint16_t>(blk);
-    }
+  for (uint32_t blk = next_nonzero_block(x, 0, n_blocks); blk < n_blocks;
+       blk = next_nonzero_block(x, blk + 1, n_blocks)) {
+    // Too many nonzero blocks: the dense loop is cheaper. A dense input (no zero block among
+    // the first kZeroSkipProbeBlocks) is recognised early: a decision that only affects the
+    // speed, never the bits, and keeps the scan short where nothing can be skipped.
+    if (count == cap || (count == blk && blk + 1 == kZeroSkipProbeBlocks)) return;
+    nz->index[count++] = static_cast<uint16_t>(blk);
   }
   nz->count = count;
   nz->skip = true;
 }
 
+// Four rows per pass (rows4.h: each input block loaded once for four rows), each row's lane
+// sums combined and its tail added exactly as in dot4 / dot4_blocks; the one to three rows
+// left take the one-row dot.
 uint64_t dense_forward_nz(float* y, const float* x, const float* w, const float* b,
                           uint32_t n_in, uint32_t n_out, const NonzeroBlocks& nz) {
-  for (uint32_t j = 0; j < n_out; ++j) {
+  const size_t whole = n_in - n_in % 4u;
+  uint32_t j = 0;
+  for (; j + 4 <= n_out; j += 4) {
+    float lanes[16];
+    const float* row = row_ptr(w, j, n_in);
+    if (nz.skip) {
+      rows4_lanes_blocks(row, n_in, x, nz.index, nz.count, lanes);
+    } else {
+      rows4_lanes(row, n_in, x, n_in / 4u, lanes);
+    }
+    for (uint32_t r = 0; r < 4; ++r) {
+      const float* l = lanes + 4 * r;
+      float s = (l[0] + l[1]) + (l[2] + l[3]);
+      const float* rr = row + static_cast<size_t>(r) * n_in;
+      for (size_t i = whole; i < n_in; ++i) s += rr[i] * x[i];
+      y[j + r] = ((b != nullptr) ? b[j + r] : 0.0f) + s;
+    }
+  }
+  for (; j < n_out; ++j) {
     const float bias = (b != nullptr) ? b[j] : 0.0f;
     const float* row = row_ptr(w, j, n_in);
     y[j] = bias + (nz.skip ? dot4_blocks(row, x, n_in, nz.index, nz.count) : dot(row, x, n_in));
@@ -163,11 +224,73 @@ void axpy_nz(float* __restrict y, float a, const float* __restrict x, uint32_t n
   for (size_t i = n - n % 4u; i < n; ++i) y[i] += a * x[i];
 }
 
+// w[j, :] += (coef dy[j]) x for j in rows over nz's blocks and the tail, up to four rows per
+// pass over x (rows4_axpy.h): every element is axpy's w + a x with a = coef dy[j] (coef = 1
+// gives dy[j] exactly), so the bits are those of one axpy / axpy_nz call per row in list
+// order, a repeated row included.
+// nz null: the dense loop (no list to build or copy).
+static void axpy_row_list(float* w, const float* x, const float* dy, float coef,
+                          const uint32_t* rows, uint32_t n_rows, uint32_t n_in,
+                          const NonzeroBlocks* nz) {
+  const bool skip = nz != nullptr && nz->skip;
+  const size_t whole = n_in - n_in % 4u;
+  // Rows t .. t + group - 1 (group 1 to 4; unused entries of ws and a are never read).
+  auto pass = [&](uint32_t t, uint32_t group) {
+    float* ws[4];
+    float a[4];
+    for (uint32_t r = 0; r < group; ++r) {
+      const uint32_t j = row_at(rows, t + r);
+      ws[r] = w + static_cast<size_t>(j) * n_in;
+      a[r] = coef * dy[j];
+    }
+    for (uint32_t r = group; r < 4; ++r) {
+      ws[r] = ws[0];
+      a[r] = 0.0f;
+    }
+    if (skip) {
+      sgd_rows4_blocks(ws, a, x, nz->index, nz->count, group);
+    } else {
+      sgd_rows4(ws, a, x, n_in / 4u, group);
+    }
+    for (uint32_t r = 0; r < group; ++r) {
+      for (size_t i = whole; i < n_in; ++i) ws[r][i] += a[r] * x[i];
+    }
+  };
+  uint32_t t = 0;
+  for (; t + 4 <= n_rows; t += 4) pass(t, 4);
+  if (t < n_rows) pass(t, n_rows - t);
+}
+
 // dx = 0, then dx += dy[j] w[j, :] for the rows in list order, four rows per pass over dx, then
 // two, then one (the blocked helpers keep the per-element summation order of one axpy per row).
 void dense_backward_input(float* dx, const float* w, const float* dy, const uint32_t* rows,
                           uint32_t n_rows, uint32_t n_in) {
   for (uint32_t i = 0; i < n_in; ++i) dx[i] = 0.0f;
+#if defined(TINYPROP_ARM_VFP_ROWS4)
+  // Groups of up to four rows in list order, each element summed row after row (error_rows4
+  // over the whole blocks, then the tail in C in the same order).
+  const size_t whole = n_in - n_in % 4u;
+  auto pass = [&](uint32_t t, uint32_t group) {
+    const float* ws[4];
+    float a[4];
+    for (uint32_t r = 0; r < group; ++r) {
+      const uint32_t j = row_at(rows, t + r);
+      ws[r] = row_ptr(w, j, n_in);
+      a[r] = dy[j];
+    }
+    for (uint32_t r = group; r < 4; ++r) {  // never read
+      ws[r] = ws[0];
+      a[r] = 0.0f;
+    }
+    error_rows4(dx, a, ws, n_in / 4u, group);
+    for (size_t i = whole; i < n_in; ++i) {
+      for (uint32_t r = 0; r < group; ++r) dx[i] += a[r] * ws[r][i];
+    }
+  };
+  uint32_t t = 0;
+  for (; t + 4 <= n_rows; t += 4) pass(t, 4);
+  if (t < n_rows) pass(t, n_rows - t);
+#else
   uint32_t t = 0;
   for (; t + 4 <= n_rows; t += 4) {
     const uint32_t j0 = row_at(rows, t), j1 = row_at(rows, t + 1);
@@ -185,12 +308,16 @@ void dense_backward_input(float* dx, const float* w, const float* dy, const uint
     const uint32_t j = row_at(rows, t);
     axpy(dx, dy[j], row_ptr(w, j, n_in), n_in);
   }
+#endif
 }
 
 // With zero-skipping each row is one axpy_nz (its listed blocks only).
 void dense_accumulate_weight_grad_nz(float* dw, const float* x, const float* dy,
                                      const uint32_t* rows, uint32_t n_rows, uint32_t n_in,
                                      const NonzeroBlocks& nz) {
+#if defined(TINYPROP_ARM_VFP_ROWS4)
+  axpy_row_list(dw, x, dy, 1.0f, rows, n_rows, n_in, &nz);
+#else
   if (!nz.skip) {
     dense_accumulate_weight_grad(dw, x, dy, rows, n_rows, n_in);
     return;
@@ -199,12 +326,16 @@ void dense_accumulate_weight_grad_nz(float* dw, const float* x, const float* dy,
     const uint32_t j = row_at(rows, t);
     axpy_nz(dw + static_cast<size_t>(j) * n_in, dy[j], x, n_in, nz);
   }
+#endif
 }
 
 // dW[j, :] += dy[j] x for the listed rows, two rows per pass (x read once for both). A row
 // listed twice in a row would alias the two outputs, so such a pair takes the one-row path.
 void dense_accumulate_weight_grad(float* dw, const float* x, const float* dy,
                                   const uint32_t* rows, uint32_t n_rows, uint32_t n_in) {
+#if defined(TINYPROP_ARM_VFP_ROWS4)
+  axpy_row_list(dw, x, dy, 1.0f, rows, n_rows, n_in, nullptr);
+#else
   uint32_t t = 0;
   for (; t + 2 <= n_rows; t += 2) {
     const uint32_t j0 = row_at(rows, t), j1 = row_at(rows, t + 1);
@@ -221,6 +352,14 @@ void dense_accumulate_weight_grad(float* dw, const float* x, const float* dy,
     const uint32_t j = row_at(rows, t);
     axpy(dw + static_cast<size_t>(j) * n_in, dy[j], x, n_in);
   }
+#endif
+}
+
+// The factor optimizer_update passes to axpy for plain SGD is -lr scale = (-lr) dy[j].
+void dense_sgd_update_rows(float* w, const float* x, const float* dy, float lr,
+                           const uint32_t* rows, uint32_t n_rows, uint32_t n_in,
+                           const NonzeroBlocks& nz) {
+  axpy_row_list(w, x, dy, -lr, rows, n_rows, n_in, &nz);
 }
 
 }  // namespace tinyprop

@@ -41,6 +41,7 @@ inline float dot4(const float* __restrict a, const float* __restrict b, uint32_t
 #if defined(__SSE2__)
 typedef float Float4 __attribute__((vector_size(16), aligned(4), may_alias));
 inline Float4 load4(const float* p) { return *reinterpret_cast<const Float4*>(p); }
+inline void store4(float* p, Float4 v) { *reinterpret_cast<Float4*>(p) = v; }
 #define TINYPROP_FLOAT4 1
 #endif
 

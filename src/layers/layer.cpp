@@ -73,14 +73,14 @@ uint64_t dense_update_fused(const Layer& layer, LayerTrainState& st, const float
   if (layer.zero_skip && layer.input_zero_blocks && optimizer_skips_zero_grads(cfg, st.m_w)) {
     find_nonzero_blocks(x, n_in, &nz);
   }
-  for (uint32_t t = 0; t < k; ++t) {
-    const uint32_t j = rows != nullptr ? rows[t] : t;
-    // dW[j, :] = dy[j] * x, consumed directly: W[j, :] -= step(dy[j] * x). Plain SGD with
-    // zero-skipping: w += (-lr dy[j]) x over x's nonzero blocks, optimizer_update's own axpy
-    // and factor, so the same bits (axpy_nz).
-    if (nz.skip) {
-      axpy_nz(param_row(layer.w, j, n_in), -step.lr * dy[j], x, n_in, nz);
-    } else {
+  // dW[j, :] = dy[j] * x, consumed directly: W[j, :] -= step(dy[j] * x). Plain SGD:
+  // w += (-lr dy[j]) x (over x's nonzero blocks when skipping), optimizer_update's own axpy and
+  // factor, four rows per pass: the same bits (dense_sgd_update_rows).
+  if (optimizer_skips_zero_grads(cfg, st.m_w)) {
+    dense_sgd_update_rows(layer.w, x, dy, step.lr, rows, k, n_in, nz);
+  } else {
+    for (uint32_t t = 0; t < k; ++t) {
+      const uint32_t j = rows != nullptr ? rows[t] : t;
       optimizer_update(cfg, step, param_row(layer.w, j, n_in), param_row(st.m_w, j, n_in),
                        param_row(st.v_w, j, n_in), x, dy[j], n_in);
     }

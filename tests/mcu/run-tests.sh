@@ -289,6 +289,13 @@ else
 fi
 
 # ---- errors --------------------------------------------------------------------------------
+echo "== Helium kernels on mps3-an547 (Cortex-M55): same bits as the scalar reference"
+if out="$("$REPO/tests/mcu/helium/run.sh" "$BUILD/helium" 2>&1)"; then
+  pass "$(tail -1 <<<"$out")"
+else
+  echo "$out" | tail -5; fail "Helium kernels on the Cortex-M55"
+fi
+
 echo "== errors"
 expect_status() {  # expected-status description command...
   local want="$1" what="$2"; shift 2

@@ -59,6 +59,14 @@ void dense_accumulate_weight_grad_nz(float* dw, const float* x, const float* dy,
                                      const uint32_t* rows, uint32_t n_rows, uint32_t n_in,
                                      const NonzeroBlocks& nz);
 
+// Plain SGD, batch 1, the weight gradient dy[j] x consumed in its update:
+//   w[j, :] += (-lr dy[j]) x   for j in rows (null: 0..n_rows-1), over nz's blocks and the tail
+// Row by row the bits of axpy (dense nz) or axpy_nz with the factor -lr dy[j]; four rows share
+// each load of x.
+void dense_sgd_update_rows(float* w, const float* x, const float* dy, float lr,
+                           const uint32_t* rows, uint32_t n_rows, uint32_t n_in,
+                           const NonzeroBlocks& nz);
+
 // Dot product with a fixed 4-way accumulation order (same bits on every platform).
 float dot(const float* a, const float* b, uint32_t n);
 // y += a * x

@@ -1,0 +1,110 @@
+// Same bits on the Cortex-M55: the Helium (MVE) variants of the four-row kernels
+// (src/kernels/rows4.h) against the scalar reference of the canonical order, and the dense
+// kernels built on them against one dot / axpy per row. Runs under QEMU mps3-an547
+// (tests/mcu/helium/run.sh); prints one line per failure and a summary, exits 0 when all agree.
+#include <stdint.h>
+#include <string.h>
+
+#include "kernels/rows4.h"
+#include "tinyprop/kernels/dense.h"
+#include "tp_port.h"
+
+using namespace tinyprop;
+
+namespace {
+
+#if !defined(TINYPROP_ARM_MVE_ROWS4)
+#error "build for a Cortex-M55 with Helium floating point (-mcpu=cortex-m55)"
+#endif
+
+uint32_t g_state = 20261201u;
+
+// Values over many binades (xorshift32 bits into sign, exponent and mantissa), so that any
+// change of the summation order changes bits.
+float wide_value() {
+  g_state ^= g_state << 13;
+  g_state ^= g_state >> 17;
+  g_state ^= g_state << 5;
+  const uint32_t bits = (g_state & 0x807FFFFFu) | ((115u + (g_state >> 24) % 24u) << 23);
+  float f;
+  memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+void fill(float* v, uint32_t n) {
+  for (uint32_t i = 0; i < n; ++i) v[i] = wide_value();
+}
+
+bool same(const float* a, const float* b, uint32_t n) { return memcmp(a, b, 4u * n) == 0; }
+
+void say_case(const char* what, uint32_t a, uint32_t b) {
+  char buf[96];
+  char* p = buf;
+  for (const char* s = what; *s != '\0'; ++s) *p++ = *s;
+  const uint32_t values[2] = {a, b};
+  for (uint32_t v : values) {
+    *p++ = ' ';
+    char digits[12];
+    int n = 0;
+    do {
+      digits[n++] = static_cast<char>('0' + v % 10u);
+      v /= 10u;
+    } while (v != 0u);
+    while (n > 0) *p++ = digits[--n];
+  }
+  *p++ = '\n';
+  tp_port_write(buf, static_cast<size_t>(p - buf));
+}
+
+constexpr uint32_t kMaxIn = 784, kMaxOut = 11;
+float g_w[kMaxIn * kMaxOut], g_w2[kMaxIn * kMaxOut], g_x[kMaxIn + 4], g_y[kMaxOut],
+    g_dy[kMaxOut], g_b[kMaxOut];
+
+}  // namespace
+
+int main(int, char**) {
+  uint32_t cases = 0, failures = 0;
+  const uint32_t sizes[] = {1, 3, 4, 7, 16, 30, 128, 784};
+  for (uint32_t n_in : sizes) {
+    const uint32_t n_blocks = n_in / 4u;
+    fill(g_w, 4 * n_in);
+    fill(g_x, n_in);
+    float want[16], got[16];
+    rows4_lanes_scalar(g_w, n_in, g_x, n_blocks, want);
+    rows4_lanes(g_w, n_in, g_x, n_blocks, got);
+    ++cases;
+    if (!same(want, got, 16)) ++failures, say_case("FAIL rows4_lanes n_in", n_in, 0);
+    uint16_t list[kMaxIn / 4];
+    uint32_t listed = 0;
+    for (uint32_t b = 0; b < n_blocks; ++b) {
+      if (b % 3 != 1) list[listed++] = static_cast<uint16_t>(b);
+    }
+    rows4_lanes_blocks_scalar(g_w, n_in, g_x, list, listed, want);
+    rows4_lanes_blocks(g_w, n_in, g_x, list, listed, got);
+    ++cases;
+    if (!same(want, got, 16)) ++failures, say_case("FAIL rows4_lanes_blocks n_in", n_in, 0);
+
+    const uint32_t outs[] = {1u, 4u, 6u, 11u};
+    for (uint32_t n_out : outs) {
+      fill(g_w, n_in * n_out);
+      fill(g_b, n_out);
+      dense_forward_nz(g_y, g_x, g_w, g_b, n_in, n_out, dense_blocks());
+      for (uint32_t j = 0; j < n_out; ++j) {
+        const float ref = g_b[j] + dot(g_w + j * n_in, g_x, n_in);
+        ++cases;
+        if (!same(&ref, &g_y[j], 1)) ++failures, say_case("FAIL forward n_in n_out", n_in, n_out);
+      }
+      fill(g_dy, n_out);
+      memcpy(g_w2, g_w, 4u * n_in * n_out);
+      dense_sgd_update_rows(g_w, g_x, g_dy, 0.01f, nullptr, n_out, n_in, dense_blocks());
+      for (uint32_t j = 0; j < n_out; ++j) axpy(g_w2 + j * n_in, -0.01f * g_dy[j], g_x, n_in);
+      ++cases;
+      if (!same(g_w, g_w2, n_in * n_out)) {
+        ++failures, say_case("FAIL sgd update n_in n_out", n_in, n_out);
+      }
+    }
+  }
+  say_case(failures == 0 ? "helium_check: same bits, cases" : "helium_check: FAILED, cases",
+           cases, failures);
+  return failures == 0 ? 0 : 1;
+}
