@@ -91,6 +91,8 @@ class OnnxFixturesRegenerate(unittest.TestCase):
     """With torch: the generator's conversion reproduces the committed .tpm bytes."""
 
     def test_conversion_reproduces_committed_tpm(self):
+        import contextlib
+        import io
         import tempfile
         import torch  # noqa: F401
         sys.path.insert(0, os.path.join(REPO, "refgen"))
@@ -98,7 +100,8 @@ class OnnxFixturesRegenerate(unittest.TestCase):
         with tempfile.TemporaryDirectory() as out:
             torch.set_num_threads(1)
             for i, (name, (builder, shape, kind)) in enumerate(gen.MODELS.items()):
-                gen.write_model(out, name, builder, shape, kind, 1300 + i)
+                with contextlib.redirect_stdout(io.StringIO()):
+                    gen.write_model(out, name, builder, shape, kind, 1300 + i)
                 with open(os.path.join(out, name + ".tpm"), "rb") as a, \
                         open(os.path.join(FIXTURES, name + ".tpm"), "rb") as b:
                     self.assertEqual(a.read(), b.read(), name)
