@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""PyTorch -> tinyprop -> Cortex-M -> PyTorch: the round trip of examples/interop/README.md.
+
+  /usr/bin/python3 examples/interop/run.py [--quick] [--out DIR] [--tinyprop PATH]
+
+1. data: stroke images (interop_data.py); the fine-tuning and test sets are *shifted*
+2. import: model/pretrained.onnx (trained in PyTorch) -> pre.tpm with `tinyprop import`, or,
+   in a build without it, model/pretrained.tpm (the Python package's conversion of the same model)
+3. host fine-tuning with TinyProp on shifted data: `tinyprop finetune` -> host.tpm
+4. export for firmware: `tinyprop export --freeze 2` -> model.h (frozen backbone, trainable head)
+5. device fine-tuning: the firmware (examples/mcu_finetune) built for the Cortex-M4 board
+   mps2-an386 with model.h, run under QEMU on the device's own shifted samples; it checkpoints
+   its training state into its flash file
+6. back: the flash image's newest checkpoint read into host.tpm's architecture -> device.tpm
+   (python/tinyprop), its parameters' checksum checked against the firmware's
+7. evaluated in PyTorch (tinyprop.to_torch; numpy when torch is absent) on the shifted test set
+Everything is written under --out (default build/interop). Exit status 0 when every check holds.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "python"))
+sys.path.insert(0, HERE)
+import interop_data as data  # noqa: E402
+import tinyprop  # noqa: E402
+
+FREEZE = 2  # layers with parameters frozen on the device: the convolutional backbone
+SIZES = {  # host fine-tuning, device fine-tuning, test samples, epochs host / device
+    "full": dict(host=2000, device=500, test=1000, host_epochs=3, device_epochs=2),
+    "quick": dict(host=300, device=100, test=200, host_epochs=1, device_epochs=1),
+}
+SKIP = 77  # ctest's SKIP_RETURN_CODE: the ARM toolchain or QEMU is missing
+
+
+def log(msg):
+    print(f"interop: {msg}", flush=True)
+
+
+def sh(*cmd, cwd=None, quiet=False):
+    p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, cwd=cwd)
+    if p.returncode != 0:
+        sys.exit(f"interop: failed ({p.returncode}): {' '.join(map(str, cmd))}\n{p.stdout[-2000:]}{p.stderr[-2000:]}")
+    return p.stdout
+
+
+def tp_json(tp, *args):
+    return json.loads(sh(tp, *args, "--json", "-q"))
+
+
+def fnv1a64(params):
+    """The firmware's checksum: FNV-1a (64 bit) over the parameters' little-endian bytes."""
+    h = 0xcbf29ce484222325
+    for b in np.asarray(params, "<f4").tobytes():
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def make_data(out, n):
+    sets = {"host": data.strokes(n["host"], 21, shifted=True),
+            "device": data.strokes(n["device"], 22, shifted=True),
+            "test": data.strokes(n["test"], 23, shifted=True),
+            "clean_test": data.strokes(n["test"], 24)}
+    for name, (x, y) in sets.items():
+        data.write_csv(os.path.join(out, name + ".csv"), x, y)
+        data.write_idx(os.path.join(out, name + "-images.idx"), os.path.join(out, name + "-labels.idx"), x, y)
+    return sets
+
+
+def import_model(tp, out, sets):
+    """pre.tpm from the ONNX file; the package's conversion where `tinyprop import` is absent."""
+    onnx_path = os.path.join(HERE, "model", "pretrained.onnx")
+    committed = tinyprop.read_tpm(os.path.join(HERE, "model", "pretrained.tpm"))
+    pre = os.path.join(out, "pre.tpm")
+    has_import = subprocess.run([tp, "import", "--help"], capture_output=True).returncode == 0
+    x = data.as_float(sets["test"][0])
+    if has_import:
+        sh(tp, "import", onnx_path, "--out", pre, "-q")
+        imported = tinyprop.read_tpm(pre)
+        a, b = tinyprop.forward(imported, x), tinyprop.forward(committed, x)
+        err = float(np.abs(a - b).max() / np.abs(b).max())
+        log(f"tinyprop import {os.path.relpath(onnx_path, REPO)}: output agrees with the package's "
+            f"conversion within {err:.1e} relative")
+        if err > 1e-5:
+            sys.exit("interop: the imported model differs from the package's conversion")
+        return pre, "tinyprop import"
+    tinyprop.write_tpm(pre, committed)
+    log("this build has no `tinyprop import`: using model/pretrained.tpm (the package's conversion)")
+    return pre, "package conversion (model/pretrained.tpm)"
+
+
+def accuracy_numpy(model, images, labels):
+    return float((tinyprop.forward(model, data.as_float(images)).argmax(1) == labels).mean())
+
+
+def accuracy_torch(model, images, labels):
+    """In PyTorch when it is installed (the model as an nn.Sequential), else in numpy."""
+    try:
+        import torch
+    except ImportError:
+        return accuracy_numpy(model, images, labels), "numpy (torch not installed)"
+    net = tinyprop.to_torch(model)
+    x = torch.from_numpy(tinyprop.hwc_to_nchw(data.as_float(images)))
+    with torch.no_grad():
+        return float((net(x).argmax(1).numpy() == labels).mean()), f"PyTorch {torch.__version__}"
+
+
+def build_firmware(out, header):
+    tools = [shutil.which(t) for t in ("arm-none-eabi-gcc", "qemu-system-arm", "cmake", "ninja")]
+    if not all(tools):
+        msg = "the ARM toolchain, QEMU, cmake or ninja is missing (scripts/install-deps.sh mcu)"
+        if os.environ.get("TINYPROP_REQUIRE_ALL") == "1":
+            sys.exit(f"interop: {msg}")
+        log(f"SKIP: {msg}")
+        sys.exit(SKIP)
+    fw = os.path.join(out, "fw-mps2-an386")
+    args = ["cmake", "-S", os.path.join(REPO, "examples", "mcu_finetune"), "-B", fw, "-G", "Ninja",
+            "-DCMAKE_BUILD_TYPE=Release", f"-DCMAKE_TOOLCHAIN_FILE={REPO}/cmake/arm-none-eabi.cmake",
+            "-DMCU_BOARD=mps2-an386", "-DTINYPROP_ARM_CPU=cortex-m4", f"-DMCU_MODELS=interop={header}"]
+    if shutil.which("ccache"):
+        args += ["-DCMAKE_C_COMPILER_LAUNCHER=ccache", "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"]
+    sh(*args)
+    sh("cmake", "--build", fw, "-j", "2", "--target", "mcu_finetune_interop")
+    return os.path.join(fw, "mcu_finetune_interop.elf")
+
+
+def run_device(out, elf, n):
+    flash = os.path.join(out, "flash.bin")
+    if os.path.exists(flash):
+        os.unlink(flash)  # a fresh device: no checkpoint to resume
+    total = n["device"] * n["device_epochs"]
+    d = lambda name: os.path.join(out, name)  # noqa: E731
+    text = sh(os.path.join(REPO, "scripts", "mcu-run.sh"), "mps2-an386", elf, "--method", "tinyprop",
+              "--lr", "0.01", "--epochs", n["device_epochs"],
+              "--train", d("device-images.idx"), d("device-labels.idx"),
+              "--test", d("test-images.idx"), d("test-labels.idx"), "--test-count", n["test"],
+              "--flash", flash, "--checkpoint-every", total)
+    with open(d("device.log"), "w", encoding="utf-8") as f:
+        f.write(text)
+    result = next(l for l in text.splitlines() if l.startswith("result "))
+    fields = dict(re.findall(r"(\w+)=(\S+)", result))
+    return flash, fields
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="few samples (the make test version)")
+    ap.add_argument("--out", default=os.path.join(REPO, "build", "interop"))
+    ap.add_argument("--tinyprop", default=os.path.join(REPO, "build", "release", "tinyprop"))
+    a = ap.parse_args()
+    n = SIZES["quick" if a.quick else "full"]
+    out, tp = os.path.abspath(a.out), a.tinyprop
+    os.makedirs(out, exist_ok=True)
+    t0 = time.time()
+    sets = make_data(out, n)
+    csv = lambda name: ["--csv", os.path.join(out, name + ".csv"), "--csv-shape", "12x12x1"]  # noqa: E731
+    acc = lambda m: tp_json(tp, "eval", "--model-in", m, *csv("test"))["accuracy"]  # noqa: E731
+
+    pre, how = import_model(tp, out, sets)
+    summary = {"sizes": n, "import": how, "accuracy_shifted_test": {}}
+    s = summary["accuracy_shifted_test"]
+    s["pretrained (tinyprop eval)"] = acc(pre)
+    s["pretrained, clean test (tinyprop eval)"] = tp_json(tp, "eval", "--model-in", pre, *csv("clean_test"))["accuracy"]
+
+    host = os.path.join(out, "host.tpm")
+    sh(tp, "finetune", "--model-in", pre, *csv("host"), "--method", "tinyprop", "--lr", "0.01",
+       "--epochs", n["host_epochs"], "--seed", 1, "--out", host, "-q")
+    s["host fine-tuned (tinyprop eval)"] = acc(host)
+
+    header = os.path.join(out, "model.h")
+    sh(tp, "export", "--model-in", host, "--out", header, "--symbol", "mcu_model", "--freeze", FREEZE, "-q")
+    elf = build_firmware(out, header)
+    flash, device = run_device(out, elf, n)
+    s["device fine-tuned (firmware, QEMU)"] = float(device["acc"]) / 100
+
+    # Back: the device's checkpoint into the architecture it trained (the head trainable).
+    base = tinyprop.read_tpm(host)
+    for i in [i for i, p in enumerate(base.params) if p is not None][:FREEZE]:
+        base.layers[i].trainable = False
+    ck = tinyprop.read_checkpoint(flash)
+    tuned = tinyprop.apply_checkpoint(base, ck, flash)
+    tinyprop.write_tpm(os.path.join(out, "device.tpm"), tuned)
+    got_sum = f"0x{fnv1a64(tuned.flat_params()):016x}"
+    checks = {
+        "checkpoint position = samples trained": ck.position == n["device"] * n["device_epochs"],
+        "parameter checksum = firmware's": got_sum == device["checksum"],
+        "frozen backbone unchanged": all(np.array_equal(tuned.params[i][0], base.params[i][0])
+                                         for i, l in enumerate(base.layers) if l.kind in tinyprop.tpm.PARAM_KINDS and not l.trainable),
+    }
+    x, y = sets["test"]
+    torch_acc, where = accuracy_torch(tuned, x, y)
+    s[f"device weights back ({where})"] = torch_acc
+    checks["accuracy there = firmware's"] = abs(torch_acc - float(device["acc"]) / 100) < 0.5 / n["test"] + 1e-9
+    s["device weights back (tinyprop eval)"] = acc(os.path.join(out, "device.tpm"))
+    summary.update({"checks": checks, "firmware_checksum": device["checksum"], "checkpoint": ck.origin,
+                    "seconds": round(time.time() - t0, 1)})
+    with open(os.path.join(out, "summary.json"), "w", encoding="utf-8") as f:
+        json.dump(summary, f, indent=1)
+    print(f"\naccuracy on {n['test']} shifted test images:")
+    for k, v in s.items():
+        print(f"  {100 * v:6.2f} %  {k}")
+    for k, v in checks.items():
+        print(f"  {'ok  ' if v else 'FAIL'} {k}")
+    print(f"({summary['seconds']} s; {os.path.relpath(out, REPO)}/summary.json)")
+    return 0 if all(checks.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
