@@ -56,7 +56,8 @@ def main():
     torch.manual_seed(SEED)
     x, y = interop_data.strokes(TRAIN, SEED)
     tx, ty = interop_data.strokes(TEST, SEED + 1)
-    sx, sy = interop_data.strokes(TEST, SEED + 2, shifted=True)
+    sx, sy = interop_data.strokes(TEST, SEED + 2, interop_data.HOST_SHIFT)
+    dx, dy = interop_data.strokes(TEST, SEED + 3, interop_data.DEVICE_SHIFT)
     model = build()
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     xt, yt = nchw(x), torch.from_numpy(y.astype(np.int64))
@@ -81,8 +82,9 @@ def main():
         "generator": "refgen/make_interop_model.py", "torch": torch.__version__, "onnx": onnx.__version__,
         "numpy": np.__version__, "python": platform.python_version(), "opset": 13,
         "train": {"samples": TRAIN, "seed": SEED, "epochs": EPOCHS, "optimizer": "adam", "lr": 3e-3, "batch": 32},
-        "torch_accuracy": {"clean_test": accuracy(model, tx, ty), "shifted_test": accuracy(model, sx, sy),
-                           "test_samples": TEST, "clean_seed": SEED + 1, "shifted_seed": SEED + 2},
+        "torch_accuracy": {"clean_test": accuracy(model, tx, ty), "host_shift_test": accuracy(model, sx, sy),
+                           "device_shift_test": accuracy(model, dx, dy),
+                           "test_samples": TEST, "seeds": [SEED + 1, SEED + 2, SEED + 3]},
     }
     with open(os.path.join(out, "pretrained.json"), "w", encoding="utf-8") as f:
         json.dump(info, f, indent=1)

@@ -2,9 +2,11 @@
 
 Class k is a line segment at 45 k degrees (0 horizontal, 1 rising diagonal, 2 vertical, 3 falling
 diagonal), jittered by up to 8 degrees, 6 to 10 px long, 1 to 1.8 px thick, centred within 2 px of
-the middle, on a noisy background. The *shifted* data is what a sensor mounted slightly rotated
-and offset, with a weaker contrast, sees: every stroke turned by a further 20 degrees, moved by
-(+1, +1) px, intensities x' = 0.75 x + 30 (bytes). Deterministic for a seed; pure numpy.
+the middle, on a noisy background. *Shifted* data is what a sensor mounted slightly rotated and
+offset, with a weaker contrast, sees: every stroke turned further, moved, and the intensities
+mapped x' = contrast x + brightness (bytes). HOST_SHIFT is the deployment's shift (the host
+fine-tunes for it); DEVICE_SHIFT is one device's sensor, which has drifted further (the device
+fine-tunes for it). Deterministic for a seed; pure numpy.
 Images are bytes, as the firmware's IDX files hold them; the tools scale them by 1/255.
 """
 import struct
@@ -13,16 +15,19 @@ import numpy as np
 
 SIZE = 12
 CLASSES = 4
+NO_SHIFT = dict(rotate=0.0, dx=0.0, dy=0.0, contrast=1.0, brightness=0.0)
+HOST_SHIFT = dict(rotate=20.0, dx=1.0, dy=1.0, contrast=0.75, brightness=30.0)
+DEVICE_SHIFT = dict(rotate=32.0, dx=1.0, dy=-1.0, contrast=0.6, brightness=45.0)
 
 
-def strokes(n, seed, shifted=False):
-    """(images uint8 [n, 12, 12], labels uint8 [n])."""
+def strokes(n, seed, shift=NO_SHIFT):
+    """(images uint8 [n, 12, 12], labels uint8 [n]); the random draws do not depend on the shift."""
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, CLASSES, n).astype(np.uint8)
-    angle = np.deg2rad(45.0 * labels + rng.uniform(-8, 8, n) + (20.0 if shifted else 0.0))
+    angle = np.deg2rad(45.0 * labels + rng.uniform(-8, 8, n) + shift["rotate"])
     length = rng.uniform(6, 10, n)
     thick = rng.uniform(1.0, 1.8, n)
-    centre = (SIZE - 1) / 2 + rng.uniform(-2, 2, (n, 2)) + (1.0 if shifted else 0.0)
+    centre = (SIZE - 1) / 2 + rng.uniform(-2, 2, (n, 2)) + np.array([shift["dx"], shift["dy"]])
     level = rng.uniform(150, 255, n)
     yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
     images = np.empty((n, SIZE, SIZE), np.uint8)
@@ -33,8 +38,7 @@ def strokes(n, seed, shifted=False):
         across = np.abs(-px * dy + py * dx)
         ink = np.clip(thick[i] / 2 + 0.5 - across, 0, 1) * np.clip(length[i] / 2 + 0.5 - np.abs(along), 0, 1)
         img = level[i] * ink + rng.normal(12, 8, (SIZE, SIZE))
-        if shifted:
-            img = 0.75 * img + 30
+        img = shift["contrast"] * img + shift["brightness"]
         images[i] = np.clip(np.rint(img), 0, 255).astype(np.uint8)
     return images, labels
 

@@ -3,7 +3,8 @@
 
   /usr/bin/python3 examples/interop/run.py [--quick] [--out DIR] [--tinyprop PATH]
 
-1. data: stroke images (interop_data.py); the fine-tuning and test sets are *shifted*
+1. data: stroke images (interop_data.py): the deployment's shift for the host, a device whose
+   sensor drifted further for the device (fine-tuning and test sets of each)
 2. import: model/pretrained.onnx (trained in PyTorch) -> pre.tpm with `tinyprop import`, or,
    in a build without it, model/pretrained.tpm (the Python package's conversion of the same model)
 3. host fine-tuning with TinyProp on shifted data: `tinyprop finetune` -> host.tpm
@@ -13,7 +14,7 @@
    its training state into its flash file
 6. back: the flash image's newest checkpoint read into host.tpm's architecture -> device.tpm
    (python/tinyprop), its parameters' checksum checked against the firmware's
-7. evaluated in PyTorch (tinyprop.to_torch; numpy when torch is absent) on the shifted test set
+7. evaluated in PyTorch (tinyprop.to_torch; numpy when torch is absent) on both test sets
 Everything is written under --out (default build/interop). Exit status 0 when every check holds.
 """
 import argparse
@@ -66,9 +67,10 @@ def fnv1a64(params):
 
 
 def make_data(out, n):
-    sets = {"host": data.strokes(n["host"], 21, shifted=True),
-            "device": data.strokes(n["device"], 22, shifted=True),
-            "test": data.strokes(n["test"], 23, shifted=True),
+    sets = {"host": data.strokes(n["host"], 21, data.HOST_SHIFT),
+            "test": data.strokes(n["test"], 23, data.HOST_SHIFT),
+            "device": data.strokes(n["device"], 22, data.DEVICE_SHIFT),
+            "device_test": data.strokes(n["test"], 25, data.DEVICE_SHIFT),
             "clean_test": data.strokes(n["test"], 24)}
     for name, (x, y) in sets.items():
         data.write_csv(os.path.join(out, name + ".csv"), x, y)
@@ -142,7 +144,7 @@ def run_device(out, elf, n):
     text = sh(os.path.join(REPO, "scripts", "mcu-run.sh"), "mps2-an386", elf, "--method", "tinyprop",
               "--lr", "0.01", "--epochs", n["device_epochs"],
               "--train", d("device-images.idx"), d("device-labels.idx"),
-              "--test", d("test-images.idx"), d("test-labels.idx"), "--test-count", n["test"],
+              "--test", d("device_test-images.idx"), d("device_test-labels.idx"), "--test-count", n["test"],
               "--flash", flash, "--checkpoint-every", total)
     with open(d("device.log"), "w", encoding="utf-8") as f:
         f.write(text)
@@ -163,24 +165,25 @@ def main():
     t0 = time.time()
     sets = make_data(out, n)
     csv = lambda name: ["--csv", os.path.join(out, name + ".csv"), "--csv-shape", "12x12x1"]  # noqa: E731
-    acc = lambda m: tp_json(tp, "eval", "--model-in", m, *csv("test"))["accuracy"]  # noqa: E731
+    tests = ("clean_test", "test", "device_test")
+    rows = {}
+
+    def evaluate(label, model_path):
+        rows[label] = [tp_json(tp, "eval", "--model-in", model_path, *csv(t))["accuracy"] for t in tests]
 
     pre, how = import_model(tp, out, sets)
-    summary = {"sizes": n, "import": how, "accuracy_shifted_test": {}}
-    s = summary["accuracy_shifted_test"]
-    s["pretrained (tinyprop eval)"] = acc(pre)
-    s["pretrained, clean test (tinyprop eval)"] = tp_json(tp, "eval", "--model-in", pre, *csv("clean_test"))["accuracy"]
+    evaluate("pretrained in PyTorch, imported (tinyprop eval)", pre)
 
     host = os.path.join(out, "host.tpm")
     sh(tp, "finetune", "--model-in", pre, *csv("host"), "--method", "tinyprop", "--lr", "0.01",
        "--epochs", n["host_epochs"], "--seed", 1, "--out", host, "-q")
-    s["host fine-tuned (tinyprop eval)"] = acc(host)
+    evaluate("fine-tuned on the host, TinyProp (tinyprop eval)", host)
 
     header = os.path.join(out, "model.h")
     sh(tp, "export", "--model-in", host, "--out", header, "--symbol", "mcu_model", "--freeze", FREEZE, "-q")
     elf = build_firmware(out, header)
     flash, device = run_device(out, elf, n)
-    s["device fine-tuned (firmware, QEMU)"] = float(device["acc"]) / 100
+    rows["fine-tuned on the device (firmware under QEMU)"] = [None, None, float(device["acc"]) / 100]
 
     # Back: the device's checkpoint into the architecture it trained (the head trainable).
     base = tinyprop.read_tpm(host)
@@ -188,26 +191,29 @@ def main():
         base.layers[i].trainable = False
     ck = tinyprop.read_checkpoint(flash)
     tuned = tinyprop.apply_checkpoint(base, ck, flash)
-    tinyprop.write_tpm(os.path.join(out, "device.tpm"), tuned)
+    device_tpm = os.path.join(out, "device.tpm")
+    tinyprop.write_tpm(device_tpm, tuned)
     got_sum = f"0x{fnv1a64(tuned.flat_params()):016x}"
+    accs, where = zip(*(accuracy_torch(tuned, *sets[t]) for t in tests))
+    rows[f"device weights back in {where[0]}"] = list(accs)
+    evaluate("device weights back (tinyprop eval)", device_tpm)
     checks = {
         "checkpoint position = samples trained": ck.position == n["device"] * n["device_epochs"],
         "parameter checksum = firmware's": got_sum == device["checksum"],
         "frozen backbone unchanged": all(np.array_equal(tuned.params[i][0], base.params[i][0])
-                                         for i, l in enumerate(base.layers) if l.kind in tinyprop.tpm.PARAM_KINDS and not l.trainable),
+                                         for i, l in enumerate(base.layers)
+                                         if l.kind in tinyprop.tpm.PARAM_KINDS and not l.trainable),
+        "device test accuracy there = firmware's": abs(accs[2] - float(device["acc"]) / 100) < 0.5 / n["test"],
     }
-    x, y = sets["test"]
-    torch_acc, where = accuracy_torch(tuned, x, y)
-    s[f"device weights back ({where})"] = torch_acc
-    checks["accuracy there = firmware's"] = abs(torch_acc - float(device["acc"]) / 100) < 0.5 / n["test"] + 1e-9
-    s["device weights back (tinyprop eval)"] = acc(os.path.join(out, "device.tpm"))
-    summary.update({"checks": checks, "firmware_checksum": device["checksum"], "checkpoint": ck.origin,
-                    "seconds": round(time.time() - t0, 1)})
+    summary = {"sizes": n, "import": how, "tests": tests, "accuracy": rows, "checks": checks,
+               "firmware_checksum": device["checksum"], "checkpoint": ck.origin,
+               "seconds": round(time.time() - t0, 1)}
     with open(os.path.join(out, "summary.json"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=1)
-    print(f"\naccuracy on {n['test']} shifted test images:")
-    for k, v in s.items():
-        print(f"  {100 * v:6.2f} %  {k}")
+    pct = lambda v: "      -" if v is None else f"{100 * v:6.2f}%"  # noqa: E731
+    print(f"\naccuracy on {n['test']} test images each:  clean | host shift | device shift")
+    for k, v in rows.items():
+        print(f"  {pct(v[0])}  {pct(v[1])}  {pct(v[2])}   {k}")
     for k, v in checks.items():
         print(f"  {'ok  ' if v else 'FAIL'} {k}")
     print(f"({summary['seconds']} s; {os.path.relpath(out, REPO)}/summary.json)")
