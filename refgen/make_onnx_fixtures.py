@@ -17,7 +17,6 @@ import argparse
 import os
 import sys
 
-import numpy as np
 import onnx
 import torch
 import torch.nn as nn

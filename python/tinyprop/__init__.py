@@ -12,6 +12,11 @@ from .errors import TinypropError, UnsupportedLayer
 from .forward import forward, hwc_to_nchw, nchw_to_hwc, softmax
 from .tpm import Layer, Model, decode, encode, read_tpm, write_tpm
 
+__all__ = ["Checkpoint", "Layer", "Model", "TinypropError", "UnsupportedLayer", "apply_checkpoint",
+           "decode", "encode", "encode_weights_checkpoint", "forward", "from_torch", "hwc_to_nchw",
+           "nchw_to_hwc", "read_checkpoint", "read_tpm", "softmax", "to_torch",
+           "write_tpm", "write_weights_checkpoint"]
+
 
 def from_torch(seq, input_shape, **kw):
     """nn.Sequential -> Model (torch_convert.from_torch)."""

@@ -18,7 +18,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from .errors import TinypropError, UnsupportedLayer
-from .tpm import Layer, Model, check_model, output_shape, window_padding
+from .tpm import Layer, Model, check_model, output_shape
 
 
 def _pair(v) -> Tuple[int, int]:

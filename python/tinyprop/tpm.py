@@ -161,6 +161,21 @@ def _layer_fields(layer: Layer) -> List[int]:
                      0 if same else layer.pad[0], 0 if same else layer.pad[1], 1 if same else 0]
 
 
+def optimizer_state_problem(model: Model) -> str:
+    """"" when the optimizer section has the trainer's size: m (SGD momentum) or m and v (Adam)
+    per trainable parameter, nothing for plain SGD; else the reason, as the C++ loader says it."""
+    if model.optimizer is None:
+        return ""
+    t = sum(p[0].size + p[1].size for l, p in zip(model.layers, model.params) if p is not None and l.trainable)
+    n = 0 if model.optimizer_state is None else np.asarray(model.optimizer_state).size
+    adam = model.optimizer == "adam"
+    if (n == 2 * t) if adam else n in (0, t):
+        return ""
+    expected = str(2 * t) if adam else f"0 or {t}"
+    return (f"optimizer state has {n} floats, expected {expected} for {model.optimizer} "
+            f"on {t} trainable parameters")
+
+
 def check_model(model: Model) -> None:
     """Shapes, layer count and parameter arrays: what the C++ writer checks before saving."""
     if not 1 <= len(model.layers) <= MAX_LAYERS:
@@ -184,6 +199,11 @@ def check_model(model: Model) -> None:
         at = output_shape(layer, at, i)
     if model.loss == "softmax_cross_entropy" and at[0] * at[1] * at[2] < 2:
         raise TinypropError("softmax cross-entropy needs at least 2 outputs")
+    if model.optimizer is not None and model.optimizer not in OPTIMIZERS:
+        raise TinypropError(f"unknown optimizer '{model.optimizer}' (known: {', '.join(OPTIMIZERS)})")
+    bad = optimizer_state_problem(model)
+    if bad:
+        raise TinypropError(bad)
 
 
 def encode(model: Model) -> bytes:
@@ -346,6 +366,9 @@ def decode(data: bytes, name: str = "<bytes>") -> Model:
             raise TinypropError(f"{name}: unknown optimizer kind {kind}")
         model.optimizer, model.optimizer_steps = OPTIMIZERS[kind], steps
         model.optimizer_state = r.floats(n_state)
+        bad = optimizer_state_problem(model)
+        if bad:
+            raise TinypropError(f"{name}: {bad}")
     meta_len = r.take("<I")[0]
     if r.at + meta_len > body:
         raise TinypropError(f"{name}: malformed: metadata runs past the end of the body")

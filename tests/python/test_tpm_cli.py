@@ -1,6 +1,8 @@
 """The package's .tpm codec and numpy forward against the C++ tools (tinyprop train/eval/info)."""
 import os
+import struct
 import unittest
+import zlib
 
 import numpy as np
 
@@ -124,6 +126,32 @@ class DamageIsRefusedAlike(TempDirCase):
                 with self.assertRaises(tinyprop.TinypropError) as e:
                     tinyprop.read_tpm(path)
                 self.assertEqual(str(e.exception), self.cpp_error(path))
+
+    def test_optimizer_state_of_the_wrong_size(self):
+        x, y = toy_data(10, (1, 1, 6), 3, seed=9)
+        csv, tpm = self.path("d.csv"), self.path("adam.tpm")
+        write_csv(csv, x, y)
+        run("train", "--model", "mlp:6-4-3", "--csv", csv, "--optimizer", "adam", "--epochs", "1",
+            "--save-optimizer-state", "--out", tpm, "-q")
+        with open(tpm, "rb") as f:
+            good = f.read()
+        model = tinyprop.decode(good)
+        n = model.optimizer_state.size  # 2T: keep T floats (SGD-momentum's size, not Adam's)
+        meta = 4 + len(model.metadata)
+        at = len(good) - 4 - meta - 4 * n - 4  # the u32 count before the moments
+        body = bytearray(good[:at] + struct.pack("<I", n // 2) + good[at + 4:at + 4 + 2 * n]
+                         + good[len(good) - 4 - meta:len(good) - 4])
+        body[8:16] = struct.pack("<Q", len(body) + 4)
+        path = self.path("half.tpm")
+        with open(path, "wb") as f:
+            f.write(bytes(body) + struct.pack("<I", zlib.crc32(bytes(body))))
+        with self.assertRaises(tinyprop.TinypropError) as e:
+            tinyprop.read_tpm(path)
+        self.assertIn("optimizer state has", str(e.exception))
+        self.assertEqual(str(e.exception), self.cpp_error(path))
+        model.optimizer_state = model.optimizer_state[: n // 2]
+        with self.assertRaisesRegex(tinyprop.TinypropError, "expected 86 for adam on 43"):
+            tinyprop.encode(model)
 
     def test_every_flipped_bit_of_the_header_and_layers_is_refused(self):
         good = tinyprop.encode(python_model(np.random.default_rng(5)))

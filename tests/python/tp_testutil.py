@@ -11,9 +11,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(REPO, "python"))
-
-import tinyprop  # noqa: E402,F401
+sys.path.insert(0, os.path.join(REPO, "python"))  # the tests import tinyprop after this module
 
 
 def tinyprop_bin():
