@@ -130,13 +130,16 @@ def _from_flash_image(data: bytes, name: str) -> Checkpoint:
         payload = data[base + SLOT_HEADER_BYTES:base + SLOT_HEADER_BYTES + length]
         if length > slot_bytes - SLOT_HEADER_BYTES or zlib.crc32(payload) != crc:
             continue
+        try:  # a slot whose checkpoint does not parse is not valid (as the C++ reader decides)
+            ck = parse_checkpoint(payload, name)
+        except TinypropError:
+            continue
         if best is None or seq > best[0]:
-            best = (seq, i, payload)
+            best = (seq, i, ck)
     if best is None:
         raise TinypropError(f"{name}: neither a checkpoint nor a flash image with a valid slot")
-    ck = parse_checkpoint(best[2], name)
-    ck.origin = f"flash image slot {best[1]} (sequence {best[0]})"
-    return ck
+    best[2].origin = f"flash image slot {best[1]} (sequence {best[0]})"
+    return best[2]
 
 
 def read_checkpoint(path: str) -> Checkpoint:

@@ -48,12 +48,15 @@ class CheckpointWeights(TempDirCase):
         self.assertFalse(np.array_equal(got.params[-1][0], self.base.params[-1][0]))
 
     def test_flash_image_newest_slot(self):
+        # Two slots as the firmware's flash store lays them out: the final state (sequence 7) and
+        # an earlier one (sequence 6, after 20 of the 40 samples).
         self.finetune("--checkpoint-out", self.path("run.ck"))
+        self.finetune("--checkpoint-out", self.path("early.ck"), "--stop-after", "20", out="part.tpm")
         with open(self.path("run.ck"), "rb") as f:
-            payload = f.read()
-        older = bytearray(payload)  # a valid older slot with other weights
-        older_ck = ck_mod.parse_checkpoint(payload)
-        image = bytearray(b"\xff" * (2 * 4096 * (len(payload) // 4096 + 1)))
+            final = f.read()
+        with open(self.path("early.ck"), "rb") as f:
+            early = f.read()
+        image = bytearray(b"\xff" * (2 * 4096 * (len(final) // 4096 + 1)))
         half = len(image) // 2
 
         def slot(at, seq, data):
@@ -62,21 +65,21 @@ class CheckpointWeights(TempDirCase):
             image[at + 28:at + 32] = struct.pack("<I", zlib.crc32(head))
             image[at + 32:at + 32 + len(data)] = data
 
-        slot(0, 7, bytes(payload))
-        slot(half, 6, bytes(older))
-        with open(self.path("flash.bin"), "wb") as f:
-            f.write(image)
-        ck = tinyprop.read_checkpoint(self.path("flash.bin"))
-        self.assertEqual(ck.origin, "flash image slot 0 (sequence 7)")
-        np.testing.assert_array_equal(ck.params, older_ck.params)
-        # tinyprop reads the same image and takes the same slot.
-        self.assertEqual(run_json("info", "--checkpoint", self.path("flash.bin"))["origin"], ck.origin)
-        image[40] ^= 1  # damage slot 0's payload: the older slot is the newest valid one
-        with open(self.path("flash.bin"), "wb") as f:
-            f.write(image)
-        ck = tinyprop.read_checkpoint(self.path("flash.bin"))
-        self.assertEqual(ck.origin, "flash image slot 1 (sequence 6)")
-        self.assertEqual(run_json("info", "--checkpoint", self.path("flash.bin"))["origin"], ck.origin)
+        slot(0, 7, final)
+        slot(half, 6, early)
+        flash = self.path("flash.bin")
+        for damaged, origin, want in ((False, "flash image slot 0 (sequence 7)", final),
+                                      (True, "flash image slot 1 (sequence 6)", early)):
+            if damaged:
+                image[40] ^= 1  # slot 0's payload: the older slot is now the newest valid one
+            with open(flash, "wb") as f:
+                f.write(image)
+            ck = tinyprop.read_checkpoint(flash)
+            self.assertEqual(ck.origin, origin)
+            np.testing.assert_array_equal(ck.params, ck_mod.parse_checkpoint(want).params)
+            info = run_json("info", "--checkpoint", flash)  # tinyprop takes the same slot
+            self.assertEqual((info["origin"], info["position"]), (origin, ck.position))
+        self.assertEqual(ck.position, 20)
 
     def test_foreign_and_damaged_checkpoints_are_refused(self):
         self.finetune("--checkpoint-out", self.path("run.ck"))
