@@ -126,6 +126,8 @@ def to_torch(model: Model):
         else:
             raise UnsupportedLayer(f"layer {i} ({k}): no PyTorch counterpart")
         at = shapes[i]
+    if not as_vector:  # a model ending in a feature map (e.g. global pooling): (N, outputs)
+        mods.append(HwcFlatten() if at[0] * at[1] > 1 else nn.Flatten())
     seq = nn.Sequential(*mods)
     seq.eval()
     return seq

@@ -4,7 +4,7 @@ import unittest
 
 import numpy as np
 
-from tp_testutil import TempDirCase, have_torch, mean_ce, run_json, write_csv
+from tp_testutil import TempDirCase, have_torch, mean_ce, run, run_json, toy_data, write_csv
 import tinyprop
 
 if have_torch():
@@ -93,6 +93,25 @@ class TorchToTpm(TempDirCase):
         with torch.no_grad():
             got = tinyprop.to_torch(m)(self.x).numpy()
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
+
+    def test_tinyprop_trained_models_in_torch(self):
+        # Models `tinyprop train` wrote, every window kind among them, give tinyprop's eval loss
+        # as nn.Sequentials fed NCHW tensors.
+        specs = {"cnn:8x8x2-c4k3s2+same-dw3pad1-a2s1-m2pad1-c3k1-gap:leaky_relu": (8, 8, 2),
+                 "cnn:9x7x2-c4k3x2pad1x0-p2-d5-d3:tanh": (9, 7, 2), "mlp:6-8-5-3:sigmoid": (1, 1, 6)}
+        for spec, shape in specs.items():
+            with self.subTest(spec=spec):
+                x, y = toy_data(40, shape, 3, seed=7)
+                csv, tpm = self.path("d.csv"), self.path("m.tpm")
+                write_csv(csv, x, y)
+                arg = "x".join(map(str, shape))
+                run("train", "--model", spec, "--csv", csv, "--csv-shape", arg, "--epochs", "2", "--out", tpm, "-q")
+                net = tinyprop.to_torch(tinyprop.read_tpm(tpm))
+                xt = torch.from_numpy(tinyprop.hwc_to_nchw(x) if shape[:2] != (1, 1) else x.reshape(40, -1))
+                with torch.no_grad():
+                    loss = float(nn.functional.cross_entropy(net(xt), torch.from_numpy(y)))
+                ev = run_json("eval", "--model-in", tpm, "--csv", csv, "--csv-shape", arg)
+                self.assertLess(abs(loss - ev["loss"]) / ev["loss"], 1e-5, (loss, ev["loss"]))
 
     def test_unsupported_layers_name_themselves(self):
         cases = [
