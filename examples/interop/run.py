@@ -15,6 +15,8 @@
 6. back: the flash image's newest checkpoint read into host.tpm's architecture -> device.tpm
    (python/tinyprop), its parameters' checksum checked against the firmware's
 7. evaluated in PyTorch (tinyprop.to_torch; numpy when torch is absent) on both test sets
+8. in a build with `tinyprop export --format onnx`: device.tpm as ONNX (NCHW), checked by
+   onnx.checker where python3-onnx is installed, re-imported with identical parameters
 Everything is written under --out (default build/interop). Exit status 0 when every check holds.
 """
 import argparse
@@ -153,6 +155,24 @@ def run_device(out, elf, n):
     return flash, fields
 
 
+def export_onnx(tp, out, device_tpm, checks):
+    """Step 8: the device's model as ONNX and back, where this build can."""
+    if "--format" not in sh(tp, "export", "--help"):
+        log("this build has no `tinyprop export --format onnx`: ONNX export skipped")
+        return
+    path, back = os.path.join(out, "device.onnx"), os.path.join(out, "device-reimported.tpm")
+    sh(tp, "export", "--model-in", device_tpm, "--format", "onnx", "--out", path, "-q")
+    try:
+        import onnx
+        onnx.checker.check_model(onnx.load(path))
+        checks["onnx.checker accepts device.onnx"] = True
+    except ImportError:
+        log("python3-onnx not installed: onnx.checker skipped")
+    sh(tp, "import", path, "--out", back, "-q")
+    checks["device.onnx re-imports to identical parameters"] = bool(np.array_equal(
+        tinyprop.read_tpm(back).flat_params(), tinyprop.read_tpm(device_tpm).flat_params()))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="few samples (the make test version)")
@@ -205,6 +225,7 @@ def main():
                                          if l.kind in tinyprop.tpm.PARAM_KINDS and not l.trainable),
         "device test accuracy there = firmware's": abs(accs[2] - float(device["acc"]) / 100) < 0.5 / n["test"],
     }
+    export_onnx(tp, out, device_tpm, checks)
     summary = {"sizes": n, "import": how, "tests": tests, "accuracy": rows, "checks": checks,
                "firmware_checksum": device["checksum"], "checkpoint": ck.origin,
                "seconds": round(time.time() - t0, 1)}
