@@ -11,7 +11,9 @@ declare -A PKGS=(
   [build]="cmake ninja-build g++ libgtest-dev libgmock-dev libbenchmark-dev valgrind"
   # pkg-config: tools/CMakeLists.txt finds libsndfile and fftw3f with it (only a Recommends of
   # libsndfile1-dev). sox + python3: scripts/make-synthetic-dcase.sh, run by the audio tests.
-  [cli]="libcli11-dev nlohmann-json3-dev zlib1g-dev libsndfile1-dev libfftw3-dev pkg-config sox python3"
+  # libonnx-dev + libprotobuf-dev: the ONNX protobuf classes of tinyprop import/export;
+  # python3-onnx: the tests run onnx.checker on the exported models.
+  [cli]="libcli11-dev nlohmann-json3-dev zlib1g-dev libsndfile1-dev libfftw3-dev pkg-config sox python3 libonnx-dev libprotobuf-dev python3-onnx"
   [plot]="python3-matplotlib python3-numpy"
   [mcu]="gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm python3-unicorn"
   [refgen]="python3-torch python3-numpy python3-scipy"
