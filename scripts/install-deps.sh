@@ -9,10 +9,12 @@ groups=("$@")
 
 declare -A PKGS=(
   [build]="cmake ninja-build g++ libgtest-dev libgmock-dev libbenchmark-dev valgrind"
-  # pkg-config: tools/lib/audio/audio.cmake finds libsndfile and fftw3f with it (only a Recommends of
+  # pkg-config: tools/CMakeLists.txt finds libsndfile and fftw3f with it (only a Recommends of
   # libsndfile1-dev). sox + python3: scripts/make-synthetic-dcase.sh, run by the audio tests.
+  # libonnx-dev + libprotobuf-dev: the ONNX protobuf classes of tinyprop import/export;
+  # python3-onnx: the tests run onnx.checker on the exported models.
   # python3-numpy: the Python package and its tests (tests/python, ctest python_package).
-  [cli]="libcli11-dev nlohmann-json3-dev zlib1g-dev libsndfile1-dev libfftw3-dev pkg-config sox python3 python3-numpy"
+  [cli]="libcli11-dev nlohmann-json3-dev zlib1g-dev libsndfile1-dev libfftw3-dev pkg-config sox python3 libonnx-dev libprotobuf-dev python3-onnx python3-numpy"
   [plot]="python3-matplotlib python3-numpy"
   [mcu]="gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm python3-unicorn"
   # python3-onnx: refgen/make_onnx_fixtures.py checks the ONNX files it exports.
