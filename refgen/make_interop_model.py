@@ -33,7 +33,7 @@ def build():
     return nn.Sequential(
         nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(8, 8, 3, padding=1, groups=8), nn.BatchNorm2d(8), nn.ReLU(),
-        nn.Conv2d(8, 12, 1), nn.ReLU(), nn.AvgPool2d(2), nn.Dropout(0.1),
+        nn.Conv2d(8, 12, 1), nn.ReLU(), nn.AvgPool2d(2, count_include_pad=False), nn.Dropout(0.1),
         nn.Flatten(), nn.Linear(12 * 3 * 3, interop_data.CLASSES), nn.Softmax(dim=1))
 
 
