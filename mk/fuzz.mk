@@ -7,7 +7,7 @@
 # Fails if any target crashed or violated a property. The corpus replay of `make test` needs
 # none of this (tests/fuzz/CMakeLists.txt).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= idx idx_gz cifar csv wav tpm spec_text checkpoint
+FUZZ_TARGETS ?= idx idx_gz cifar csv wav tpm spec_text checkpoint onnx
 FUZZ_BUILD ?= build/fuzz
 FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 

@@ -11,10 +11,14 @@ declare -A PKGS=(
   [build]="cmake ninja-build g++ libgtest-dev libgmock-dev libbenchmark-dev valgrind"
   # pkg-config: tools/CMakeLists.txt finds libsndfile and fftw3f with it (only a Recommends of
   # libsndfile1-dev). sox + python3: scripts/make-synthetic-dcase.sh, run by the audio tests.
-  [cli]="libcli11-dev nlohmann-json3-dev zlib1g-dev libsndfile1-dev libfftw3-dev pkg-config sox python3"
+  # libonnx-dev + libprotobuf-dev: the ONNX protobuf classes of tinyprop import/export;
+  # python3-onnx: the tests run onnx.checker on the exported models.
+  # python3-numpy: the Python package and its tests (tests/python, ctest python_package).
+  [cli]="libcli11-dev nlohmann-json3-dev zlib1g-dev libsndfile1-dev libfftw3-dev pkg-config sox python3 libonnx-dev libprotobuf-dev python3-onnx python3-numpy"
   [plot]="python3-matplotlib python3-numpy"
   [mcu]="gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm python3-unicorn"
-  [refgen]="python3-torch python3-numpy python3-scipy"
+  # python3-onnx: refgen/make_onnx_fixtures.py checks the ONNX files it exports.
+  [refgen]="python3-torch python3-numpy python3-scipy python3-onnx"
   [data]="dataset-fashion-mnist sox"
   # make fuzz (mk/fuzz.mk): clang 14 and its runtime libraries (libFuzzer, ASan, UBSan).
   [fuzz]="clang-14 libclang-rt-14-dev"

@@ -7,7 +7,7 @@
 #   --build    the clang build with -DTINYPROP_FUZZ=ON (default build/fuzz; `make fuzz` makes it)
 #   --seconds  time per target (default $FUZZ_SECONDS, else 60)
 #   --runs     executions per target instead of a time (libFuzzer -runs=N)
-#   targets    default: every target (idx idx_gz cifar csv wav tpm spec_text checkpoint)
+#   targets    default: every target (idx idx_gz cifar csv wav tpm spec_text checkpoint onnx)
 #
 # Each target starts from the committed corpus tests/fuzz/corpus/<target>/ and grows a working
 # corpus in <build>/corpus/<target>/ (the committed one is never written). Logs:
@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(idx idx_gz cifar csv wav tpm spec_text checkpoint)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(idx idx_gz cifar csv wav tpm spec_text checkpoint onnx)
 
 # Largest input per target: room for every seed and its near neighbours (two 3073-byte CIFAR
 # records, a 28x28 IDX image) while keeping executions fast.

@@ -90,6 +90,7 @@ Action add_finetune(CLI::App& app, const Invocation& inv);
 Action add_eval(CLI::App& app, const Invocation& inv);
 Action add_info(CLI::App& app, const Invocation& inv);
 Action add_export(CLI::App& app, const Invocation& inv);
+Action add_import(CLI::App& app, const Invocation& inv);
 Action add_compare(CLI::App& app, const Invocation& inv);
 
 }  // namespace tinyprop::cli

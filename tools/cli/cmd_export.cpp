@@ -1,10 +1,12 @@
-// tinyprop export: a C header with the architecture and the weights, for firmware builds.
+// tinyprop export: a model file as a C header with the architecture and the weights, for firmware
+// builds (--format c, the default), as ONNX (NCHW, for other frameworks) or as a .tpm file.
 #include <cctype>
 #include <memory>
 
 #include "cli_common.h"
 #include "util/error.h"
 #include "formats/model_file.h"
+#include "formats/onnx_model.h"
 #include "experiments/report.h"
 
 namespace tinyprop::cli {
@@ -14,6 +16,7 @@ struct ExportFlags {
   std::string model_in;
   std::string out;
   std::string symbol;
+  std::string format = "c";
   uint32_t freeze = 0;
   OutputFlags output;
 };
@@ -41,6 +44,9 @@ bool is_c_identifier(const std::string& s) {
 }
 
 int run_export(const ExportFlags& f) {
+  require(f.format == "c" || f.format == "onnx" || f.format == "tpm",
+          "--format '" + f.format + "': expected c, onnx or tpm");
+  require(f.format == "c" || f.symbol.empty(), "--symbol applies only to --format c");
   const std::string symbol = f.symbol.empty() ? symbol_from_path(f.model_in) : f.symbol;
   require(is_c_identifier(symbol), "--symbol '" + symbol + "': not a C identifier");
   host::check_output_path(f.out, "--out", {{"--model-in", f.model_in}});
@@ -56,17 +62,25 @@ int run_export(const ExportFlags& f) {
   }
   require(f.freeze <= with_params, "--freeze " + std::to_string(f.freeze) + ": the model has only " +
                                         std::to_string(with_params) + " layers with parameters");
-  host::export_c_header(f.out, file, symbol);
+  if (f.format == "c") {
+    host::export_c_header(f.out, file, symbol);
+  } else if (f.format == "onnx") {
+    host::save_onnx(f.out, file);
+  } else {
+    host::save_model(f.out, file);
+  }
   nlohmann::json j;
   j["model_in"] = f.model_in;
   j["out"] = f.out;
-  j["symbol"] = symbol;
+  j["format"] = f.format;
+  if (f.format == "c") j["symbol"] = symbol;
   j["model"] = host::describe_model_spec(file.spec);
   j["parameters"] = file.params.size();
   j["frozen_layers"] = f.freeze;
   emit(f.output, j,
        "wrote " + f.out + " (" + host::describe_model_spec(file.spec) + ", " +
-           std::to_string(file.params.size()) + " parameters, symbol prefix " + symbol + ")");
+           std::to_string(file.params.size()) + " parameters" +
+           (f.format == "c" ? ", symbol prefix " + symbol : ", " + f.format) + ")");
   return 0;
 }
 
@@ -74,10 +88,12 @@ int run_export(const ExportFlags& f) {
 
 Action add_export(CLI::App& app, const Invocation&) {
   auto f = std::make_shared<ExportFlags>();
-  CLI::App* cmd = app.add_subcommand("export", "Write a model as a C header for firmware");
+  CLI::App* cmd = app.add_subcommand("export", "Write a model as a C header for firmware, ONNX or .tpm");
   cmd->add_option("--model-in", f->model_in, "Model file (.tpm)")->required();
-  cmd->add_option("--out", f->out, "Header file to write (.h)")->required();
-  cmd->add_option("--symbol", f->symbol, "C identifier prefix (default: from the file name)");
+  cmd->add_option("--out", f->out, "File to write (.h, .onnx or .tpm)")->required();
+  cmd->add_option("--format", f->format,
+                  "c: a C header (default); onnx: ONNX in NCHW layout; tpm: a model file");
+  cmd->add_option("--symbol", f->symbol, "C identifier prefix (--format c; default: from the file name)");
   cmd->add_option("--freeze", f->freeze,
                   "Export the first N layers with parameters frozen (their weights can stay in "
                   "flash)");

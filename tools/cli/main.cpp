@@ -74,6 +74,7 @@ int main(int argc, char** argv) {
     add(&add_eval);
     add(&add_info);
     add(&add_export);
+    add(&add_import);
     add(&add_compare);
     check_unsigned_options(&app);
 
@@ -83,7 +84,7 @@ int main(int argc, char** argv) {
       for (auto& entry : commands) known = known || entry.first->get_name() == argv[1];
       if (!known) {
         return fail(std::string("unknown command '") + argv[1] +
-                        "' (expected train, finetune, eval, info, export or compare)",
+                        "' (expected train, finetune, eval, info, export, import or compare)",
                     2);
       }
     }
