@@ -2,9 +2,19 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
+
+#include "kernels/dot4.h"
 
 namespace tinyprop {
 namespace {
+
+// The ranking magnitude: |x|, and -1 for NaN, so that a NaN ranks below every number and the
+// ranking is a total order (with the index as the tie-break) on every input.
+inline float rank_mag(float x) {
+  const float m = fabsf(x);
+  return m == m ? m : -1.0f;
+}
 
 // "Entry a (magnitude ma) ranks below entry b (magnitude mb)": smaller magnitude, or equal
 // magnitude and higher index (lower index wins ties).
@@ -20,14 +30,14 @@ inline bool ranks_below(float ma, uint32_t a, float mb, uint32_t b) {
 // is handled once after it.
 inline void sift_down(const float* v, uint32_t* heap, uint32_t size, uint32_t pos,
                       uint32_t item, uint64_t* cmps) {
-  const float item_mag = fabsf(v[item]);
+  const float item_mag = rank_mag(v[item]);
   uint32_t child = 2 * pos + 1;
   uint32_t count = 0;
   for (; child + 1 < size; child = 2 * pos + 1) {
     uint32_t c = heap[child];
-    float c_mag = fabsf(v[c]);
+    float c_mag = rank_mag(v[c]);
     const uint32_t r = heap[child + 1];
-    const float r_mag = fabsf(v[r]);
+    const float r_mag = rank_mag(v[r]);
     if (ranks_below(r_mag, r, c_mag, c)) {
       ++child;
       c = r;
@@ -44,7 +54,7 @@ inline void sift_down(const float* v, uint32_t* heap, uint32_t size, uint32_t po
   if (child < size) {  // only a left child left
     ++count;
     const uint32_t c = heap[child];
-    if (ranks_below(fabsf(v[c]), c, item_mag, item)) {
+    if (ranks_below(rank_mag(v[c]), c, item_mag, item)) {
       heap[pos] = c;
       pos = child;
     }
@@ -53,74 +63,32 @@ inline void sift_down(const float* v, uint32_t* heap, uint32_t size, uint32_t po
   *cmps += count;
 }
 
-// Blocks shorter than this give too loose a bound for the extra pass to pay (measured on x86 and
-// on a Cortex-M4; see docs/BENCHMARKS.md).
-constexpr uint32_t kMinBlockForBound = 3;
-
-// A magnitude tau <= the k-th largest |v[i]|: the k disjoint blocks [t b, (t + 1) b) each hold
-// an element with |v| >= their maximum, so at least k elements reach the smallest of the k
-// block maxima. Written with selects instead of branches (maxss / minss on x86, IT blocks on a
-// Cortex-M): for errors in random order every branch here would be a coin toss.
-float kth_magnitude_lower_bound(const float* v, uint32_t k, uint32_t b) {
-  float tau = INFINITY;
-  for (uint32_t t = 0; t < k; ++t) {
-    const float* block = v + static_cast<size_t>(t) * b;
-    float m = fabsf(block[0]);
-    for (uint32_t j = 1; j < b; ++j) {
-      const float a = fabsf(block[j]);
-      m = a > m ? a : m;
-    }
-    tau = m < tau ? m : tau;
-  }
-  return tau;
-}
-
-}  // namespace
-
-// Exact top k by (|v| descending, index ascending), in three steps:
-//  1. (k <= n / 3) a lower bound tau of the k-th largest magnitude from k block maxima, then the
-//     first k elements with |v| >= tau, in index order, become the heap. Every element of the top
-//     k has |v| >= tau, so elements skipped here can never be selected. For errors in random
-//     order the heap starts near the final threshold: about 4x fewer elements enter later than
-//     when the first k elements seed the heap, and the skipping is branch-free.
-//     Otherwise (or if fewer than k elements reach tau, which only NaN can cause: NaN fails
-//     every comparison) the first k elements seed the heap.
-//  2. Heapify (O(k)).
-//  3. Scan the rest in index order: a later element has a higher index than every heap entry,
-//     so it enters only with a strictly larger magnitude than the heap's weakest.
-// The order of idx is the heap's: deterministic, the same on every platform.
-uint64_t select_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
-  uint64_t cmps = 0;
-  if (k > n) k = n;
+// The bounded heap, seeded with the first k elements whose ranking magnitude reaches tau (a
+// lower bound of the k-th largest, or -infinity: then the first k elements). An element below
+// tau can never be selected, and with a tight bound the heap starts near its final threshold,
+// so few elements enter later (fewer mispredicted branches on x86). Heapify (O(k)), then the
+// rest in index order: a later element has a higher index than every heap entry, so it enters
+// only with a strictly larger magnitude than the heap's weakest. Leaves the k in heap order.
+void heap_top_k(const float* v, uint32_t n, uint32_t k, float tau, uint32_t* idx,
+                uint64_t* cmps) {
+  uint32_t size = 0;
   uint32_t next = 0;  // first element not yet offered to the heap
-  if (k > 0 && k < n && n / k >= kMinBlockForBound) {
-    const uint32_t b = n / k;
-    const float tau = kth_magnitude_lower_bound(v, k, b);
-    cmps += static_cast<uint64_t>(k) * b;  // b - 1 for each block maximum, 1 for the minimum
-    uint32_t size = 0;
-    for (; next < n && size < k; ++next) {
-      idx[size] = next;  // kept only if it reaches tau; otherwise the next write replaces it
-      size += fabsf(v[next]) >= tau ? 1u : 0u;
-    }
-    cmps += next;
-    if (size < k) next = 0;
+  for (; next < n && size < k; ++next) {
+    idx[size] = next;  // kept only if it reaches tau; otherwise the next write replaces it
+    size += rank_mag(v[next]) >= tau ? 1u : 0u;
   }
-  if (next == 0) {
-    for (uint32_t i = 0; i < k; ++i) idx[i] = i;
-    next = k;
-    if (k == n || k == 0) return cmps;
-  }
-  for (uint32_t p = k / 2; p-- > 0;) sift_down(v, idx, k, p, idx[p], &cmps);
+  *cmps += next;
+  for (uint32_t p = k / 2; p-- > 0;) sift_down(v, idx, k, p, idx[p], cmps);
   // The scan is unrolled by four (less loop overhead); the elements are still offered one by
   // one, in index order, against the current weakest.
-  float weakest = fabsf(v[idx[0]]);
+  float weakest = rank_mag(v[idx[0]]);
   const auto offer = [&](uint32_t t) {
-    if (fabsf(v[t]) > weakest) {
-      sift_down(v, idx, k, 0, t, &cmps);
-      weakest = fabsf(v[idx[0]]);
+    if (rank_mag(v[t]) > weakest) {
+      sift_down(v, idx, k, 0, t, cmps);
+      weakest = rank_mag(v[idx[0]]);
     }
   };
-  cmps += n - next;
+  *cmps += n - next;
   uint32_t i = next;
   for (; i + 4 <= n; i += 4) {
     offer(i);
@@ -129,6 +97,247 @@ uint64_t select_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
     offer(i + 3);
   }
   for (; i < n; ++i) offer(i);
+}
+
+// Rewrites the heap's k indices in ascending order: the heap's root is the k-th ranked element
+// (magnitude m_k, index i_k), and the selected set is exactly the elements that rank at or above
+// it, taken in one pass in index order. Branch-free except for the loop's end.
+void heap_to_index_order(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
+  const uint32_t root = idx[0];
+  const float m_k = rank_mag(v[root]);
+  uint32_t t = 0;
+  for (uint32_t i = 0; i < n && t < k; ++i) {
+    const float m = rank_mag(v[i]);
+    idx[t] = i;
+    t += (m > m_k || (m == m_k && i <= root)) ? 1u : 0u;
+  }
+}
+
+// Blocks shorter than this give too loose a bound for the candidate pass to pay.
+constexpr uint32_t kMinBlockForBound = 3;
+// Candidates the rank path holds (on the stack: 4 + 2 bytes each, plus padding).
+constexpr uint32_t kMaxCandidates = 64;
+
+#if defined(TINYPROP_FLOAT4)
+typedef int32_t Int4 __attribute__((vector_size(16)));
+#endif
+
+// A magnitude tau <= the k-th largest |v[i]|: the k disjoint strided blocks
+// {t, t + k, t + 2k, ...} (b elements each, t < k) each hold an element with |v| >= their
+// maximum, so at least k elements reach the smallest of the k block maxima. Strided blocks make
+// the maxima k running maxima over b consecutive rows of k values, without a branch: on x86
+// four maxima per SSE register (the last group of a row overlaps the one before it when k is
+// not a multiple of 4: a maximum taken twice is the same maximum), elsewhere one IT block per
+// element. A NaN never wins a maximum; a block of NaNs gives -1 (then fewer than k may reach
+// tau: see rank_top_k).
+float kth_magnitude_lower_bound(const float* v, uint32_t k, uint32_t b, float* block_max) {
+  for (uint32_t t = 0; t < k; ++t) block_max[t] = -1.0f;
+#if defined(TINYPROP_FLOAT4)
+  if (k >= 4) {
+    // Group by group of four blocks (the last one at k - 4), all b rows: the four maxima stay
+    // in one register.
+    const Float4 abs_mask = {-0.0f, -0.0f, -0.0f, -0.0f};
+    for (uint32_t t = 0;; t += 4) {
+      if (t + 4 > k) t = k - 4;  // the overlapping last group
+      Float4* m = reinterpret_cast<Float4*>(block_max + t);
+      Float4 acc = *m;
+      const float* p = v + t;
+      // maxps returns its second operand when the first is NaN: a NaN never wins. Two rows
+      // per step (less loop overhead; the maximum does not depend on the order).
+      uint32_t r = 0;
+      for (; r + 2 <= b; r += 2, p += 2 * static_cast<size_t>(k)) {
+        acc = __builtin_ia32_maxps(__builtin_ia32_andnps(abs_mask, load4(p)), acc);
+        acc = __builtin_ia32_maxps(__builtin_ia32_andnps(abs_mask, load4(p + k)), acc);
+      }
+      if (r < b) acc = __builtin_ia32_maxps(__builtin_ia32_andnps(abs_mask, load4(p)), acc);
+      *m = acc;
+      if (t + 4 == k) break;
+    }
+  } else
+#endif
+  {
+    for (uint32_t r = 0; r < b; ++r) {
+      const float* row = v + static_cast<size_t>(r) * k;
+      for (uint32_t t = 0; t < k; ++t) {
+        const float a = fabsf(row[t]);
+        block_max[t] = a > block_max[t] ? a : block_max[t];
+      }
+    }
+  }
+  float tau = block_max[0];
+  for (uint32_t t = 1; t < k; ++t) tau = block_max[t] < tau ? block_max[t] : tau;
+  return tau;
+}
+
+// The same bound from the contiguous blocks [t b, (t + 1) b), without scratch (for k larger
+// than the rank path's buffers).
+float kth_magnitude_lower_bound_contiguous(const float* v, uint32_t k, uint32_t b) {
+  float tau = INFINITY;
+  for (uint32_t t = 0; t < k; ++t) {
+    const float* block = v + static_cast<size_t>(t) * b;
+    float m = -1.0f;
+    for (uint32_t j = 0; j < b; ++j) {
+      const float a = fabsf(block[j]);
+      m = a > m ? a : m;
+    }
+    tau = m < tau ? m : tau;
+  }
+  return tau;
+}
+
+// rank[i] = the number of candidates with a strictly larger magnitude than candidate i;
+// returns how many ranks are below k. mags is padded to a multiple of 4 with -2 (below every
+// magnitude, so a padding lane's rank is c >= k); rank has room for the padding.
+uint32_t count_greater(const float* mags, uint32_t c, uint32_t k, uint32_t* rank) {
+  uint32_t selected = 0;
+  const uint32_t c4 = (c + 3u) & ~3u;
+#if defined(TINYPROP_FLOAT4)
+  // Four candidates i at a time (one per lane) against four candidates j at a time: the j
+  // vector and its three rotations meet every (i, j) pair of the two groups once. A true
+  // compare is -1 in every bit, so subtracting it counts.
+  const Int4 k4 = {static_cast<int32_t>(k), static_cast<int32_t>(k), static_cast<int32_t>(k),
+                   static_cast<int32_t>(k)};
+  Int4 below = {0, 0, 0, 0};
+  for (uint32_t i = 0; i < c4; i += 4) {
+    const Float4 mi = load4(mags + i);
+    Int4 acc = {0, 0, 0, 0};
+    for (uint32_t j = 0; j < c4; j += 4) {
+      Float4 mj = load4(mags + j);
+      acc -= (mj > mi);
+      mj = __builtin_shufflevector(mj, mj, 1, 2, 3, 0);
+      acc -= (mj > mi);
+      mj = __builtin_shufflevector(mj, mj, 1, 2, 3, 0);
+      acc -= (mj > mi);
+      mj = __builtin_shufflevector(mj, mj, 1, 2, 3, 0);
+      acc -= (mj > mi);
+    }
+    *reinterpret_cast<Int4*>(rank + i) = acc;
+    below -= (acc < k4);
+  }
+  selected = static_cast<uint32_t>(below[0] + below[1] + below[2] + below[3]);
+#else
+  for (uint32_t i = 0; i < c; ++i) {
+    const float mi = mags[i];
+    uint32_t g = 0;
+    for (uint32_t j = 0; j < c; ++j) g += mags[j] > mi ? 1u : 0u;
+    rank[i] = g;
+    selected += g < k ? 1u : 0u;
+  }
+#endif
+  return selected;
+}
+
+// Writes to pos, in index order, the indices i with |v[i]| >= tau (never a NaN) and returns
+// their count, or kMaxCandidates + 1 as soon as more than kMaxCandidates are certain. pos has
+// room for kMaxCandidates + 4 entries.
+uint32_t list_candidates(const float* v, uint32_t n, float tau, uint16_t* pos) {
+  uint32_t c = 0;
+  uint32_t i = 0;
+#if defined(TINYPROP_FLOAT4)
+  // Four elements per step: the compare's sign mask (movmskps) picks the four positions packed
+  // to the front (kPacked: lane numbers as four uint16 in one uint64, plus i in every slot),
+  // stored at once; the count advances by the mask's popcount. Slots past the count hold junk
+  // that the next store overwrites.
+  static const uint64_t kPacked[16] = {
+      0x0000000000000000u, 0x0000000000000000u, 0x0000000000000001u, 0x0000000000010000u,
+      0x0000000000000002u, 0x0000000000020000u, 0x0000000000020001u, 0x0000000200010000u,
+      0x0000000000000003u, 0x0000000000030000u, 0x0000000000030001u, 0x0000000300010000u,
+      0x0000000000030002u, 0x0000000300020000u, 0x0000000300020001u, 0x0003000200010000u};
+  static const uint8_t kCount[16] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
+  const Float4 abs_mask = {-0.0f, -0.0f, -0.0f, -0.0f};
+  const Float4 tau4 = {tau, tau, tau, tau};
+  uint64_t base = 0;  // i in each of the four uint16 slots
+  for (; i + 4 <= n; i += 4, base += 0x0004000400040004u) {
+    if (c > kMaxCandidates) return kMaxCandidates + 1;  // rarely taken
+    const Float4 a = __builtin_ia32_andnps(abs_mask, load4(v + i));
+    const unsigned mask = static_cast<unsigned>(
+        __builtin_ia32_movmskps(reinterpret_cast<Float4>(a >= tau4)));
+    const uint64_t packed = kPacked[mask] + base;
+    memcpy(pos + c, &packed, sizeof packed);
+    c += kCount[mask];
+  }
+#endif
+  for (; i < n; ++i) {
+    if (c > kMaxCandidates) return kMaxCandidates + 1;
+    pos[c] = static_cast<uint16_t>(i);  // kept only if it reaches tau, else overwritten
+    c += fabsf(v[i]) >= tau ? 1u : 0u;
+  }
+  return c;
+}
+
+// The rank path: candidates = the elements with |v| >= tau (never a NaN), in index order; if
+// they are at least k and at most kMaxCandidates, the top k among them (which is the top k of
+// v: every other element ranks below every candidate) by rank counting, O(c^2) comparisons
+// without a data-dependent branch. Returns false (idx untouched) when the candidates do not fit
+// or are fewer than k (only NaN can cause that); *tau_out is the bound, which seeds the heap.
+bool rank_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx, float* tau_out,
+                uint64_t* cmps) {
+  alignas(16) float mags[kMaxCandidates + 3];
+  alignas(16) uint32_t rank[kMaxCandidates + 3];
+  uint16_t pos[kMaxCandidates + 4];
+  const uint32_t b = n / k;
+  // block_max reuses mags (k <= kMaxCandidates): the maxima are consumed before the candidates.
+  const float tau = kth_magnitude_lower_bound(v, k, b, mags);
+  *tau_out = tau;
+  const uint32_t c = list_candidates(v, n, tau, pos);
+  *cmps += static_cast<uint64_t>(k) * b + n;
+  if (c < k || c > kMaxCandidates) return false;
+  for (uint32_t t = 0; t < c; ++t) mags[t] = fabsf(v[pos[t]]);
+  for (uint32_t t = c; t < ((c + 3u) & ~3u); ++t) mags[t] = -2.0f;
+  const uint32_t selected = count_greater(mags, c, k, rank);
+  *cmps += static_cast<uint64_t>(c) * c;
+  if (selected != k) {
+    // Ties at the k-th magnitude: an equal magnitude at a lower index also ranks above.
+    for (uint32_t t = 1; t < c; ++t) {
+      uint32_t ties = 0;
+      for (uint32_t j = 0; j < t; ++j) ties += mags[j] == mags[t] ? 1u : 0u;
+      rank[t] += ties;
+    }
+    *cmps += static_cast<uint64_t>(c) * (c - 1) / 2;
+  }
+  uint32_t out = 0;
+  for (uint32_t t = 0; t < c; ++t) {
+    pos[out] = pos[t];  // out <= t: compaction in place
+    out += rank[t] < k ? 1u : 0u;
+  }
+  for (uint32_t t = 0; t < k; ++t) idx[t] = pos[t];
+  return true;
+}
+
+}  // namespace
+
+// Exact top k by (|v| descending, index ascending; a NaN ranks below every number), written to
+// idx in ascending index order, on one of two paths (the same set either way):
+//  * rank path (k <= n / 3, n < 65536): a lower bound tau of the k-th largest magnitude from k
+//    block maxima, the candidates with |v| >= tau (about 2k for errors in random order), and
+//    the top k among them by counting, for each candidate, the candidates above it. Every step
+//    is a fixed pass without data-dependent branches: on x86 a mispredicted branch costs more
+//    than the comparisons around it, and for errors in random order nearly every decision of a
+//    heap is a coin toss.
+//  * heap path (larger k, more than kMaxCandidates candidates, or NaN): a bounded min-heap,
+//    O(n log k), then one pass that lists the selected elements in index order.
+// Index order is the summation order of the propagated error (dense_backward_input adds the
+// rows in list order), so every path and every platform gives the same bits.
+uint64_t select_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
+  uint64_t cmps = 0;
+  if (k > n) k = n;
+  if (k == 0) return 0;
+  if (k == n) {
+    for (uint32_t i = 0; i < k; ++i) idx[i] = i;
+    return 0;
+  }
+  float tau = -INFINITY;  // no bound: the heap starts from the first k elements
+  if (n / k >= kMinBlockForBound && n <= 65535u) {
+    if (k <= kMaxCandidates) {
+      if (rank_top_k(v, n, k, idx, &tau, &cmps)) return cmps;
+    } else {
+      tau = kth_magnitude_lower_bound_contiguous(v, k, n / k);
+      cmps += static_cast<uint64_t>(k) * (n / k);
+    }
+  }
+  heap_top_k(v, n, k, tau, idx, &cmps);
+  heap_to_index_order(v, n, k, idx);
+  cmps += n;
   return cmps;
 }
 
