@@ -122,55 +122,46 @@ constexpr uint32_t kMaxCandidates = 64;
 typedef int32_t Int4 __attribute__((vector_size(16)));
 #endif
 
-// A magnitude tau <= the k-th largest |v[i]|: the k disjoint strided blocks
-// {t, t + k, t + 2k, ...} (b elements each, t < k) each hold an element with |v| >= their
-// maximum, so at least k elements reach the smallest of the k block maxima. Strided blocks make
-// the maxima k running maxima over b consecutive rows of k values, without a branch: on x86
-// four maxima per SSE register (the last group of a row overlaps the one before it when k is
+// The maxima of |v| over the m disjoint strided blocks {t, t + m, t + 2m, ...} (b elements
+// each, t < m): m running maxima over b consecutive rows of m values, without a branch: on x86
+// four maxima per SSE register (the last group of a row overlaps the one before it when m is
 // not a multiple of 4: a maximum taken twice is the same maximum), elsewhere one IT block per
-// element. A NaN never wins a maximum; a block of NaNs gives -1 (then fewer than k may reach
-// tau: see rank_top_k).
-float kth_magnitude_lower_bound(const float* v, uint32_t k, uint32_t b, float* block_max) {
-  for (uint32_t t = 0; t < k; ++t) block_max[t] = -1.0f;
+// element. A NaN never wins a maximum; a block of NaNs gives -1.
+void block_maxima(const float* v, uint32_t k, uint32_t b, float* block_max) {
 #if defined(TINYPROP_FLOAT4)
   if (k >= 4) {
     // Group by group of four blocks (the last one at k - 4), all b rows: the four maxima stay
-    // in one register.
+    // in one register. maxps returns its second operand when the first is NaN, so a NaN never
+    // wins; the -1 start gives a block of NaNs the maximum -1.
     const Float4 abs_mask = {-0.0f, -0.0f, -0.0f, -0.0f};
     for (uint32_t t = 0;; t += 4) {
       if (t + 4 > k) t = k - 4;  // the overlapping last group
-      Float4* m = reinterpret_cast<Float4*>(block_max + t);
-      Float4 acc = *m;
+      Float4 acc = {-1.0f, -1.0f, -1.0f, -1.0f};
       const float* p = v + t;
-      // maxps returns its second operand when the first is NaN: a NaN never wins. Two rows
-      // per step (less loop overhead; the maximum does not depend on the order).
-      uint32_t r = 0;
+      uint32_t r = 0;  // two rows per step (the maximum does not depend on the order)
       for (; r + 2 <= b; r += 2, p += 2 * static_cast<size_t>(k)) {
         acc = __builtin_ia32_maxps(__builtin_ia32_andnps(abs_mask, load4(p)), acc);
         acc = __builtin_ia32_maxps(__builtin_ia32_andnps(abs_mask, load4(p + k)), acc);
       }
       if (r < b) acc = __builtin_ia32_maxps(__builtin_ia32_andnps(abs_mask, load4(p)), acc);
-      *m = acc;
+      *reinterpret_cast<Float4*>(block_max + t) = acc;
       if (t + 4 == k) break;
     }
-  } else
+    return;
+  }
 #endif
-  {
-    for (uint32_t r = 0; r < b; ++r) {
-      const float* row = v + static_cast<size_t>(r) * k;
-      for (uint32_t t = 0; t < k; ++t) {
-        const float a = fabsf(row[t]);
-        block_max[t] = a > block_max[t] ? a : block_max[t];
-      }
+  for (uint32_t t = 0; t < k; ++t) block_max[t] = -1.0f;
+  for (uint32_t r = 0; r < b; ++r) {
+    const float* row = v + static_cast<size_t>(r) * k;
+    for (uint32_t t = 0; t < k; ++t) {
+      const float a = fabsf(row[t]);
+      block_max[t] = a > block_max[t] ? a : block_max[t];
     }
   }
-  float tau = block_max[0];
-  for (uint32_t t = 1; t < k; ++t) tau = block_max[t] < tau ? block_max[t] : tau;
-  return tau;
 }
 
-// The same bound from the contiguous blocks [t b, (t + 1) b), without scratch (for k larger
-// than the rank path's buffers).
+// A lower bound of the k-th largest |v[i]| (see rank_top_k) from the k contiguous blocks
+// [t b, (t + 1) b), without scratch (for k larger than the rank path's buffers).
 float kth_magnitude_lower_bound_contiguous(const float* v, uint32_t k, uint32_t b) {
   float tau = INFINITY;
   for (uint32_t t = 0; t < k; ++t) {
@@ -188,7 +179,8 @@ float kth_magnitude_lower_bound_contiguous(const float* v, uint32_t k, uint32_t 
 // rank[i] = the number of candidates with a strictly larger magnitude than candidate i;
 // returns how many ranks are below k. mags is padded to a multiple of 4 with -2 (below every
 // magnitude, so a padding lane's rank is c >= k); rank has room for the padding.
-uint32_t count_greater(const float* mags, uint32_t c, uint32_t k, uint32_t* rank) {
+__attribute__((always_inline)) inline uint32_t count_greater(const float* mags, uint32_t c,
+                                                            uint32_t k, uint32_t* rank) {
   uint32_t selected = 0;
   const uint32_t c4 = (c + 3u) & ~3u;
 #if defined(TINYPROP_FLOAT4)
@@ -227,34 +219,64 @@ uint32_t count_greater(const float* mags, uint32_t c, uint32_t k, uint32_t* rank
   return selected;
 }
 
+// Slack after kMaxCandidates in the candidate list: a step of list_candidates stores eight
+// positions at once.
+constexpr uint32_t kListSlack = 8;
+
+#if defined(TINYPROP_FLOAT4)
+// For each 8-bit mask: the numbers of its set bits in ascending order (unused slots 0), and
+// their count. 4.3 KB of constants, x86 only.
+struct PackTable {
+  uint16_t lanes[256][8];
+  uint8_t count[256];
+  constexpr PackTable() : lanes(), count() {
+    for (unsigned m = 0; m < 256; ++m) {
+      unsigned c = 0;
+      for (unsigned l = 0; l < 8; ++l) {
+        if ((m >> l) & 1u) lanes[m][c++] = static_cast<uint16_t>(l);
+      }
+      count[m] = static_cast<uint8_t>(c);
+    }
+  }
+};
+constexpr PackTable kPackTable{};
+typedef uint16_t U16x8 __attribute__((vector_size(16), aligned(2), may_alias));
+
+inline unsigned reach_mask(const float* v, Float4 tau4) {
+  const Float4 abs_mask = {-0.0f, -0.0f, -0.0f, -0.0f};
+  const Float4 a = __builtin_ia32_andnps(abs_mask, load4(v));
+  return static_cast<unsigned>(__builtin_ia32_movmskps(reinterpret_cast<Float4>(a >= tau4)));
+}
+#endif
+
 // Writes to pos, in index order, the indices i with |v[i]| >= tau (never a NaN) and returns
 // their count, or kMaxCandidates + 1 as soon as more than kMaxCandidates are certain. pos has
-// room for kMaxCandidates + 4 entries.
+// room for kMaxCandidates + kListSlack entries.
 uint32_t list_candidates(const float* v, uint32_t n, float tau, uint16_t* pos) {
   uint32_t c = 0;
   uint32_t i = 0;
 #if defined(TINYPROP_FLOAT4)
-  // Four elements per step: the compare's sign mask (movmskps) picks the four positions packed
-  // to the front (kPacked: lane numbers as four uint16 in one uint64, plus i in every slot),
-  // stored at once; the count advances by the mask's popcount. Slots past the count hold junk
-  // that the next store overwrites.
-  static const uint64_t kPacked[16] = {
-      0x0000000000000000u, 0x0000000000000000u, 0x0000000000000001u, 0x0000000000010000u,
-      0x0000000000000002u, 0x0000000000020000u, 0x0000000000020001u, 0x0000000200010000u,
-      0x0000000000000003u, 0x0000000000030000u, 0x0000000000030001u, 0x0000000300010000u,
-      0x0000000000030002u, 0x0000000300020000u, 0x0000000300020001u, 0x0003000200010000u};
-  static const uint8_t kCount[16] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
-  const Float4 abs_mask = {-0.0f, -0.0f, -0.0f, -0.0f};
+  // Eight elements per step: the compares' sign masks (movmskps) select from kPackTable the
+  // lane numbers that reach tau, packed to the front; i is added to all eight (one paddw) and
+  // the eight positions are stored at once; the count advances by the mask's popcount. Slots
+  // past the count hold junk that the next store overwrites. No branch depends on the data.
   const Float4 tau4 = {tau, tau, tau, tau};
-  uint64_t base = 0;  // i in each of the four uint16 slots
-  for (; i + 4 <= n; i += 4, base += 0x0004000400040004u) {
+  const U16x8 step = {8, 8, 8, 8, 8, 8, 8, 8};
+  U16x8 base = {0, 0, 0, 0, 0, 0, 0, 0};  // i in every slot
+  for (; i + 8 <= n; i += 8, base += step) {
     if (c > kMaxCandidates) return kMaxCandidates + 1;  // rarely taken
-    const Float4 a = __builtin_ia32_andnps(abs_mask, load4(v + i));
-    const unsigned mask = static_cast<unsigned>(
-        __builtin_ia32_movmskps(reinterpret_cast<Float4>(a >= tau4)));
-    const uint64_t packed = kPacked[mask] + base;
+    const unsigned mask = reach_mask(v + i, tau4) | (reach_mask(v + i + 4, tau4) << 4);
+    const U16x8 packed = *reinterpret_cast<const U16x8*>(kPackTable.lanes[mask]) + base;
     memcpy(pos + c, &packed, sizeof packed);
-    c += kCount[mask];
+    c += kPackTable.count[mask];
+  }
+  if (i + 4 <= n) {
+    if (c > kMaxCandidates) return kMaxCandidates + 1;
+    const unsigned mask = reach_mask(v + i, tau4);
+    const U16x8 packed = *reinterpret_cast<const U16x8*>(kPackTable.lanes[mask]) + base;
+    memcpy(pos + c, &packed, sizeof packed);
+    c += kPackTable.count[mask];
+    i += 4;
   }
 #endif
   for (; i < n; ++i) {
@@ -274,13 +296,32 @@ bool rank_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx, float* ta
                 uint64_t* cmps) {
   alignas(16) float mags[kMaxCandidates + 3];
   alignas(16) uint32_t rank[kMaxCandidates + 3];
-  uint16_t pos[kMaxCandidates + 4];
-  const uint32_t b = n / k;
-  // block_max reuses mags (k <= kMaxCandidates): the maxima are consumed before the candidates.
-  const float tau = kth_magnitude_lower_bound(v, k, b, mags);
+  uint16_t pos[kMaxCandidates + kListSlack];
+  // The bound: with m >= k disjoint blocks, the k-th largest block maximum tau is <= the k-th
+  // largest |v[i]| (k different blocks each hold an element >= tau). m = 2k blocks give a
+  // tighter tau than m = k (for errors in random order about 1.3k candidates instead of 2.3k),
+  // for the price of ranking 2k maxima. block_max reuses mags: it is consumed before the
+  // candidates.
+  const uint32_t m = (2 * k <= kMaxCandidates && n / (2 * k) >= 2) ? 2 * k : k;
+  const uint32_t b = n / m;
+  float* block_max = mags;
+  block_maxima(v, m, b, block_max);
+  float tau = INFINITY;
+  if (m == k) {
+    for (uint32_t t = 0; t < m; ++t) tau = block_max[t] < tau ? block_max[t] : tau;
+  } else {
+    for (uint32_t t = m; t < ((m + 3u) & ~3u); ++t) block_max[t] = -2.0f;
+    (void)count_greater(block_max, m, k, rank);
+    // The smallest maximum among those with fewer than k larger: the k-th largest.
+    for (uint32_t t = 0; t < m; ++t) {
+      const float cand = rank[t] < k ? block_max[t] : INFINITY;
+      tau = cand < tau ? cand : tau;
+    }
+    *cmps += static_cast<uint64_t>(m) * m;
+  }
   *tau_out = tau;
   const uint32_t c = list_candidates(v, n, tau, pos);
-  *cmps += static_cast<uint64_t>(k) * b + n;
+  *cmps += static_cast<uint64_t>(m) * b + n;
   if (c < k || c > kMaxCandidates) return false;
   for (uint32_t t = 0; t < c; ++t) mags[t] = fabsf(v[pos[t]]);
   for (uint32_t t = c; t < ((c + 3u) & ~3u); ++t) mags[t] = -2.0f;
