@@ -219,6 +219,33 @@ __attribute__((always_inline)) inline uint32_t count_greater(const float* mags, 
   return selected;
 }
 
+// min over t < m of (rank[t] < k ? x[t] : infinity): with rank[t] = the number of x larger
+// than x[t], the k-th largest x (ties included). x and rank are padded to a multiple of 4
+// (padding ranks >= k).
+float kth_largest_from_ranks(const float* x, const uint32_t* rank, uint32_t m, uint32_t k) {
+#if defined(TINYPROP_FLOAT4)
+  const Int4 k4 = {static_cast<int32_t>(k), static_cast<int32_t>(k), static_cast<int32_t>(k),
+                   static_cast<int32_t>(k)};
+  const Float4 inf4 = {INFINITY, INFINITY, INFINITY, INFINITY};
+  Float4 best = inf4;
+  for (uint32_t t = 0; t < m; t += 4) {
+    const Int4 r = *reinterpret_cast<const Int4*>(rank + t);
+    const Float4 cand = r < k4 ? load4(x + t) : inf4;
+    best = __builtin_ia32_minps(cand, best);
+  }
+  const float a = best[0] < best[1] ? best[0] : best[1];
+  const float b = best[2] < best[3] ? best[2] : best[3];
+  return a < b ? a : b;
+#else
+  float tau = INFINITY;
+  for (uint32_t t = 0; t < m; ++t) {
+    const float cand = rank[t] < k ? x[t] : INFINITY;
+    tau = cand < tau ? cand : tau;
+  }
+  return tau;
+#endif
+}
+
 // Slack after kMaxCandidates in the candidate list: a step of list_candidates stores eight
 // positions at once.
 constexpr uint32_t kListSlack = 8;
@@ -313,10 +340,7 @@ bool rank_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx, float* ta
     for (uint32_t t = m; t < ((m + 3u) & ~3u); ++t) block_max[t] = -2.0f;
     (void)count_greater(block_max, m, k, rank);
     // The smallest maximum among those with fewer than k larger: the k-th largest.
-    for (uint32_t t = 0; t < m; ++t) {
-      const float cand = rank[t] < k ? block_max[t] : INFINITY;
-      tau = cand < tau ? cand : tau;
-    }
+    tau = kth_largest_from_ranks(block_max, rank, m, k);
     *cmps += static_cast<uint64_t>(m) * m;
   }
   *tau_out = tau;
@@ -336,12 +360,13 @@ bool rank_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx, float* ta
     }
     *cmps += static_cast<uint64_t>(c) * (c - 1) / 2;
   }
+  // Exactly k candidates rank below k: the loop ends with the k-th, so idx[k] is never
+  // written. No branch depends on the data but the loop's end.
   uint32_t out = 0;
-  for (uint32_t t = 0; t < c; ++t) {
-    pos[out] = pos[t];  // out <= t: compaction in place
+  for (uint32_t t = 0; out < k; ++t) {
+    idx[out] = pos[t];  // kept only if selected, else overwritten
     out += rank[t] < k ? 1u : 0u;
   }
-  for (uint32_t t = 0; t < k; ++t) idx[t] = pos[t];
   return true;
 }
 
