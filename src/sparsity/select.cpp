@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kernels/dot4.h"
+#include "sparsity/select_paths.h"
 
 namespace tinyprop {
 namespace {
@@ -63,27 +64,36 @@ inline void sift_down(const float* v, uint32_t* heap, uint32_t size, uint32_t po
   *cmps += count;
 }
 
-// The bounded heap, seeded with the first k elements whose ranking magnitude reaches tau (a
-// lower bound of the k-th largest, or -infinity: then the first k elements). An element below
-// tau can never be selected, and with a tight bound the heap starts near its final threshold,
-// so few elements enter later (fewer mispredicted branches on x86). Heapify (O(k)), then the
-// rest in index order: a later element has a higher index than every heap entry, so it enters
-// only with a strictly larger magnitude than the heap's weakest. Leaves the k in heap order.
-void heap_top_k(const float* v, uint32_t n, uint32_t k, float tau, uint32_t* idx,
+// The bounded heap. With a bound (tau <= the k-th largest |v|), the first k elements with
+// |v| >= tau seed it: an element below tau (or a NaN) can never be selected, and with a tight
+// bound the heap starts near its final threshold, so few elements enter later (fewer
+// mispredicted branches on x86). Without a bound, or if fewer than k reach it (only NaN can
+// cause that), the first k elements. Heapify (O(k)), then the rest in index order: a later
+// element has a higher index than every heap entry, so it enters only with a strictly larger
+// magnitude than the heap's weakest (a NaN never does: it ranks lowest, and a later NaN also
+// loses the tie against a NaN root). Leaves the k in heap order.
+void heap_top_k(const float* v, uint32_t n, uint32_t k, bool bounded, float tau, uint32_t* idx,
                 uint64_t* cmps) {
-  uint32_t size = 0;
   uint32_t next = 0;  // first element not yet offered to the heap
-  for (; next < n && size < k; ++next) {
-    idx[size] = next;  // kept only if it reaches tau; otherwise the next write replaces it
-    size += rank_mag(v[next]) >= tau ? 1u : 0u;
+  if (bounded) {
+    uint32_t size = 0;
+    for (; next < n && size < k; ++next) {
+      idx[size] = next;  // kept only if it reaches tau; otherwise the next write replaces it
+      size += fabsf(v[next]) >= tau ? 1u : 0u;
+    }
+    *cmps += next;
+    if (size < k) next = 0;
   }
-  *cmps += next;
+  if (next == 0) {
+    for (uint32_t i = 0; i < k; ++i) idx[i] = i;
+    next = k;
+  }
   for (uint32_t p = k / 2; p-- > 0;) sift_down(v, idx, k, p, idx[p], cmps);
   // The scan is unrolled by four (less loop overhead); the elements are still offered one by
   // one, in index order, against the current weakest.
   float weakest = rank_mag(v[idx[0]]);
   const auto offer = [&](uint32_t t) {
-    if (rank_mag(v[t]) > weakest) {
+    if (fabsf(v[t]) > weakest) {
       sift_down(v, idx, k, 0, t, cmps);
       weakest = rank_mag(v[idx[0]]);
     }
@@ -97,6 +107,16 @@ void heap_top_k(const float* v, uint32_t n, uint32_t k, float tau, uint32_t* idx
     offer(i + 3);
   }
   for (; i < n; ++i) offer(i);
+}
+
+// Ascending order by insertion: for small k cheaper than heap_to_index_order's pass over n.
+void insertion_sort(uint32_t* a, uint32_t k) {
+  for (uint32_t i = 1; i < k; ++i) {
+    const uint32_t x = a[i];
+    uint32_t j = i;
+    for (; j > 0 && a[j - 1] > x; --j) a[j] = a[j - 1];
+    a[j] = x;
+  }
 }
 
 // Rewrites the heap's k indices in ascending order: the heap's root is the k-th ranked element
@@ -117,18 +137,37 @@ void heap_to_index_order(const float* v, uint32_t n, uint32_t k, uint32_t* idx) 
 constexpr uint32_t kMinBlockForBound = 3;
 // Candidates the rank path holds (on the stack: 4 + 2 bytes each, plus padding).
 constexpr uint32_t kMaxCandidates = 64;
+// Up to this k the heap's result is put in index order by insertion (about k^2 / 4 moves),
+// above it by heap_to_index_order (one pass over n).
+constexpr uint32_t kMaxInsertionSort = 32;
+
+// A lower bound of the k-th largest |v[i]| (see rank_top_k's bound) from the k contiguous blocks
+// [t b, (t + 1) b), without scratch (for k larger than the rank path's buffers).
+float kth_magnitude_lower_bound_contiguous(const float* v, uint32_t k, uint32_t b) {
+  float tau = INFINITY;
+  for (uint32_t t = 0; t < k; ++t) {
+    const float* block = v + static_cast<size_t>(t) * b;
+    float m = -1.0f;
+    for (uint32_t j = 0; j < b; ++j) {
+      const float a = fabsf(block[j]);
+      m = a > m ? a : m;
+    }
+    tau = m < tau ? m : tau;
+  }
+  return tau;
+}
 
 #if defined(TINYPROP_FLOAT4)
+// ---- the rank path (x86: SSE) ------------------------------------------------------------
+
 typedef int32_t Int4 __attribute__((vector_size(16)));
-#endif
 
 // The maxima of |v| over the m disjoint strided blocks {t, t + m, t + 2m, ...} (b elements
-// each, t < m): m running maxima over b consecutive rows of m values, without a branch: on x86
-// four maxima per SSE register (the last group of a row overlaps the one before it when m is
-// not a multiple of 4: a maximum taken twice is the same maximum), elsewhere one IT block per
-// element. A NaN never wins a maximum; a block of NaNs gives -1.
+// each, t < m): m running maxima over b consecutive rows of m values, without a branch: four
+// maxima per SSE register (the last group of a row overlaps the one before it when m is not a
+// multiple of 4: a maximum taken twice is the same maximum), scalar selects for m < 4. A NaN
+// never wins a maximum; a block of NaNs gives -1.
 void block_maxima(const float* v, uint32_t k, uint32_t b, float* block_max) {
-#if defined(TINYPROP_FLOAT4)
   if (k >= 4) {
     // Group by group of four blocks (the last one at k - 4), all b rows: the four maxima stay
     // in one register. maxps returns its second operand when the first is NaN, so a NaN never
@@ -149,7 +188,6 @@ void block_maxima(const float* v, uint32_t k, uint32_t b, float* block_max) {
     }
     return;
   }
-#endif
   for (uint32_t t = 0; t < k; ++t) block_max[t] = -1.0f;
   for (uint32_t r = 0; r < b; ++r) {
     const float* row = v + static_cast<size_t>(r) * k;
@@ -160,22 +198,6 @@ void block_maxima(const float* v, uint32_t k, uint32_t b, float* block_max) {
   }
 }
 
-// A lower bound of the k-th largest |v[i]| (see rank_top_k) from the k contiguous blocks
-// [t b, (t + 1) b), without scratch (for k larger than the rank path's buffers).
-float kth_magnitude_lower_bound_contiguous(const float* v, uint32_t k, uint32_t b) {
-  float tau = INFINITY;
-  for (uint32_t t = 0; t < k; ++t) {
-    const float* block = v + static_cast<size_t>(t) * b;
-    float m = -1.0f;
-    for (uint32_t j = 0; j < b; ++j) {
-      const float a = fabsf(block[j]);
-      m = a > m ? a : m;
-    }
-    tau = m < tau ? m : tau;
-  }
-  return tau;
-}
-
 // rank[i] = the number of candidates with a strictly larger magnitude than candidate i;
 // returns how many ranks are below k. mags is padded to a multiple of 4 with -2 (below every
 // magnitude, so a padding lane's rank is c >= k); rank has room for the padding.
@@ -183,7 +205,6 @@ __attribute__((always_inline)) inline uint32_t count_greater(const float* mags, 
                                                             uint32_t k, uint32_t* rank) {
   uint32_t selected = 0;
   const uint32_t c4 = (c + 3u) & ~3u;
-#if defined(TINYPROP_FLOAT4)
   // Four candidates i at a time (one per lane) against four candidates j at a time: the j
   // vector and its three rotations meet every (i, j) pair of the two groups once. A true
   // compare is -1 in every bit, so subtracting it counts.
@@ -207,15 +228,6 @@ __attribute__((always_inline)) inline uint32_t count_greater(const float* mags, 
     below -= (acc < k4);
   }
   selected = static_cast<uint32_t>(below[0] + below[1] + below[2] + below[3]);
-#else
-  for (uint32_t i = 0; i < c; ++i) {
-    const float mi = mags[i];
-    uint32_t g = 0;
-    for (uint32_t j = 0; j < c; ++j) g += mags[j] > mi ? 1u : 0u;
-    rank[i] = g;
-    selected += g < k ? 1u : 0u;
-  }
-#endif
   return selected;
 }
 
@@ -223,7 +235,6 @@ __attribute__((always_inline)) inline uint32_t count_greater(const float* mags, 
 // than x[t], the k-th largest x (ties included). x and rank are padded to a multiple of 4
 // (padding ranks >= k).
 float kth_largest_from_ranks(const float* x, const uint32_t* rank, uint32_t m, uint32_t k) {
-#if defined(TINYPROP_FLOAT4)
   const Int4 k4 = {static_cast<int32_t>(k), static_cast<int32_t>(k), static_cast<int32_t>(k),
                    static_cast<int32_t>(k)};
   const Float4 inf4 = {INFINITY, INFINITY, INFINITY, INFINITY};
@@ -236,21 +247,12 @@ float kth_largest_from_ranks(const float* x, const uint32_t* rank, uint32_t m, u
   const float a = best[0] < best[1] ? best[0] : best[1];
   const float b = best[2] < best[3] ? best[2] : best[3];
   return a < b ? a : b;
-#else
-  float tau = INFINITY;
-  for (uint32_t t = 0; t < m; ++t) {
-    const float cand = rank[t] < k ? x[t] : INFINITY;
-    tau = cand < tau ? cand : tau;
-  }
-  return tau;
-#endif
 }
 
 // Slack after kMaxCandidates in the candidate list: a step of list_candidates stores eight
 // positions at once.
 constexpr uint32_t kListSlack = 8;
 
-#if defined(TINYPROP_FLOAT4)
 // For each 8-bit mask: the numbers of its set bits in ascending order (unused slots 0), and
 // their count. 4.3 KB of constants, x86 only.
 struct PackTable {
@@ -274,7 +276,6 @@ inline unsigned reach_mask(const float* v, Float4 tau4) {
   const Float4 a = __builtin_ia32_andnps(abs_mask, load4(v));
   return static_cast<unsigned>(__builtin_ia32_movmskps(reinterpret_cast<Float4>(a >= tau4)));
 }
-#endif
 
 // Writes to pos, in index order, the indices i with |v[i]| >= tau (never a NaN) and returns
 // their count, or kMaxCandidates + 1 as soon as more than kMaxCandidates are certain. pos has
@@ -282,7 +283,6 @@ inline unsigned reach_mask(const float* v, Float4 tau4) {
 uint32_t list_candidates(const float* v, uint32_t n, float tau, uint16_t* pos) {
   uint32_t c = 0;
   uint32_t i = 0;
-#if defined(TINYPROP_FLOAT4)
   // Eight elements per step: the compares' sign masks (movmskps) select from kPackTable the
   // lane numbers that reach tau, packed to the front; i is added to all eight (one paddw) and
   // the eight positions are stored at once; the count advances by the mask's popcount. Slots
@@ -305,7 +305,6 @@ uint32_t list_candidates(const float* v, uint32_t n, float tau, uint16_t* pos) {
     c += kPackTable.count[mask];
     i += 4;
   }
-#endif
   for (; i < n; ++i) {
     if (c > kMaxCandidates) return kMaxCandidates + 1;
     pos[c] = static_cast<uint16_t>(i);  // kept only if it reaches tau, else overwritten
@@ -370,21 +369,37 @@ bool rank_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx, float* ta
   return true;
 }
 
+#endif  // TINYPROP_FLOAT4
+
+// The heap path's end: the heap, then the k indices in ascending order.
+void finish_with_heap(const float* v, uint32_t n, uint32_t k, bool bounded, float tau,
+                      uint32_t* idx, uint64_t* cmps) {
+  heap_top_k(v, n, k, bounded, tau, idx, cmps);
+  if (k <= kMaxInsertionSort) {
+    insertion_sort(idx, k);
+    *cmps += static_cast<uint64_t>(k) * k / 4;  // about k^2 / 4 moves for a random order
+  } else {
+    heap_to_index_order(v, n, k, idx);
+    *cmps += n;
+  }
+}
+
 }  // namespace
 
 // Exact top k by (|v| descending, index ascending; a NaN ranks below every number), written to
-// idx in ascending index order, on one of two paths (the same set either way):
-//  * rank path (k <= n / 3, n < 65536): a lower bound tau of the k-th largest magnitude from k
-//    block maxima, the candidates with |v| >= tau (about 2k for errors in random order), and
-//    the top k among them by counting, for each candidate, the candidates above it. Every step
-//    is a fixed pass without data-dependent branches: on x86 a mispredicted branch costs more
-//    than the comparisons around it, and for errors in random order nearly every decision of a
-//    heap is a coin toss.
-//  * heap path (larger k, more than kMaxCandidates candidates, or NaN): a bounded min-heap,
-//    O(n log k), then one pass that lists the selected elements in index order.
+// idx in ascending index order, on one of two paths (the same indices in the same order):
+//  * rank path (x86 with SSE; 1 <= k <= min(n / 3, 64), n < 65536): a lower bound tau of the
+//    k-th largest magnitude (the k-th largest of 2k block maxima), the candidates with
+//    |v| >= tau (about 1.3k for errors in random order), and the top k among them by counting,
+//    for each candidate, the candidates above it. Every step is a fixed vector pass without
+//    data-dependent branches: on x86 a mispredicted branch costs more than the comparisons
+//    around it, and for errors in random order nearly every decision of a heap is a coin toss.
+//  * heap path (every other case, and every target without SSE, where no branch predictor
+//    misses and the heap needs fewer instructions): a bounded min-heap seeded from a
+//    block-maximum bound, O(n log k), then the k indices in ascending order.
 // Index order is the summation order of the propagated error (dense_backward_input adds the
 // rows in list order), so every path and every platform gives the same bits.
-uint64_t select_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
+uint64_t select_top_k_heap(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
   uint64_t cmps = 0;
   if (k > n) k = n;
   if (k == 0) return 0;
@@ -392,19 +407,27 @@ uint64_t select_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
     for (uint32_t i = 0; i < k; ++i) idx[i] = i;
     return 0;
   }
-  float tau = -INFINITY;  // no bound: the heap starts from the first k elements
-  if (n / k >= kMinBlockForBound && n <= 65535u) {
-    if (k <= kMaxCandidates) {
-      if (rank_top_k(v, n, k, idx, &tau, &cmps)) return cmps;
-    } else {
-      tau = kth_magnitude_lower_bound_contiguous(v, k, n / k);
-      cmps += static_cast<uint64_t>(k) * (n / k);
-    }
+  const bool bounded = n / k >= kMinBlockForBound;
+  float tau = -1.0f;
+  if (bounded) {
+    tau = kth_magnitude_lower_bound_contiguous(v, k, n / k);
+    cmps += static_cast<uint64_t>(k) * (n / k);
   }
-  heap_top_k(v, n, k, tau, idx, &cmps);
-  heap_to_index_order(v, n, k, idx);
-  cmps += n;
+  finish_with_heap(v, n, k, bounded, tau, idx, &cmps);
   return cmps;
+}
+
+uint64_t select_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
+#if defined(TINYPROP_FLOAT4)
+  if (k < n && k > 0 && n / k >= kMinBlockForBound && k <= kMaxCandidates && n <= 65535u) {
+    uint64_t cmps = 0;
+    float tau = -1.0f;
+    if (rank_top_k(v, n, k, idx, &tau, &cmps)) return cmps;
+    finish_with_heap(v, n, k, true, tau, idx, &cmps);  // the rank path's bound seeds the heap
+    return cmps;
+  }
+#endif
+  return select_top_k_heap(v, n, k, idx);
 }
 
 uint32_t k_for_ratio(float ratio, uint32_t n) {
