@@ -64,10 +64,10 @@ uint32_t ConvBackwardCase::backward(ConvSelection mode, float ratio, bool update
   RatioDecision d;
   d.ratio = ratio;
   d.k = k_for_ratio(ratio, layer_.out_size);
-  uint64_t comparisons = 0;
+  uint64_t comparisons = 0, wgrad_done = 0;
   const uint32_t done = conv_backward(layer_, state_, x_.data(), next_dy(),
                                       dx_.empty() ? nullptr : dx_.data(), d, cfg, scratch_,
-                                      &comparisons);
+                                      &comparisons, &wgrad_done);
   if (update) (void)layer_apply_accumulated(layer_, state_, sgd_, step_, 1.0f, false);
   return done;
 }

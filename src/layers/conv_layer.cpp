@@ -90,10 +90,17 @@ uint64_t conv_macs_per_output(const Layer& layer) {
   return depthwise(layer) ? taps : taps * layer.in_shape.c;
 }
 
+bool conv_skips_zeros(const Layer& layer) {
+  return layer.zero_skip && !depthwise(layer) &&
+         static_cast<uint64_t>(layer.spec.kernel_w) * layer.in_shape.c <= kConvZeroSkipMaxRun;
+}
+
 void conv_layer_forward(Layer& layer, const float* in) {
   const WindowGeometry g = layer_window(layer);
   if (depthwise(layer)) {
     depthwise_conv2d_forward(layer.out, in, layer.w, layer.b, g);
+  } else if (conv_skips_zeros(layer)) {
+    layer.forward_macs_done = conv2d_forward_skip_zeros(layer.out, in, layer.w, layer.b, g);
   } else {
     conv2d_forward(layer.out, in, layer.w, layer.b, g);
   }
@@ -109,7 +116,8 @@ void conv_layer_init_params(Layer& layer, Rng& rng) {
 
 uint32_t conv_backward(const Layer& layer, LayerTrainState& st, const float* x, const float* dy,
                        float* dx, const RatioDecision& d, const SparsityConfig& cfg,
-                       const ConvScratch& scratch, uint64_t* comparisons) {
+                       const ConvScratch& scratch, uint64_t* comparisons,
+                       uint64_t* wgrad_macs_done) {
   const WindowGeometry g = layer_window(layer);
   const uint32_t n = layer.out_size;
   const uint32_t channels = g.out_c;
@@ -134,8 +142,12 @@ uint32_t conv_backward(const Layer& layer, LayerTrainState& st, const float* x, 
   if (dx != nullptr) backward_input(layer, g, dy, dx, elems, k);
   if (depthwise(layer)) {
     depthwise_conv2d_accumulate_weight_grad(st.dw, x, dy, elems, k, g);
+    *wgrad_macs_done += conv_macs_per_output(layer) * k;
+  } else if (conv_skips_zeros(layer)) {
+    *wgrad_macs_done += conv2d_accumulate_weight_grad_skip_zeros(st.dw, x, dy, elems, k, g);
   } else {
     conv2d_accumulate_weight_grad(st.dw, x, dy, elems, k, g);
+    *wgrad_macs_done += conv_macs_per_output(layer) * k;
   }
 
   if (elems == nullptr) {
