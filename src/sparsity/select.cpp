@@ -135,11 +135,11 @@ void heap_to_index_order(const float* v, uint32_t n, uint32_t k, uint32_t* idx) 
 
 // Blocks shorter than this give too loose a bound for the candidate pass to pay.
 constexpr uint32_t kMinBlockForBound = 3;
-// Candidates the rank path holds (on the stack: 4 + 2 bytes each, plus padding).
+// Candidates the rank path holds (on the stack: 4 + 4 + 2 bytes each, plus padding).
 constexpr uint32_t kMaxCandidates = 64;
-// Up to this k the heap's result is put in index order by insertion (about k^2 / 4 moves),
-// above it by heap_to_index_order (one pass over n).
-constexpr uint32_t kMaxInsertionSort = 32;
+// Up to this k the heap's result is put in index order by insertion (about k^2 / 4 moves, with
+// data-dependent branches), above it by heap_to_index_order (one branch-free pass over n).
+constexpr uint32_t kMaxInsertionSort = 16;
 
 // A lower bound of the k-th largest |v[i]| (see rank_top_k's bound) from the k contiguous blocks
 // [t b, (t + 1) b), without scratch (for k larger than the rank path's buffers).
@@ -328,23 +328,29 @@ bool rank_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx, float* ta
   // tighter tau than m = k (for errors in random order about 1.3k candidates instead of 2.3k),
   // for the price of ranking 2k maxima. block_max reuses mags: it is consumed before the
   // candidates.
-  const uint32_t m = (2 * k <= kMaxCandidates && n / (2 * k) >= 2) ? 2 * k : k;
-  const uint32_t b = n / m;
-  float* block_max = mags;
-  block_maxima(v, m, b, block_max);
-  float tau = INFINITY;
-  if (m == k) {
-    for (uint32_t t = 0; t < m; ++t) tau = block_max[t] < tau ? block_max[t] : tau;
-  } else {
-    for (uint32_t t = m; t < ((m + 3u) & ~3u); ++t) block_max[t] = -2.0f;
-    (void)count_greater(block_max, m, k, rank);
-    // The smallest maximum among those with fewer than k larger: the k-th largest.
-    tau = kth_largest_from_ranks(block_max, rank, m, k);
-    *cmps += static_cast<uint64_t>(m) * m;
+  // Small n with k > n / 3 (at most kMaxCandidates elements): no bound, every element (but a
+  // NaN) is a candidate.
+  float tau = -1.0f;
+  if (n / k >= kMinBlockForBound) {
+    const uint32_t m = (2 * k <= kMaxCandidates && n / (2 * k) >= 2) ? 2 * k : k;
+    const uint32_t b = n / m;
+    float* block_max = mags;
+    block_maxima(v, m, b, block_max);
+    if (m == k) {
+      tau = INFINITY;
+      for (uint32_t t = 0; t < m; ++t) tau = block_max[t] < tau ? block_max[t] : tau;
+    } else {
+      for (uint32_t t = m; t < ((m + 3u) & ~3u); ++t) block_max[t] = -2.0f;
+      (void)count_greater(block_max, m, k, rank);
+      // The smallest maximum among those with fewer than k larger: the k-th largest.
+      tau = kth_largest_from_ranks(block_max, rank, m, k);
+      *cmps += static_cast<uint64_t>(m) * m;
+    }
+    *cmps += static_cast<uint64_t>(m) * b;
   }
   *tau_out = tau;
   const uint32_t c = list_candidates(v, n, tau, pos);
-  *cmps += static_cast<uint64_t>(m) * b + n;
+  *cmps += n;
   if (c < k || c > kMaxCandidates) return false;
   for (uint32_t t = 0; t < c; ++t) mags[t] = fabsf(v[pos[t]]);
   for (uint32_t t = c; t < ((c + 3u) & ~3u); ++t) mags[t] = -2.0f;
@@ -388,12 +394,13 @@ void finish_with_heap(const float* v, uint32_t n, uint32_t k, bool bounded, floa
 
 // Exact top k by (|v| descending, index ascending; a NaN ranks below every number), written to
 // idx in ascending index order, on one of two paths (the same indices in the same order):
-//  * rank path (x86 with SSE; 1 <= k <= min(n / 3, 64), n < 65536): a lower bound tau of the
-//    k-th largest magnitude (the k-th largest of 2k block maxima), the candidates with
-//    |v| >= tau (about 1.3k for errors in random order), and the top k among them by counting,
-//    for each candidate, the candidates above it. Every step is a fixed vector pass without
-//    data-dependent branches: on x86 a mispredicted branch costs more than the comparisons
-//    around it, and for errors in random order nearly every decision of a heap is a coin toss.
+//  * rank path (x86 with SSE; n < 65536 and 1 <= k <= 64, with k <= n / 3 or n <= 64): a
+//    lower bound tau of the k-th largest magnitude (the k-th largest of 2k block maxima; none
+//    for k > n / 3), the candidates with |v| >= tau (about 1.3k for errors in random order),
+//    and the top k among them by counting, for each candidate, the candidates above it. Every
+//    step is a fixed vector pass without data-dependent branches: on x86 a mispredicted branch
+//    costs more than the comparisons around it, and for errors in random order nearly every
+//    decision of a heap is a coin toss.
 //  * heap path (every other case, and every target without SSE, where no branch predictor
 //    misses and the heap needs fewer instructions): a bounded min-heap seeded from a
 //    block-maximum bound, O(n log k), then the k indices in ascending order.
@@ -419,11 +426,13 @@ uint64_t select_top_k_heap(const float* v, uint32_t n, uint32_t k, uint32_t* idx
 
 uint64_t select_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
 #if defined(TINYPROP_FLOAT4)
-  if (k < n && k > 0 && n / k >= kMinBlockForBound && k <= kMaxCandidates && n <= 65535u) {
+  if (k < n && k > 0 && k <= kMaxCandidates && n <= 65535u &&  // positions fit in uint16
+      (n / k >= kMinBlockForBound || n <= kMaxCandidates)) {
     uint64_t cmps = 0;
     float tau = -1.0f;
     if (rank_top_k(v, n, k, idx, &tau, &cmps)) return cmps;
-    finish_with_heap(v, n, k, true, tau, idx, &cmps);  // the rank path's bound seeds the heap
+    // The rank path's bound seeds the heap (without a bound, -1: every element but a NaN).
+    finish_with_heap(v, n, k, true, tau, idx, &cmps);
     return cmps;
   }
 #endif
