@@ -101,6 +101,10 @@ void conv_layer_forward(Layer& layer, const float* in) {
     depthwise_conv2d_forward(layer.out, in, layer.w, layer.b, g);
   } else if (conv_skips_zeros(layer)) {
     layer.forward_macs_done = conv2d_forward_skip_zeros(layer.out, in, layer.w, layer.b, g);
+    // The weight gradient over the same input looks for zero rows only if the forward found
+    // some (as for dense layers): on a dense input it runs the dense kernel at once.
+    layer.input_zero_blocks =
+        layer.forward_macs_done < conv_macs_per_output(layer) * layer.out_size;
   } else {
     conv2d_forward(layer.out, in, layer.w, layer.b, g);
   }
@@ -143,7 +147,7 @@ uint32_t conv_backward(const Layer& layer, LayerTrainState& st, const float* x, 
   if (depthwise(layer)) {
     depthwise_conv2d_accumulate_weight_grad(st.dw, x, dy, elems, k, g);
     *wgrad_macs_done += conv_macs_per_output(layer) * k;
-  } else if (conv_skips_zeros(layer)) {
+  } else if (conv_skips_zeros(layer) && layer.input_zero_blocks) {
     *wgrad_macs_done += conv2d_accumulate_weight_grad_skip_zeros(st.dw, x, dy, elems, k, g);
   } else {
     conv2d_accumulate_weight_grad(st.dw, x, dy, elems, k, g);
