@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "layers/conv_select.h"
+#include "sparsity/select_paths.h"
 #include "tinyprop/kernels/conv.h"
 #include "tinyprop/select.h"
 
@@ -27,16 +28,6 @@ uint64_t select_elements(const float* dy, uint32_t n, uint32_t k, uint32_t* idx)
   return select_top_k(dy, n, k, idx);
 }
 
-// Ascending order; k_c is at most C_out (tens), so insertion sort is enough.
-void insertion_sort(uint32_t* v, uint32_t n) {
-  for (uint32_t i = 1; i < n; ++i) {
-    const uint32_t x = v[i];
-    uint32_t j = i;
-    for (; j > 0 && v[j - 1] > x; --j) v[j] = v[j - 1];
-    v[j] = x;
-  }
-}
-
 // Channel mode: the k_c channels with the largest L1 error over H_out x W_out, expanded to
 // their output elements in scratch.elems. Returns the
 // element count, or 0 when every channel is chosen (the caller then passes "all").
@@ -57,7 +48,7 @@ uint32_t select_channels(const float* dy, const WindowGeometry& g, float ratio,
   *comparisons += select_top_k(l1, channels, kc, scratch.channel_idx);
   // Pixel-major, channels in ascending order within a pixel: the kernels then resolve each
   // window once per pixel and walk dy, x and dx in memory order.
-  insertion_sort(scratch.channel_idx, kc);
+  insertion_sort_indices(scratch.channel_idx, kc);  // k_c <= C_out (tens): insertion is enough
   uint32_t* out = scratch.elems;
   for (uint32_t p = 0; p < pixels; ++p) {
     for (uint32_t t = 0; t < kc; ++t) *out++ = p * channels + scratch.channel_idx[t];

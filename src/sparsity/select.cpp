@@ -109,16 +109,6 @@ void heap_top_k(const float* v, uint32_t n, uint32_t k, bool bounded, float tau,
   for (; i < n; ++i) offer(i);
 }
 
-// Ascending order by insertion: for small k cheaper than heap_to_index_order's pass over n.
-void insertion_sort(uint32_t* a, uint32_t k) {
-  for (uint32_t i = 1; i < k; ++i) {
-    const uint32_t x = a[i];
-    uint32_t j = i;
-    for (; j > 0 && a[j - 1] > x; --j) a[j] = a[j - 1];
-    a[j] = x;
-  }
-}
-
 // Rewrites the heap's k indices in ascending order: the heap's root is the k-th ranked element
 // (magnitude m_k, index i_k), and the selected set is exactly the elements that rank at or above
 // it, taken in one pass in index order. Branch-free except for the loop's end.
@@ -382,7 +372,7 @@ void finish_with_heap(const float* v, uint32_t n, uint32_t k, bool bounded, floa
                       uint32_t* idx, uint64_t* cmps) {
   heap_top_k(v, n, k, bounded, tau, idx, cmps);
   if (k <= kMaxInsertionSort) {
-    insertion_sort(idx, k);
+    insertion_sort_indices(idx, k);
     *cmps += static_cast<uint64_t>(k) * k / 4;  // about k^2 / 4 moves for a random order
   } else {
     heap_to_index_order(v, n, k, idx);
@@ -437,6 +427,16 @@ uint64_t select_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
   }
 #endif
   return select_top_k_heap(v, n, k, idx);
+}
+
+// Insertion: for small n cheaper than a pass over the whole error (see finish_with_heap).
+void insertion_sort_indices(uint32_t* a, uint32_t n) {
+  for (uint32_t i = 1; i < n; ++i) {
+    const uint32_t x = a[i];
+    uint32_t j = i;
+    for (; j > 0 && a[j - 1] > x; --j) a[j] = a[j - 1];
+    a[j] = x;
+  }
 }
 
 uint32_t k_for_ratio(float ratio, uint32_t n) {
