@@ -41,6 +41,7 @@ demo: build
 	./build/release/tinyprop compare --scenario mnist-mlp
 
 bench: build
+	@scripts/install-deps.sh refgen
 	scripts/run-benchmarks.sh
 
 # Further targets (mcu, results, ...) live in mk/*.mk.

@@ -27,6 +27,11 @@ ConvBackwardCase::ConvBackwardCase(ConvShape shape, uint64_t seed) {
   conv_layer_init_params(layer_, rng);
   x_.resize(layer_.in_size);
   for (float& v : x_) v = rng.uniform01();
+  // As after the trainer's forward pass over x: zero-skipping then knows x has no zero rows.
+  std::vector<float> y(layer_.out_size);
+  layer_.out = y.data();
+  conv_layer_forward(layer_, x_.data());
+  layer_.out = nullptr;
   if (shape.sends_error) dx_.resize(layer_.in_size);
   dw_.assign(layer_.n_weights, 0.0f);
   db_.assign(layer_.n_bias, 0.0f);
@@ -64,10 +69,10 @@ uint32_t ConvBackwardCase::backward(ConvSelection mode, float ratio, bool update
   RatioDecision d;
   d.ratio = ratio;
   d.k = k_for_ratio(ratio, layer_.out_size);
-  uint64_t comparisons = 0;
+  uint64_t comparisons = 0, wgrad_done = 0;
   const uint32_t done = conv_backward(layer_, state_, x_.data(), next_dy(),
                                       dx_.empty() ? nullptr : dx_.data(), d, cfg, scratch_,
-                                      &comparisons);
+                                      &comparisons, &wgrad_done);
   if (update) (void)layer_apply_accumulated(layer_, state_, sgd_, step_, 1.0f, false);
   return done;
 }

@@ -1,19 +1,20 @@
 // The optimised kernels against plain reference loops, bit for bit: src/kernels/dense.cpp
 // (unrolled axpy, row-blocked dense_backward_input and dense_accumulate_weight_grad) must not
-// change any float operation or its order; src/sparsity/select.cpp (bound-seeded heap,
-// hole-based sift) must return the same indices in the same heap order with the same comparison
-// count as a textbook heap running the same algorithm, because the order of the rows is the
-// summation order of dx in sparse training; and its set must be the brute-force top k.
+// change any float operation or its order; src/sparsity/select.cpp (rank path and heap path)
+// must return exactly the brute-force top k in ascending index order, because the order of the
+// rows is the summation order of dx in sparse training.
 // Built and registered as a ctest test by bench/CMakeLists.txt; exits 1 on the first mismatch.
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "tinyprop/kernels/dense.h"
 #include "tinyprop/rng.h"
+#include "sparsity/select_paths.h"
 #include "tinyprop/select.h"
 
 namespace {
@@ -50,85 +51,19 @@ float ref_dot(const float* a, const float* b, uint32_t n) {
   return total;
 }
 
-bool ref_ranks_below(const float* v, uint32_t a, uint32_t b, uint64_t* cmps) {
-  ++*cmps;
-  const float fa = fabsf(v[a]), fb = fabsf(v[b]);
-  return fa < fb || (fa == fb && a > b);
-}
-
-void ref_sift_down(const float* v, uint32_t* heap, uint32_t size, uint32_t pos, uint64_t* cmps) {
-  for (;;) {
-    const uint32_t left = 2 * pos + 1;
-    if (left >= size) return;
-    uint32_t lowest = left;
-    if (left + 1 < size && ref_ranks_below(v, heap[left + 1], heap[left], cmps)) lowest = left + 1;
-    if (!ref_ranks_below(v, heap[lowest], heap[pos], cmps)) return;
-    const uint32_t tmp = heap[pos];
-    heap[pos] = heap[lowest];
-    heap[lowest] = tmp;
-    pos = lowest;
-  }
-}
-
-// The selection of src/sparsity/select.cpp written plainly: the bound tau from k block maxima
-// (k <= n / 3), the first k elements reaching it seed the heap (else the first k elements), then
-// a textbook heap: heapify, and offer every later element in index order. Comparisons are
-// counted as the fast version documents them.
-uint64_t ref_select(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
-  uint64_t cmps = 0;
-  if (k == n) {
-    for (uint32_t i = 0; i < k; ++i) idx[i] = i;
-    return 0;
-  }
-  uint32_t next = 0;
-  if (n / k >= 3) {
-    const uint32_t b = n / k;
-    float tau = INFINITY;
-    for (uint32_t t = 0; t < k; ++t) {
-      float m = fabsf(v[t * b]);
-      for (uint32_t j = 1; j < b; ++j) {
-        if (fabsf(v[t * b + j]) > m) m = fabsf(v[t * b + j]);  // a NaN never replaces m
-      }
-      if (m < tau) tau = m;
-    }
-    cmps += static_cast<uint64_t>(k) * b;
-    uint32_t size = 0;
-    while (next < n && size < k) {
-      if (fabsf(v[next]) >= tau) idx[size++] = next;
-      ++next;
-    }
-    cmps += next;
-    if (size < k) next = 0;
-  }
-  if (next == 0) {
-    for (uint32_t i = 0; i < k; ++i) idx[i] = i;
-    next = k;
-  }
-  for (uint32_t p = k / 2; p-- > 0;) ref_sift_down(v, idx, k, p, &cmps);
-  for (uint32_t i = next; i < n; ++i) {
-    ++cmps;
-    if (fabsf(v[i]) > fabsf(v[idx[0]])) {
-      idx[0] = i;
-      ref_sift_down(v, idx, k, 0, &cmps);
-    }
-  }
-  return cmps;
-}
-
-// The k best by (|v| descending, index ascending), sorted by index; finite inputs only.
+// The k best by (|v| descending, index ascending; a NaN ranks below every number), sorted by
+// index: select_top_k's documented result on every input.
 std::vector<uint32_t> brute_top_k(const float* v, uint32_t n, uint32_t k) {
+  const auto mag = [v](uint32_t i) { return std::isnan(v[i]) ? -1.0f : fabsf(v[i]); };
   std::vector<uint32_t> order(n);
   for (uint32_t i = 0; i < n; ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
-                   [v](uint32_t a, uint32_t b) { return fabsf(v[a]) > fabsf(v[b]); });
+                   [&mag](uint32_t a, uint32_t b) { return mag(a) > mag(b); });
   order.resize(k);
   std::sort(order.begin(), order.end());
   return order;
 }
 
-// ---- inputs -------------------------------------------------------------------------------
-
-// Normal values, with signed zeros, ties, infinities and NaN mixed in by `kind`.
 float sample(Rng& rng, int kind) {
   switch (kind) {
     case 0: return rng.normal();
@@ -191,16 +126,15 @@ int main() {
     const int kind = static_cast<int>(rng.uniform_below(4));
     std::vector<float> v(n);
     for (float& f : v) f = sample(rng, kind);
-    std::vector<uint32_t> idx(k), idx_ref(k);
-    const uint64_t cmps = tinyprop::select_top_k(v.data(), n, k, idx.data());
-    const uint64_t cmps_ref = ref_select(v.data(), n, k, idx_ref.data());
-    if (idx != idx_ref || cmps != cmps_ref) fail("select_top_k (n, k, kind)", n, k, static_cast<uint32_t>(kind));
-    if (kind != 3) {  // no NaN: the set must be the brute-force top k
-      std::vector<uint32_t> sorted = idx;
-      std::sort(sorted.begin(), sorted.end());
-      if (sorted != brute_top_k(v.data(), n, k)) fail("select_top_k set", n, k, static_cast<uint32_t>(kind));
-    }
-    checks += 2;
+    std::vector<uint32_t> idx(k), idx_heap(k);
+    (void)tinyprop::select_top_k(v.data(), n, k, idx.data());
+    (void)tinyprop::select_top_k_heap(v.data(), n, k, idx_heap.data());
+    // The exact set, in ascending index order (the summation order of the propagated error),
+    // NaN and infinities included; and the heap path (every target without SSE) the same.
+    const std::vector<uint32_t> want = brute_top_k(v.data(), n, k);
+    if (idx != want) fail("select_top_k (n, k, kind)", n, k, static_cast<uint32_t>(kind));
+    if (idx_heap != want) fail("select_top_k_heap (n, k, kind)", n, k, static_cast<uint32_t>(kind));
+    ++checks;
   }
   printf("%llu checks, %d mismatches\n", static_cast<unsigned long long>(checks), failures);
   return failures == 0 ? 0 : 1;

@@ -111,9 +111,9 @@ def main():
                     dy = [rng.gauss(0.0, 0.1) for _ in range(n_out)]
                     m4.write_f32(DY, dy)
                     sel += m4.call("select_top_k", DY, n_out, k, IDX)
-                    got = sorted(struct.unpack(f"<{k}I", m4.uc.mem_read(IDX, 4 * k)))
+                    got = list(struct.unpack(f"<{k}I", m4.uc.mem_read(IDX, 4 * k)))
                     want = sorted(sorted(range(n_out), key=lambda i: (-abs(dy[i]), i))[:k])
-                    assert got == want, "select_top_k on the M4 disagrees with a sort"
+                    assert got == want, "select_top_k on the M4 disagrees with a sort (set or order)"
                 sel /= CALLS
             rows = IDX if k < n_out else 0  # null = all rows, the dense path
             dx = m4.call("dense_backward_input", DX, W, DY, rows, k, n_in)

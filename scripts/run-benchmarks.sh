@@ -11,12 +11,13 @@
 #      when python3-unicorn or arm-none-eabi-g++ is missing)
 #   6. zero-skipping against the dense loops: bench/zero_skip_bench (wall time, interleaved; its
 #      training steps need data/mnist) and bench/m4_zero_skip.py (Cortex-M4 instructions)
+#   7. PyTorch side by side: bench/torch_side_by_side.py (needs python3-torch; skipped without)
 #
 # Usage: scripts/run-benchmarks.sh [build_dir]
 # Environment: REPS (default 15), MIN_TIME seconds per repetition (0.1), SKIP_CALLGRIND=1,
-# SKIP_M4=1.
+# SKIP_M4=1, SKIP_TORCH=1, TORCH_ROUNDS (11).
 # Output: <build_dir>/results/{timing.json,timing.md,icount.md,m4.md,zero_skip.json,
-# zero_skip.md,m4_zero_skip.md,machine.txt}; tables on stdout.
+# zero_skip.md,m4_zero_skip.md,torch.md,machine.txt}; tables on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,7 +31,7 @@ mkdir -p "$OUT"
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" >/dev/null
 cmake --build "$BUILD" -j 2 --target dense_backward_bench dense_backward_icount \
-  kernels_reference_check zero_skip_bench >/dev/null
+  kernels_reference_check zero_skip_bench torch_side_by_side_step >/dev/null
 
 "$BUILD/bench/kernels_reference_check"
 
@@ -81,5 +82,15 @@ if [ "${SKIP_M4:-0}" != 1 ] && [ -s data/mnist/t10k-images-idx3-ubyte ]; then
   echo
   if command -v arm-none-eabi-g++ >/dev/null && "$PY" -c "import unicorn" 2>/dev/null; then
     "$PY" bench/m4_zero_skip.py . "$BUILD/m4" data/mnist | tee "$OUT/m4_zero_skip.md"
+  fi
+fi
+
+if [ "${SKIP_TORCH:-0}" != 1 ]; then
+  echo
+  if "$PY" -c "import torch" 2>/dev/null; then
+    "$PY" bench/torch_side_by_side.py "$BUILD/bench/torch_side_by_side_step" \
+      "${TORCH_ROUNDS:-11}" | tee "$OUT/torch.md"
+  else
+    echo "PyTorch side by side skipped: needs python3-torch (scripts/install-deps.sh refgen)"
   fi
 fi

@@ -291,8 +291,12 @@ int main(int argc, char** argv) {
       .key("test_loss").fixed(ev.samples > 0 ? ev.loss_sum / ev.samples : 0.0, 5)
       .key("checksum").hex64(sum);
   line.print();
+  // The MACs counted (every input, the basis of every ratio) and beside them the MACs actually
+  // done (exact-zero inputs skipped): done <= counted.
   line.str("counters").key("forward_macs").u64(run.forward_macs)
+      .key("forward_macs_done").u64(run.forward_macs_done)
       .key("backward_macs").u64(run.backward_macs)
+      .key("backward_macs_done").u64(run.backward_macs_done)
       .key("backward_macs_full").u64(run.backward_macs_full)
       .key("selection_cmps").u64(run.selection_comparisons)
       .key("updated_params").u64(run.updated_params).key("kn");

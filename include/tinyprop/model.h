@@ -32,7 +32,8 @@ struct Layer {
   // they are read, never written (possibly const memory such as flash).
   bool params_in_place = false;
   // Dense layers skip all-zero blocks of their input (forward and plain-SGD / accumulated
-  // weight gradients) where that pays; same bits (kernels/dense.h). Off: the dense loops.
+  // weight gradients) where that pays, Conv2D layers with short window rows all-zero window
+  // rows (kernels/conv.h); same bits. Off: the dense loops.
   bool zero_skip = true;
   // The last forward pass found its input worth skipping (find_nonzero_blocks): the weight
   // update of the same input then looks again, else it goes dense at once. Any value gives the

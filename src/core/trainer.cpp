@@ -261,13 +261,15 @@ void Trainer::backward(const float* x, StepCounters* c) {
       scratch.elems = select_idx_;
       scratch.channel_idx = channel_idx_;
       scratch.channel_error = channel_error_;
+      uint64_t wgrad_done = 0;
       const uint32_t done = conv_backward(l, st, in, cur, need_dx ? other : nullptr, d,
                                           config_.sparsity, scratch,
-                                          &c->selection_comparisons);
+                                          &c->selection_comparisons, &wgrad_done);
       c->k[i] = done;
       c->n[i] = l.out_size;
       c->backward_macs += passes * row_macs * done;
-      c->backward_macs_done += passes * row_macs * done;
+      // The error below is dense; the weight gradient may skip zero input rows.
+      c->backward_macs_done += (passes - 1) * row_macs * done + wgrad_done;
       if (fused) {
         c->updated_params += layer_apply_accumulated(l, st, config_.optimizer, step, 1.0f,
                                                      config_.sparsity.sparse_bias);

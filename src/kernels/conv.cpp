@@ -21,11 +21,39 @@ inline void axpy_run(float* __restrict y, float a, const float* __restrict x, ui
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
-// One output element's window, resolved: which input rows/columns it reads.
+// One output element's window, resolved: which input rows/columns it reads, and (zero-skipping)
+// which of its in-range rows hold a nonzero input (bit r for row r; all bits without skipping).
 struct Element {
   uint32_t c;        // output channel
   TapSpan rows, cols;
+  uint32_t nonzero_rows = ~0u;
 };
+
+// Zero-skipping works on whole window rows (one contiguous run of cols.count() * in_c inputs):
+// bit r of the result is set when row r of the window holds an input that is not +0 or -0
+// (NaN counts as nonzero). Windows taller than 32 rows are never skipped (all bits set).
+inline uint32_t window_nonzero_rows(const float* x, const TapSpan& rows, const TapSpan& cols,
+                                    const WindowGeometry& g) {
+  if (rows.count() > 32) return ~0u;
+  const uint32_t run = cols.count() * g.in_c;
+  const size_t in_row = static_cast<size_t>(g.in_w) * g.in_c;
+  const float* xp = x + pixel(g, rows.in0, cols.in0);
+  uint32_t mask = 0;
+  for (uint32_t r = 0; r < rows.count(); ++r) {
+    const float* row = xp + r * in_row;
+    uint32_t nonzero = 0;
+    for (uint32_t t = 0; t < run; ++t) nonzero |= row[t] != 0.0f ? 1u : 0u;
+    mask |= nonzero << r;
+  }
+  return mask;
+}
+
+// The rows of a window that the kernels compute: all, or with zero-skipping the nonzero ones.
+inline uint32_t rows_done(uint32_t nonzero_rows, const TapSpan& rows) {
+  uint32_t n = 0;
+  for (uint32_t r = 0; r < rows.count(); ++r) n += (nonzero_rows >> (r & 31u)) & 1u;
+  return n;
+}
 
 // ---- Conv2D: in HWC, one window row (ky) of an element touches k_w' * in_c contiguous inputs
 // and the matching contiguous run of its filter, so each row is one dot / axpy.
@@ -56,6 +84,9 @@ inline void conv2d_gather(float* dw, const float* x, float d, const Element& el,
   const float* xp = x + pixel(g, el.rows.in0, el.cols.in0);
   float* dwp = dw + filter_offset(g, el.c, el.rows.first, el.cols.first);
   for (uint32_t r = 0; r < el.rows.count(); ++r) {
+    // A row of exact zeros adds d * (+-0) = +-0 to each dw, which (a sum from +0, never -0)
+    // it leaves unchanged: skipped, same bits.
+    if (((el.nonzero_rows >> (r & 31u)) & 1u) == 0) continue;
     axpy_run(dwp + r * w_row, d, xp + r * in_row, run);
   }
 }
@@ -85,9 +116,10 @@ inline void depthwise_gather(float* dw, const float* x, float d, const Element& 
 // Calls f(element, e) for the listed elements, or for all of them in index order. The "all"
 // walk resolves each window once per pixel instead of dividing per element; the per-element
 // floating-point work (and so every bit of the result) is the same as listing 0..n-1.
+// With skip_x (the layer input), each element also gets its window's nonzero rows.
 template <typename F>
 inline void for_elements(const uint32_t* elems, uint32_t n_elems, const WindowGeometry& g,
-                         F f) {
+                         F f, const float* skip_x = nullptr) {
   if (elems != nullptr) {
     // Selections usually list several channels of one pixel in a row (the radix select and the
     // channel expansion emit pixel-major order), so the pixel's window is resolved once.
@@ -100,6 +132,7 @@ inline void for_elements(const uint32_t* elems, uint32_t n_elems, const WindowGe
         const uint32_t oy = pos / g.out_w;
         el.rows = row_span(g, oy);
         el.cols = col_span(g, pos - oy * g.out_w);
+        if (skip_x != nullptr) el.nonzero_rows = window_nonzero_rows(skip_x, el.rows, el.cols, g);
         last_pos = pos;
       }
       el.c = e - pos * g.out_c;
@@ -113,18 +146,23 @@ inline void for_elements(const uint32_t* elems, uint32_t n_elems, const WindowGe
     el.rows = row_span(g, oy);
     for (uint32_t ox = 0; ox < g.out_w; ++ox) {
       el.cols = col_span(g, ox);
+      if (skip_x != nullptr) el.nonzero_rows = window_nonzero_rows(skip_x, el.rows, el.cols, g);
       for (el.c = 0; el.c < g.out_c; ++el.c, ++e) f(el, e);
     }
   }
 }
 
 
-}  // namespace
-
-void conv2d_forward(float* y, const float* x, const float* w, const float* b,
-                    const WindowGeometry& g) {
+// The forward pass; with kSkip, window rows whose inputs are all exact zeros are left out of
+// every sum. Such a row's dot4 is +0 (its lane sums start at +0 and add +-0 products of finite
+// weights; an IEEE sum is -0 only when both operands are), and s, a sum from +0, is never -0,
+// so adding that +0 changes nothing: the same bits. Returns the MACs done.
+template <bool kSkip>
+uint64_t conv2d_forward_rows(float* y, const float* x, const float* w, const float* b,
+                             const WindowGeometry& g) {
   const size_t in_row = static_cast<size_t>(g.in_w) * g.in_c;
   const size_t w_row = static_cast<size_t>(g.k_w) * g.in_c;
+  uint64_t macs = 0;
   float* yp = y;
   for (uint32_t oy = 0; oy < g.out_h; ++oy) {
     const TapSpan rows = row_span(g, oy);
@@ -132,16 +170,32 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b,
       const TapSpan cols = col_span(g, ox);
       const uint32_t run = cols.count() * g.in_c;
       const float* xp = x + pixel(g, rows.in0, cols.in0);
+      const uint32_t nonzero = kSkip ? window_nonzero_rows(x, rows, cols, g) : ~0u;
+      macs += static_cast<uint64_t>(rows_done(nonzero, rows)) * run * g.out_c;
       for (uint32_t c = 0; c < g.out_c; ++c) {
         const float* wp = w + filter_offset(g, c, rows.first, cols.first);
         float s = 0.0f;
         for (uint32_t r = 0; r < rows.count(); ++r) {
+          if (kSkip && ((nonzero >> (r & 31u)) & 1u) == 0) continue;
           s += dot4(wp + r * w_row, xp + r * in_row, run);
         }
         *yp++ = (b != nullptr ? b[c] : 0.0f) + s;
       }
     }
   }
+  return macs;
+}
+
+}  // namespace
+
+void conv2d_forward(float* y, const float* x, const float* w, const float* b,
+                    const WindowGeometry& g) {
+  (void)conv2d_forward_rows<false>(y, x, w, b, g);
+}
+
+uint64_t conv2d_forward_skip_zeros(float* y, const float* x, const float* w, const float* b,
+                                   const WindowGeometry& g) {
+  return conv2d_forward_rows<true>(y, x, w, b, g);
 }
 
 void conv2d_backward_input(float* dx, const float* w, const float* dy, const uint32_t* elems,
@@ -156,6 +210,21 @@ void conv2d_accumulate_weight_grad(float* dw, const float* x, const float* dy,
                                    const WindowGeometry& g) {
   for_elements(elems, n_elems, g,
                [&](const Element& el, uint32_t e) { conv2d_gather(dw, x, dy[e], el, g); });
+}
+
+uint64_t conv2d_accumulate_weight_grad_skip_zeros(float* dw, const float* x, const float* dy,
+                                                  const uint32_t* elems, uint32_t n_elems,
+                                                  const WindowGeometry& g) {
+  uint64_t macs = 0;
+  for_elements(
+      elems, n_elems, g,
+      [&](const Element& el, uint32_t e) {
+        macs += static_cast<uint64_t>(rows_done(el.nonzero_rows, el.rows)) *
+                el.cols.count() * g.in_c;
+        conv2d_gather(dw, x, dy[e], el, g);
+      },
+      x);
+  return macs;
 }
 
 void depthwise_conv2d_forward(float* y, const float* x, const float* w, const float* b,

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "layers/conv_select.h"
+#include "sparsity/select_paths.h"
 #include "tinyprop/kernels/conv.h"
 #include "tinyprop/select.h"
 
@@ -27,16 +28,6 @@ uint64_t select_elements(const float* dy, uint32_t n, uint32_t k, uint32_t* idx)
   return select_top_k(dy, n, k, idx);
 }
 
-// Ascending order; k_c is at most C_out (tens), so insertion sort is enough.
-void insertion_sort(uint32_t* v, uint32_t n) {
-  for (uint32_t i = 1; i < n; ++i) {
-    const uint32_t x = v[i];
-    uint32_t j = i;
-    for (; j > 0 && v[j - 1] > x; --j) v[j] = v[j - 1];
-    v[j] = x;
-  }
-}
-
 // Channel mode: the k_c channels with the largest L1 error over H_out x W_out, expanded to
 // their output elements in scratch.elems. Returns the
 // element count, or 0 when every channel is chosen (the caller then passes "all").
@@ -57,7 +48,7 @@ uint32_t select_channels(const float* dy, const WindowGeometry& g, float ratio,
   *comparisons += select_top_k(l1, channels, kc, scratch.channel_idx);
   // Pixel-major, channels in ascending order within a pixel: the kernels then resolve each
   // window once per pixel and walk dy, x and dx in memory order.
-  insertion_sort(scratch.channel_idx, kc);
+  insertion_sort_indices(scratch.channel_idx, kc);  // k_c <= C_out (tens): insertion is enough
   uint32_t* out = scratch.elems;
   for (uint32_t p = 0; p < pixels; ++p) {
     for (uint32_t t = 0; t < kc; ++t) *out++ = p * channels + scratch.channel_idx[t];
@@ -90,10 +81,21 @@ uint64_t conv_macs_per_output(const Layer& layer) {
   return depthwise(layer) ? taps : taps * layer.in_shape.c;
 }
 
+bool conv_skips_zeros(const Layer& layer) {
+  return layer.zero_skip && !depthwise(layer) &&
+         static_cast<uint64_t>(layer.spec.kernel_w) * layer.in_shape.c <= kConvZeroSkipMaxRun;
+}
+
 void conv_layer_forward(Layer& layer, const float* in) {
   const WindowGeometry g = layer_window(layer);
   if (depthwise(layer)) {
     depthwise_conv2d_forward(layer.out, in, layer.w, layer.b, g);
+  } else if (conv_skips_zeros(layer)) {
+    layer.forward_macs_done = conv2d_forward_skip_zeros(layer.out, in, layer.w, layer.b, g);
+    // The weight gradient over the same input looks for zero rows only if the forward found
+    // some (as for dense layers): on a dense input it runs the dense kernel at once.
+    layer.input_zero_blocks =
+        layer.forward_macs_done < conv_macs_per_output(layer) * layer.out_size;
   } else {
     conv2d_forward(layer.out, in, layer.w, layer.b, g);
   }
@@ -109,7 +111,8 @@ void conv_layer_init_params(Layer& layer, Rng& rng) {
 
 uint32_t conv_backward(const Layer& layer, LayerTrainState& st, const float* x, const float* dy,
                        float* dx, const RatioDecision& d, const SparsityConfig& cfg,
-                       const ConvScratch& scratch, uint64_t* comparisons) {
+                       const ConvScratch& scratch, uint64_t* comparisons,
+                       uint64_t* wgrad_macs_done) {
   const WindowGeometry g = layer_window(layer);
   const uint32_t n = layer.out_size;
   const uint32_t channels = g.out_c;
@@ -134,8 +137,12 @@ uint32_t conv_backward(const Layer& layer, LayerTrainState& st, const float* x, 
   if (dx != nullptr) backward_input(layer, g, dy, dx, elems, k);
   if (depthwise(layer)) {
     depthwise_conv2d_accumulate_weight_grad(st.dw, x, dy, elems, k, g);
+    *wgrad_macs_done += conv_macs_per_output(layer) * k;
+  } else if (conv_skips_zeros(layer) && layer.input_zero_blocks) {
+    *wgrad_macs_done += conv2d_accumulate_weight_grad_skip_zeros(st.dw, x, dy, elems, k, g);
   } else {
     conv2d_accumulate_weight_grad(st.dw, x, dy, elems, k, g);
+    *wgrad_macs_done += conv_macs_per_output(layer) * k;
   }
 
   if (elems == nullptr) {

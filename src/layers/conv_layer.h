@@ -39,10 +39,19 @@ struct ConvScratch {
 //   dW[c(e)] += dy[e] x[window(e)] for e in E;  touched[c(e)] = 1
 //   db += dy over all elements (sparse_bias: over E only)
 // "All" passes a null list, so full selection runs the very code of full backprop. Returns
-// |E| (elements processed); adds the selection's comparisons to *comparisons.
+// |E| (elements processed); adds the selection's comparisons to *comparisons and the MACs the
+// weight gradient actually did (zero-skipping, conv_skips_zeros) to *wgrad_macs_done.
 uint32_t conv_backward(const Layer& layer, LayerTrainState& st, const float* x, const float* dy,
                        float* dx, const RatioDecision& d, const SparsityConfig& cfg,
-                       const ConvScratch& scratch, uint64_t* comparisons);
+                       const ConvScratch& scratch, uint64_t* comparisons,
+                       uint64_t* wgrad_macs_done);
+
+// Whether the layer's forward pass and weight gradient skip window rows of exact-zero inputs:
+// zero-skipping on (Model::set_zero_skipping), a Conv2D (not depthwise), and a window row of at
+// most kConvZeroSkipMaxRun inputs (k_w in_c), where the zero check costs less than it saves
+// (measured: docs/CONV.md, "Zero-skipping").
+constexpr uint32_t kConvZeroSkipMaxRun = 4;
+bool conv_skips_zeros(const Layer& layer);
 
 // A frozen conv layer between trainable ones: the full error to the layer below.
 void conv_backward_input_all(const Layer& layer, const float* dy, float* dx);

@@ -2,9 +2,20 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
+
+#include "kernels/dot4.h"
+#include "sparsity/select_paths.h"
 
 namespace tinyprop {
 namespace {
+
+// The ranking magnitude: |x|, and -1 for NaN, so that a NaN ranks below every number and the
+// ranking is a total order (with the index as the tie-break) on every input.
+inline float rank_mag(float x) {
+  const float m = fabsf(x);
+  return m == m ? m : -1.0f;
+}
 
 // "Entry a (magnitude ma) ranks below entry b (magnitude mb)": smaller magnitude, or equal
 // magnitude and higher index (lower index wins ties).
@@ -20,14 +31,14 @@ inline bool ranks_below(float ma, uint32_t a, float mb, uint32_t b) {
 // is handled once after it.
 inline void sift_down(const float* v, uint32_t* heap, uint32_t size, uint32_t pos,
                       uint32_t item, uint64_t* cmps) {
-  const float item_mag = fabsf(v[item]);
+  const float item_mag = rank_mag(v[item]);
   uint32_t child = 2 * pos + 1;
   uint32_t count = 0;
   for (; child + 1 < size; child = 2 * pos + 1) {
     uint32_t c = heap[child];
-    float c_mag = fabsf(v[c]);
+    float c_mag = rank_mag(v[c]);
     const uint32_t r = heap[child + 1];
-    const float r_mag = fabsf(v[r]);
+    const float r_mag = rank_mag(v[r]);
     if (ranks_below(r_mag, r, c_mag, c)) {
       ++child;
       c = r;
@@ -44,7 +55,7 @@ inline void sift_down(const float* v, uint32_t* heap, uint32_t size, uint32_t po
   if (child < size) {  // only a left child left
     ++count;
     const uint32_t c = heap[child];
-    if (ranks_below(fabsf(v[c]), c, item_mag, item)) {
+    if (ranks_below(rank_mag(v[c]), c, item_mag, item)) {
       heap[pos] = c;
       pos = child;
     }
@@ -53,74 +64,41 @@ inline void sift_down(const float* v, uint32_t* heap, uint32_t size, uint32_t po
   *cmps += count;
 }
 
-// Blocks shorter than this give too loose a bound for the extra pass to pay (measured on x86 and
-// on a Cortex-M4; see docs/BENCHMARKS.md).
-constexpr uint32_t kMinBlockForBound = 3;
-
-// A magnitude tau <= the k-th largest |v[i]|: the k disjoint blocks [t b, (t + 1) b) each hold
-// an element with |v| >= their maximum, so at least k elements reach the smallest of the k
-// block maxima. Written with selects instead of branches (maxss / minss on x86, IT blocks on a
-// Cortex-M): for errors in random order every branch here would be a coin toss.
-float kth_magnitude_lower_bound(const float* v, uint32_t k, uint32_t b) {
-  float tau = INFINITY;
-  for (uint32_t t = 0; t < k; ++t) {
-    const float* block = v + static_cast<size_t>(t) * b;
-    float m = fabsf(block[0]);
-    for (uint32_t j = 1; j < b; ++j) {
-      const float a = fabsf(block[j]);
-      m = a > m ? a : m;
-    }
-    tau = m < tau ? m : tau;
-  }
-  return tau;
-}
-
-}  // namespace
-
-// Exact top k by (|v| descending, index ascending), in three steps:
-//  1. (k <= n / 3) a lower bound tau of the k-th largest magnitude from k block maxima, then the
-//     first k elements with |v| >= tau, in index order, become the heap. Every element of the top
-//     k has |v| >= tau, so elements skipped here can never be selected. For errors in random
-//     order the heap starts near the final threshold: about 4x fewer elements enter later than
-//     when the first k elements seed the heap, and the skipping is branch-free.
-//     Otherwise (or if fewer than k elements reach tau, which only NaN can cause: NaN fails
-//     every comparison) the first k elements seed the heap.
-//  2. Heapify (O(k)).
-//  3. Scan the rest in index order: a later element has a higher index than every heap entry,
-//     so it enters only with a strictly larger magnitude than the heap's weakest.
-// The order of idx is the heap's: deterministic, the same on every platform.
-uint64_t select_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
-  uint64_t cmps = 0;
-  if (k > n) k = n;
+// The bounded heap. With a bound (tau <= the k-th largest |v|), the first k elements with
+// |v| >= tau seed it: an element below tau (or a NaN) can never be selected, and with a tight
+// bound the heap starts near its final threshold, so few elements enter later (fewer
+// mispredicted branches on x86). Without a bound, or if fewer than k reach it (only NaN can
+// cause that), the first k elements. Heapify (O(k)), then the rest in index order: a later
+// element has a higher index than every heap entry, so it enters only with a strictly larger
+// magnitude than the heap's weakest (a NaN never does: it ranks lowest, and a later NaN also
+// loses the tie against a NaN root). Leaves the k in heap order.
+void heap_top_k(const float* v, uint32_t n, uint32_t k, bool bounded, float tau, uint32_t* idx,
+                uint64_t* cmps) {
   uint32_t next = 0;  // first element not yet offered to the heap
-  if (k > 0 && k < n && n / k >= kMinBlockForBound) {
-    const uint32_t b = n / k;
-    const float tau = kth_magnitude_lower_bound(v, k, b);
-    cmps += static_cast<uint64_t>(k) * b;  // b - 1 for each block maximum, 1 for the minimum
+  if (bounded) {
     uint32_t size = 0;
     for (; next < n && size < k; ++next) {
       idx[size] = next;  // kept only if it reaches tau; otherwise the next write replaces it
       size += fabsf(v[next]) >= tau ? 1u : 0u;
     }
-    cmps += next;
+    *cmps += next;
     if (size < k) next = 0;
   }
   if (next == 0) {
     for (uint32_t i = 0; i < k; ++i) idx[i] = i;
     next = k;
-    if (k == n || k == 0) return cmps;
   }
-  for (uint32_t p = k / 2; p-- > 0;) sift_down(v, idx, k, p, idx[p], &cmps);
+  for (uint32_t p = k / 2; p-- > 0;) sift_down(v, idx, k, p, idx[p], cmps);
   // The scan is unrolled by four (less loop overhead); the elements are still offered one by
   // one, in index order, against the current weakest.
-  float weakest = fabsf(v[idx[0]]);
+  float weakest = rank_mag(v[idx[0]]);
   const auto offer = [&](uint32_t t) {
     if (fabsf(v[t]) > weakest) {
-      sift_down(v, idx, k, 0, t, &cmps);
-      weakest = fabsf(v[idx[0]]);
+      sift_down(v, idx, k, 0, t, cmps);
+      weakest = rank_mag(v[idx[0]]);
     }
   };
-  cmps += n - next;
+  *cmps += n - next;
   uint32_t i = next;
   for (; i + 4 <= n; i += 4) {
     offer(i);
@@ -129,7 +107,336 @@ uint64_t select_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
     offer(i + 3);
   }
   for (; i < n; ++i) offer(i);
+}
+
+// Rewrites the heap's k indices in ascending order: the heap's root is the k-th ranked element
+// (magnitude m_k, index i_k), and the selected set is exactly the elements that rank at or above
+// it, taken in one pass in index order. Branch-free except for the loop's end.
+void heap_to_index_order(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
+  const uint32_t root = idx[0];
+  const float m_k = rank_mag(v[root]);
+  uint32_t t = 0;
+  for (uint32_t i = 0; i < n && t < k; ++i) {
+    const float m = rank_mag(v[i]);
+    idx[t] = i;
+    t += (m > m_k || (m == m_k && i <= root)) ? 1u : 0u;
+  }
+}
+
+// Blocks shorter than this give too loose a bound for the candidate pass to pay.
+constexpr uint32_t kMinBlockForBound = 3;
+// Candidates the rank path holds (on the stack: 4 + 4 + 2 bytes each, plus padding).
+constexpr uint32_t kMaxCandidates = 64;
+// Up to this k the heap's result is put in index order by insertion (about k^2 / 4 moves, with
+// data-dependent branches), above it by heap_to_index_order (one branch-free pass over n).
+constexpr uint32_t kMaxInsertionSort = 16;
+
+// A lower bound of the k-th largest |v[i]| (see rank_top_k's bound) from the k contiguous blocks
+// [t b, (t + 1) b), without scratch (for k larger than the rank path's buffers).
+float kth_magnitude_lower_bound_contiguous(const float* v, uint32_t k, uint32_t b) {
+  float tau = INFINITY;
+  for (uint32_t t = 0; t < k; ++t) {
+    const float* block = v + static_cast<size_t>(t) * b;
+    float m = -1.0f;
+    for (uint32_t j = 0; j < b; ++j) {
+      const float a = fabsf(block[j]);
+      m = a > m ? a : m;
+    }
+    tau = m < tau ? m : tau;
+  }
+  return tau;
+}
+
+#if defined(TINYPROP_FLOAT4)
+// ---- the rank path (x86: SSE) ------------------------------------------------------------
+
+typedef int32_t Int4 __attribute__((vector_size(16)));
+
+// The maxima of |v| over the m disjoint strided blocks {t, t + m, t + 2m, ...} (b elements
+// each, t < m): m running maxima over b consecutive rows of m values, without a branch: four
+// maxima per SSE register (the last group of a row overlaps the one before it when m is not a
+// multiple of 4: a maximum taken twice is the same maximum), scalar selects for m < 4. A NaN
+// never wins a maximum; a block of NaNs gives -1.
+void block_maxima(const float* v, uint32_t k, uint32_t b, float* block_max) {
+  if (k >= 4) {
+    // Group by group of four blocks (the last one at k - 4), all b rows: the four maxima stay
+    // in one register. maxps returns its second operand when the first is NaN, so a NaN never
+    // wins; the -1 start gives a block of NaNs the maximum -1.
+    const Float4 abs_mask = {-0.0f, -0.0f, -0.0f, -0.0f};
+    for (uint32_t t = 0;; t += 4) {
+      if (t + 4 > k) t = k - 4;  // the overlapping last group
+      Float4 acc = {-1.0f, -1.0f, -1.0f, -1.0f};
+      const float* p = v + t;
+      uint32_t r = 0;  // two rows per step (the maximum does not depend on the order)
+      for (; r + 2 <= b; r += 2, p += 2 * static_cast<size_t>(k)) {
+        acc = __builtin_ia32_maxps(__builtin_ia32_andnps(abs_mask, load4(p)), acc);
+        acc = __builtin_ia32_maxps(__builtin_ia32_andnps(abs_mask, load4(p + k)), acc);
+      }
+      if (r < b) acc = __builtin_ia32_maxps(__builtin_ia32_andnps(abs_mask, load4(p)), acc);
+      *reinterpret_cast<Float4*>(block_max + t) = acc;
+      if (t + 4 == k) break;
+    }
+    return;
+  }
+  for (uint32_t t = 0; t < k; ++t) block_max[t] = -1.0f;
+  for (uint32_t r = 0; r < b; ++r) {
+    const float* row = v + static_cast<size_t>(r) * k;
+    for (uint32_t t = 0; t < k; ++t) {
+      const float a = fabsf(row[t]);
+      block_max[t] = a > block_max[t] ? a : block_max[t];
+    }
+  }
+}
+
+// rank[i] = the number of candidates with a strictly larger magnitude than candidate i;
+// returns how many ranks are below k. mags is padded to a multiple of 4 with -2 (below every
+// magnitude, so a padding lane's rank is c >= k); rank has room for the padding.
+__attribute__((always_inline)) inline uint32_t count_greater(const float* mags, uint32_t c,
+                                                            uint32_t k, uint32_t* rank) {
+  uint32_t selected = 0;
+  const uint32_t c4 = (c + 3u) & ~3u;
+  // Four candidates i at a time (one per lane) against four candidates j at a time: the j
+  // vector and its three rotations meet every (i, j) pair of the two groups once. A true
+  // compare is -1 in every bit, so subtracting it counts.
+  const Int4 k4 = {static_cast<int32_t>(k), static_cast<int32_t>(k), static_cast<int32_t>(k),
+                   static_cast<int32_t>(k)};
+  Int4 below = {0, 0, 0, 0};
+  for (uint32_t i = 0; i < c4; i += 4) {
+    const Float4 mi = load4(mags + i);
+    Int4 acc = {0, 0, 0, 0};
+    for (uint32_t j = 0; j < c4; j += 4) {
+      Float4 mj = load4(mags + j);
+      acc -= (mj > mi);
+      mj = __builtin_shufflevector(mj, mj, 1, 2, 3, 0);
+      acc -= (mj > mi);
+      mj = __builtin_shufflevector(mj, mj, 1, 2, 3, 0);
+      acc -= (mj > mi);
+      mj = __builtin_shufflevector(mj, mj, 1, 2, 3, 0);
+      acc -= (mj > mi);
+    }
+    *reinterpret_cast<Int4*>(rank + i) = acc;
+    below -= (acc < k4);
+  }
+  selected = static_cast<uint32_t>(below[0] + below[1] + below[2] + below[3]);
+  return selected;
+}
+
+// min over t < m of (rank[t] < k ? x[t] : infinity): with rank[t] = the number of x larger
+// than x[t], the k-th largest x (ties included). x and rank are padded to a multiple of 4
+// (padding ranks >= k).
+float kth_largest_from_ranks(const float* x, const uint32_t* rank, uint32_t m, uint32_t k) {
+  const Int4 k4 = {static_cast<int32_t>(k), static_cast<int32_t>(k), static_cast<int32_t>(k),
+                   static_cast<int32_t>(k)};
+  const Float4 inf4 = {INFINITY, INFINITY, INFINITY, INFINITY};
+  Float4 best = inf4;
+  for (uint32_t t = 0; t < m; t += 4) {
+    const Int4 r = *reinterpret_cast<const Int4*>(rank + t);
+    const Float4 cand = r < k4 ? load4(x + t) : inf4;
+    best = __builtin_ia32_minps(cand, best);
+  }
+  const float a = best[0] < best[1] ? best[0] : best[1];
+  const float b = best[2] < best[3] ? best[2] : best[3];
+  return a < b ? a : b;
+}
+
+// Slack after kMaxCandidates in the candidate list: a step of list_candidates stores eight
+// positions at once.
+constexpr uint32_t kListSlack = 8;
+
+// For each 8-bit mask: the numbers of its set bits in ascending order (unused slots 0), and
+// their count. 4.3 KB of constants, x86 only.
+struct PackTable {
+  uint16_t lanes[256][8];
+  uint8_t count[256];
+  constexpr PackTable() : lanes(), count() {
+    for (unsigned m = 0; m < 256; ++m) {
+      unsigned c = 0;
+      for (unsigned l = 0; l < 8; ++l) {
+        if ((m >> l) & 1u) lanes[m][c++] = static_cast<uint16_t>(l);
+      }
+      count[m] = static_cast<uint8_t>(c);
+    }
+  }
+};
+constexpr PackTable kPackTable{};
+typedef uint16_t U16x8 __attribute__((vector_size(16), aligned(2), may_alias));
+
+inline unsigned reach_mask(const float* v, Float4 tau4) {
+  const Float4 abs_mask = {-0.0f, -0.0f, -0.0f, -0.0f};
+  const Float4 a = __builtin_ia32_andnps(abs_mask, load4(v));
+  return static_cast<unsigned>(__builtin_ia32_movmskps(reinterpret_cast<Float4>(a >= tau4)));
+}
+
+// Writes to pos, in index order, the indices i with |v[i]| >= tau (never a NaN) and returns
+// their count, or kMaxCandidates + 1 as soon as more than kMaxCandidates are certain. pos has
+// room for kMaxCandidates + kListSlack entries.
+uint32_t list_candidates(const float* v, uint32_t n, float tau, uint16_t* pos) {
+  uint32_t c = 0;
+  uint32_t i = 0;
+  // Eight elements per step: the compares' sign masks (movmskps) select from kPackTable the
+  // lane numbers that reach tau, packed to the front; i is added to all eight (one paddw) and
+  // the eight positions are stored at once; the count advances by the mask's popcount. Slots
+  // past the count hold junk that the next store overwrites. No branch depends on the data.
+  const Float4 tau4 = {tau, tau, tau, tau};
+  const U16x8 step = {8, 8, 8, 8, 8, 8, 8, 8};
+  U16x8 base = {0, 0, 0, 0, 0, 0, 0, 0};  // i in every slot
+  for (; i + 8 <= n; i += 8, base += step) {
+    if (c > kMaxCandidates) return kMaxCandidates + 1;  // rarely taken
+    const unsigned mask = reach_mask(v + i, tau4) | (reach_mask(v + i + 4, tau4) << 4);
+    const U16x8 packed = *reinterpret_cast<const U16x8*>(kPackTable.lanes[mask]) + base;
+    memcpy(pos + c, &packed, sizeof packed);
+    c += kPackTable.count[mask];
+  }
+  if (i + 4 <= n) {
+    if (c > kMaxCandidates) return kMaxCandidates + 1;
+    const unsigned mask = reach_mask(v + i, tau4);
+    const U16x8 packed = *reinterpret_cast<const U16x8*>(kPackTable.lanes[mask]) + base;
+    memcpy(pos + c, &packed, sizeof packed);
+    c += kPackTable.count[mask];
+    i += 4;
+  }
+  for (; i < n; ++i) {
+    if (c > kMaxCandidates) return kMaxCandidates + 1;
+    pos[c] = static_cast<uint16_t>(i);  // kept only if it reaches tau, else overwritten
+    c += fabsf(v[i]) >= tau ? 1u : 0u;
+  }
+  return c;
+}
+
+// The rank path: candidates = the elements with |v| >= tau (never a NaN), in index order; if
+// they are at least k and at most kMaxCandidates, the top k among them (which is the top k of
+// v: every other element ranks below every candidate) by rank counting, O(c^2) comparisons
+// without a data-dependent branch. Returns false (idx untouched) when the candidates do not fit
+// or are fewer than k (only NaN can cause that); *tau_out is the bound, which seeds the heap.
+bool rank_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx, float* tau_out,
+                uint64_t* cmps) {
+  alignas(16) float mags[kMaxCandidates + 3];
+  alignas(16) uint32_t rank[kMaxCandidates + 3];
+  uint16_t pos[kMaxCandidates + kListSlack];
+  // The bound: with m >= k disjoint blocks, the k-th largest block maximum tau is <= the k-th
+  // largest |v[i]| (k different blocks each hold an element >= tau). m = 2k blocks give a
+  // tighter tau than m = k (for errors in random order about 1.3k candidates instead of 2.3k),
+  // for the price of ranking 2k maxima. block_max reuses mags: it is consumed before the
+  // candidates.
+  // Small n with k > n / 3 (at most kMaxCandidates elements): no bound, every element (but a
+  // NaN) is a candidate.
+  float tau = -1.0f;
+  if (n / k >= kMinBlockForBound) {
+    const uint32_t m = (2 * k <= kMaxCandidates && n / (2 * k) >= 2) ? 2 * k : k;
+    const uint32_t b = n / m;
+    float* block_max = mags;
+    block_maxima(v, m, b, block_max);
+    if (m == k) {
+      tau = INFINITY;
+      for (uint32_t t = 0; t < m; ++t) tau = block_max[t] < tau ? block_max[t] : tau;
+    } else {
+      for (uint32_t t = m; t < ((m + 3u) & ~3u); ++t) block_max[t] = -2.0f;
+      (void)count_greater(block_max, m, k, rank);
+      // The smallest maximum among those with fewer than k larger: the k-th largest.
+      tau = kth_largest_from_ranks(block_max, rank, m, k);
+      *cmps += static_cast<uint64_t>(m) * m;
+    }
+    *cmps += static_cast<uint64_t>(m) * b;
+  }
+  *tau_out = tau;
+  const uint32_t c = list_candidates(v, n, tau, pos);
+  *cmps += n;
+  if (c < k || c > kMaxCandidates) return false;
+  for (uint32_t t = 0; t < c; ++t) mags[t] = fabsf(v[pos[t]]);
+  for (uint32_t t = c; t < ((c + 3u) & ~3u); ++t) mags[t] = -2.0f;
+  const uint32_t selected = count_greater(mags, c, k, rank);
+  *cmps += static_cast<uint64_t>(c) * c;
+  if (selected != k) {
+    // Ties at the k-th magnitude: an equal magnitude at a lower index also ranks above.
+    for (uint32_t t = 1; t < c; ++t) {
+      uint32_t ties = 0;
+      for (uint32_t j = 0; j < t; ++j) ties += mags[j] == mags[t] ? 1u : 0u;
+      rank[t] += ties;
+    }
+    *cmps += static_cast<uint64_t>(c) * (c - 1) / 2;
+  }
+  // Exactly k candidates rank below k: the loop ends with the k-th, so idx[k] is never
+  // written. No branch depends on the data but the loop's end.
+  uint32_t out = 0;
+  for (uint32_t t = 0; out < k; ++t) {
+    idx[out] = pos[t];  // kept only if selected, else overwritten
+    out += rank[t] < k ? 1u : 0u;
+  }
+  return true;
+}
+
+#endif  // TINYPROP_FLOAT4
+
+// The heap path's end: the heap, then the k indices in ascending order.
+void finish_with_heap(const float* v, uint32_t n, uint32_t k, bool bounded, float tau,
+                      uint32_t* idx, uint64_t* cmps) {
+  heap_top_k(v, n, k, bounded, tau, idx, cmps);
+  if (k <= kMaxInsertionSort) {
+    insertion_sort_indices(idx, k);
+    *cmps += static_cast<uint64_t>(k) * k / 4;  // about k^2 / 4 moves for a random order
+  } else {
+    heap_to_index_order(v, n, k, idx);
+    *cmps += n;
+  }
+}
+
+}  // namespace
+
+// Exact top k by (|v| descending, index ascending; a NaN ranks below every number), written to
+// idx in ascending index order, on one of two paths (the same indices in the same order):
+//  * rank path (x86 with SSE; n < 65536 and 1 <= k <= 64, with k <= n / 3 or n <= 64): a
+//    lower bound tau of the k-th largest magnitude (the k-th largest of 2k block maxima; none
+//    for k > n / 3), the candidates with |v| >= tau (about 1.3k for errors in random order),
+//    and the top k among them by counting, for each candidate, the candidates above it. Every
+//    step is a fixed vector pass without data-dependent branches: on x86 a mispredicted branch
+//    costs more than the comparisons around it, and for errors in random order nearly every
+//    decision of a heap is a coin toss.
+//  * heap path (every other case, and every target without SSE, where no branch predictor
+//    misses and the heap needs fewer instructions): a bounded min-heap seeded from a
+//    block-maximum bound, O(n log k), then the k indices in ascending order.
+// Index order is the summation order of the propagated error (dense_backward_input adds the
+// rows in list order), so every path and every platform gives the same bits.
+uint64_t select_top_k_heap(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
+  uint64_t cmps = 0;
+  if (k > n) k = n;
+  if (k == 0) return 0;
+  if (k == n) {
+    for (uint32_t i = 0; i < k; ++i) idx[i] = i;
+    return 0;
+  }
+  const bool bounded = n / k >= kMinBlockForBound;
+  float tau = -1.0f;
+  if (bounded) {
+    tau = kth_magnitude_lower_bound_contiguous(v, k, n / k);
+    cmps += static_cast<uint64_t>(k) * (n / k);
+  }
+  finish_with_heap(v, n, k, bounded, tau, idx, &cmps);
   return cmps;
+}
+
+uint64_t select_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
+#if defined(TINYPROP_FLOAT4)
+  if (k < n && k > 0 && k <= kMaxCandidates && n <= 65535u &&  // positions fit in uint16
+      (n / k >= kMinBlockForBound || n <= kMaxCandidates)) {
+    uint64_t cmps = 0;
+    float tau = -1.0f;
+    if (rank_top_k(v, n, k, idx, &tau, &cmps)) return cmps;
+    // The rank path's bound seeds the heap (without a bound, -1: every element but a NaN).
+    finish_with_heap(v, n, k, true, tau, idx, &cmps);
+    return cmps;
+  }
+#endif
+  return select_top_k_heap(v, n, k, idx);
+}
+
+// Insertion: for small n cheaper than a pass over the whole error (see finish_with_heap).
+void insertion_sort_indices(uint32_t* a, uint32_t n) {
+  for (uint32_t i = 1; i < n; ++i) {
+    const uint32_t x = a[i];
+    uint32_t j = i;
+    for (; j > 0 && a[j - 1] > x; --j) a[j] = a[j - 1];
+    a[j] = x;
+  }
 }
 
 uint32_t k_for_ratio(float ratio, uint32_t n) {

@@ -190,6 +190,20 @@ if [ $ok_counts = 1 ]; then
 else
   echo "$full"; echo "$tiny"; echo "$tiny2"; fail "instruction counts"
 fi
+# The MACs actually done (exact-zero inputs skipped) beside the dense counts: present, nonzero
+# and never more than counted, for both methods.
+ok_done=1
+for out in "$full" "$tiny"; do
+  for p in forward backward; do
+    done_macs="$(field counters "${p}_macs_done" "$out")"; counted="$(field counters "${p}_macs" "$out")"
+    { [ -n "$done_macs" ] && [ "$done_macs" -gt 0 ] && [ "$done_macs" -le "$counted" ]; } || ok_done=0
+  done
+done
+if [ $ok_done = 1 ]; then
+  pass "counters: MACs done <= MACs counted (forward $(field counters forward_macs_done "$tiny") of $(field counters forward_macs "$tiny"), backward $(field counters backward_macs_done "$tiny") of $(field counters backward_macs "$tiny"), tinyprop)"
+else
+  echo "$full"; echo "$tiny"; fail "counters: MACs done missing, zero or above the dense count"
+fi
 bp() { echo $(( $(field insns selection "$1") + $(field insns backward "$1") + $(field insns update "$1") )); }
 step() { echo $(( $(bp "$1") + $(field insns forward "$1") + $(field insns other "$1") )); }
 # The MCU targets, on this quick configuration: backward pass <= 1/5 of full's, and the

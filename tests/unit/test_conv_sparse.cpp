@@ -191,9 +191,9 @@ TEST_P(ConvGlue, ElementSelectionIsBruteForceTopK) {
     SparsityConfig cfg;
     cfg.method = Method::kStatic;
     std::vector<float> dx(l.in_size, 0.0f);
-    uint64_t cmps = 0;
+    uint64_t cmps = 0, wgrad_done = 0;
     const uint32_t done = conv_backward(l, f.st, f.x.data(), f.dy.data(), dx.data(), d, cfg,
-                                        f.scratch, &cmps);
+                                        f.scratch, &cmps, &wgrad_done);
     ASSERT_EQ(done, d.k);
     EXPECT_GT(cmps, 0u);
     const std::vector<uint32_t> brute = brute_top_k(f.dy.data(), n, d.k);
@@ -229,9 +229,9 @@ TEST_P(ConvGlue, ChannelSelectionIsBruteForceTopChannels) {
     cfg.conv_selection = ConvSelection::kChannel;
     cfg.sparse_bias = true;
     std::vector<float> dx(l.in_size, 0.0f);
-    uint64_t cmps = 0;
+    uint64_t cmps = 0, wgrad_done = 0;
     const uint32_t done = conv_backward(l, f.st, f.x.data(), f.dy.data(), dx.data(), d, cfg,
-                                        f.scratch, &cmps);
+                                        f.scratch, &cmps, &wgrad_done);
     // Brute force: L1 per channel in double, top kc, every element of those channels.
     const uint32_t kc = spec_k(ratio, channels);
     std::vector<float> l1(channels, 0.0f);

@@ -253,7 +253,7 @@ TEST_P(ZeroSkipTraining, SameBitsAsDenseAndHonestCounts) {
   EXPECT_EQ(d.forward_macs_done, d.forward_macs);  // off: every MAC is done
   EXPECT_EQ(d.backward_macs_done, d.backward_macs);
   // An MLP's input layer sees zero blocks on every sample: fewer forward MACs done (the CNN's
-  // convolutions count every MAC; its dense layer skips only when its input has zero blocks).
+  // convolution skips window rows of zeros and its dense layer zero blocks, when there are any).
   if (sc.model != 2) {
     EXPECT_LT(s.forward_macs_done, s.forward_macs);
   } else {

@@ -21,6 +21,12 @@ namespace tinyprop {
 void conv2d_forward(float* y, const float* x, const float* w, const float* b,
                     const WindowGeometry& g);
 
+// Zero-skipping: the same y, bit for bit (a zero result is +0 on both), with the window rows
+// whose inputs are all +0 or -0 left out. Returns the MACs done. A non-finite weight against a
+// skipped zero gives NaN in conv2d_forward and not here.
+uint64_t conv2d_forward_skip_zeros(float* y, const float* x, const float* w, const float* b,
+                                   const WindowGeometry& g);
+
 // dx = sum_{e in elems} dy[e] * w[c(e)] placed on e's window   (overwrites dx [in_h, in_w, in_c])
 void conv2d_backward_input(float* dx, const float* w, const float* dy, const uint32_t* elems,
                            uint32_t n_elems, const WindowGeometry& g);
@@ -29,6 +35,13 @@ void conv2d_backward_input(float* dx, const float* w, const float* dy, const uin
 void conv2d_accumulate_weight_grad(float* dw, const float* x, const float* dy,
                                    const uint32_t* elems, uint32_t n_elems,
                                    const WindowGeometry& g);
+
+// The same, skipping window rows whose inputs are all exact zeros (their products add +-0 to a
+// dw entry, which dw, a sum from +0, never changes by; a non-finite dy[e] is the exception).
+// Same bits as conv2d_accumulate_weight_grad when dw holds no -0. Returns the MACs done.
+uint64_t conv2d_accumulate_weight_grad_skip_zeros(float* dw, const float* x, const float* dy,
+                                                  const uint32_t* elems, uint32_t n_elems,
+                                                  const WindowGeometry& g);
 
 // ---- DepthwiseConv2D (depth multiplier 1): w [c, k_h, k_w] (one contiguous filter per
 // channel), b [c]; out_c = in_c.

@@ -1,0 +1,17 @@
+// The paths of select_top_k (src/sparsity/select.cpp), internal: exposed so that a test can
+// check that every path returns the same indices in the same order on the same input; and the
+// index sort it shares with the conv channel selection.
+#pragma once
+#include <stdint.h>
+
+namespace tinyprop {
+
+// The heap path alone: a bounded min-heap seeded from a block-maximum bound, then the k indices
+// in ascending order. select_top_k takes it on targets without SSE and on x86 where the rank
+// path does not apply; same contract and result as select_top_k.
+uint64_t select_top_k_heap(const float* v, uint32_t n, uint32_t k, uint32_t* idx);
+
+// Sorts a[0..n) ascending by insertion (O(n^2): for short index lists).
+void insertion_sort_indices(uint32_t* a, uint32_t n);
+
+}  // namespace tinyprop
