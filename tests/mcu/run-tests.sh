@@ -37,15 +37,6 @@ TEST=("$DATA/t10k-images-idx3-ubyte" "$DATA/t10k-labels-idx1-ubyte")
 HOST="$BUILD/host/mcu_finetune_host_ci"
 fw() { echo "$BUILD/fw-$1/mcu_finetune_$2.elf"; }
 
-# ---- portable expf/logf -------------------------------------------------------------------
-echo "== portable math"
-if cc -O2 -ffp-contract=off -o "$tmp/check_math" "$REPO/tests/mcu/check_portable_math.c" \
-     "$REPO/examples/mcu_finetune/portable_math.c" -lm && "$tmp/check_math"; then
-  pass "portable expf/logf within 2 ulp, edge cases right"
-else
-  fail "portable expf/logf"
-fi
-
 # ---- port: heap trap, fault handler -----------------------------------------------------
 echo "== port probes"
 PROBES="$BUILD/probes"
