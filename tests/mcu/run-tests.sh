@@ -73,6 +73,24 @@ else
   cat "$tmp/fault.log"; fail "probe_fault build"
 fi
 
+# ---- no double precision on the device path -------------------------------------------------
+echo "== no double: a firmware that trains with the core and sums its counters"
+if cmake --build "$PROBES" --target probe_counters probe_counters_double >"$tmp/counters.log" 2>&1 &&
+   out="$(timeout 60 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
+            -semihosting-config enable=on,target=native -kernel "$PROBES/probe_counters.elf")" &&
+   grep -q '^probe_counters steps=200 ' <<<"$out" &&
+   arm-none-eabi-nm "$PROBES/probe_counters.elf" | grep -q 'RunCounters3add'; then
+  if ! nodouble="$("$REPO/tests/mcu/check-no-double.sh" "$PROBES/probe_counters.elf")"; then
+    echo "$nodouble"; fail "probe_counters links double precision"
+  elif "$REPO/tests/mcu/check-no-double.sh" "$PROBES/probe_counters_double.elf" >/dev/null; then
+    fail "no-double check: it found nothing in the control that prints a double"
+  else
+    pass "no double helper linked in a firmware that trains and sums RunCounters (the double control is caught); $(grep -o 'stack_plan=.*' <<<"$out")"
+  fi
+else
+  cat "$tmp/counters.log"; echo "${out:-}"; fail "probe_counters build or run"
+fi
+
 # ---- same bits on host and targets --------------------------------------------------------
 echo "== same bits: $K fine-tuning steps on the targets and on the host"
 before="$(field result checksum "$("$HOST" --method none --test-count 0)")"
