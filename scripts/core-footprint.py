@@ -13,7 +13,9 @@ pooling layer) with --gc-sections, then reports:
           probe's model plans;
   stack   the worst call path of Trainer::plan and of Trainer::train_sample, from GCC's
           -fcallgraph-info=su (frame sizes plus the static call graph; library calls count 0,
-          calls through pointers are not followed; both are listed).
+          calls through pointers are not followed; both are listed);
+  double  whether an image links double-precision code (tests/mcu/check-no-double.sh): the
+          training path and the counters must not, on any core.
 
   scripts/core-footprint.py [--cores cortex-m0plus,cortex-m4] [--json out.json] [--keep DIR]
 
@@ -215,6 +217,8 @@ def main():
                 "core_data": sizes.get(("core", "data"), 0),
                 "runtime_flash": sizes.get(("runtime", "text"), 0) + sizes.get(("runtime", "data"), 0),
                 "objects": symbol_sizes(elf),
+                "double": subprocess.run([os.path.join(REPO, "tests", "mcu", "check-no-double.sh"), elf],
+                                         capture_output=True, text=True).stdout.strip() or "none",
             }
             if variant == "mlp":
                 frames, edges = call_graph(out)
@@ -229,15 +233,16 @@ def main():
             json.dump(results, f, indent=1)
     print("| core | core flash, MLP only (conv, pool off) | MLP, every kind compiled in | "
           "with conv + pool | runtime helpers (MLP) | ModelSpec / Model / Trainer RAM | "
-          "stack: Trainer::plan | stack: train_sample |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+          "stack: Trainer::plan | stack: train_sample | double precision linked |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in results:
         o = r["mlp"]["objects"]
-        print("| %s | %d | %d | %d | %d | %d / %d / %d | %d | %d |" % (
+        doubles = "none" if all(r[v]["double"] == "none" for v in VARIANTS) else "**yes**"
+        print("| %s | %d | %d | %d | %d | %d / %d / %d | %d | %d | %s |" % (
             r["core"], r["mlp"]["core_flash"], r["mlp_all_kinds"]["core_flash"],
             r["cnn"]["core_flash"], r["mlp"]["runtime_flash"], o.get("g_spec", 0),
             o.get("g_model", 0), o.get("g_trainer", 0), r["stack_plan"]["bytes"],
-            r["stack_train_sample"]["bytes"]))
+            r["stack_train_sample"]["bytes"], doubles))
     for r in results[:1]:
         for name in ("plan", "train_sample"):
             s = r["stack_" + name]

@@ -106,7 +106,9 @@ void conv_layer_forward(Layer& layer, const float* in) {
 
 void conv_layer_init_params(Layer& layer, Rng& rng) {
   // He uniform, as for dense layers, with the fan-in of one output element.
-  const float fan_in = static_cast<float>(conv_macs_per_output(layer));
+  // Converted from 32 bits (validation keeps it below 2^31): the same value as from 64 bits, but
+  // ARMv6-M's libgcc converts a 64-bit integer to float through double-precision helpers.
+  const float fan_in = static_cast<float>(static_cast<uint32_t>(conv_macs_per_output(layer)));
   const float bound = sqrtf(6.0f / fan_in);
   for (uint32_t i = 0; i < layer.n_weights; ++i) layer.w[i] = rng.uniform(-bound, bound);
   for (uint32_t i = 0; i < layer.n_bias; ++i) layer.b[i] = 0.0f;
