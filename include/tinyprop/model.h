@@ -52,6 +52,17 @@ enum class FrozenParams : uint8_t {
 
 class Model {
  public:
+  // An unbound model is all zero bytes (not the non-zero defaults of ModelSpec and Layer, which
+  // binding sets anyway): a static Model is then zero-initialised into .bss, instead of a
+  // 3.4 KB image in .data that costs flash and RAM (tests/unit/plan_test.cpp checks the bytes).
+  constexpr Model() {
+    spec_ = blank_spec();
+    for (Layer& l : layers_) {
+      l.spec = blank_spec().layers[0];
+      l.in_shape = l.out_shape = spec_.input;
+      l.zero_skip = l.input_zero_blocks = false;
+    }
+  }
   // Bytes the model alone (parameters + activations) needs, per region. With kInPlace the
   // parameter region counts only the trainable layers (what training writes).
   static Status plan(const ModelSpec& spec, MemoryPlan* plan,
@@ -115,6 +126,17 @@ class Model {
   // source: the pretrained array frozen layers point into with kInPlace (null when planning).
   Status layout(const ModelSpec& spec, Arena& arena, const float* source, FrozenParams frozen);
   Status finish_bind(const Arena& arena, Status laid_out);
+
+  static constexpr ModelSpec blank_spec() {
+    ModelSpec z;
+    z.input = Shape{0, 0, 0};
+    for (LayerSpec& l : z.layers) {
+      l.alpha = 0.0f;
+      l.trainable = false;
+      l.stride_h = l.stride_w = 0;
+    }
+    return z;
+  }
 
   ModelSpec spec_;
   Layer layers_[kMaxLayers];
