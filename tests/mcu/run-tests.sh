@@ -13,7 +13,7 @@ DATA="${MCU_DATA:-${TINYPROP_DATA_DIR:-$REPO/data}/mnist}"
 export MCU_TIMEOUT="${MCU_TIMEOUT:-120}"
 RUN="$REPO/scripts/mcu-run.sh"
 K=300  # fine-tuning steps of the same-bits test
-mcu_config ci && FINETUNE_CI=$FINETUNE
+mcu_config ci && FINETUNE_CI=$FINETUNE && TARGETS_CI=$BOARDS
 
 failed=0
 passed=0
@@ -26,9 +26,9 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 # ---- build ------------------------------------------------------------------------------
-echo "== build (plugin, host tools, models, firmware for mps2-an386, netduinoplus2, mps2-an500)"
-if "$REPO/scripts/mcu-build.sh" ci toolarge; then
-  pass "build: the core, the firmware and the host tools build warning-free (-Werror) for Cortex-M4F and Cortex-M7"
+echo "== build (plugin, host tools, models, firmware for every target: $MCU_ALL_TARGETS)"
+if "$REPO/scripts/mcu-build.sh" ci toolarge microci; then
+  pass "build: the core, the firmware and the host tools build warning-free (-Werror) for Cortex-M0, M3, M4 (FPU or not), M7 (DP and SP FPU), M33 (FPU or not) and M55"
 else
   fail "build"; echo "$passed passed, $failed failed"; exit 1
 fi
@@ -60,6 +60,28 @@ if cmake --build "$PROBES" --target probe_ok >"$tmp/ok.log" 2>&1 &&
 else
   cat "$tmp/ok.log"; fail "probe_ok"
 fi
+# The startup code on every architecture: ARMv6-M (microbit), ARMv7-M, ARMv8-M (Secure state on
+# mps2-an505 and mps3-an547): probe_ok must print and exit 0, probe_fault must reach the fault
+# handler (status 99).
+for spec in microbit:cortex-m0 mps2-an385:cortex-m3 mps2-an500:cortex-m7 mps2-an505:cortex-m33 mps3-an547:cortex-m55; do
+  board="${spec%%:*}"; cpu="${spec#*:}"; dir="$BUILD/probes-$board"
+  status_ok=1 status_fault=0 out_ok="" out_fault=""
+  if cmake -S "$REPO/tests/mcu/probes" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMCU_BOARD="$board" \
+       -DCMAKE_TOOLCHAIN_FILE="$REPO/cmake/arm-none-eabi.cmake" -DTINYPROP_ARM_CPU="$cpu" >"$tmp/p.log" 2>&1 &&
+     cmake --build "$dir" --target probe_ok probe_fault >>"$tmp/p.log" 2>&1; then
+    status_ok=0
+    out_ok="$(timeout 20 qemu-system-arm -M "$board" -nographic -monitor none -serial none \
+      -semihosting-config enable=on,target=native -kernel "$dir/probe_ok.elf")" || status_ok=$?
+    out_fault="$(timeout 20 qemu-system-arm -M "$board" -nographic -monitor none -serial none \
+      -semihosting-config enable=on,target=native -kernel "$dir/probe_fault.elf")" || status_fault=$?
+  fi
+  if [ $status_ok = 0 ] && [ "$out_ok" = "probe_ok" ] && [ $status_fault = 99 ] && grep -q "^FAULT: " <<<"$out_fault"; then
+    pass "startup on $board ($cpu): probe_ok exits 0, a fault ends the run with 99 ($(grep -o 'FAULT: [A-Za-z]*' <<<"$out_fault"))"
+  else
+    tail -20 "$tmp/p.log"; echo "$out_ok"; echo "$out_fault"
+    fail "startup on $board ($cpu): probe_ok status $status_ok, probe_fault status $status_fault"
+  fi
+done
 for probe in malloc printf new; do
   if cmake --build "$PROBES" --target "probe_$probe" >"$tmp/$probe.log" 2>&1; then
     fail "probe_$probe linked, but the heap must be unavailable"
@@ -83,27 +105,71 @@ else
 fi
 
 # ---- same bits on host and targets --------------------------------------------------------
-echo "== same bits: $K fine-tuning steps on the targets and on the host"
-before="$(field result checksum "$("$HOST" --method none --test-count 0)")"
-for method in "full" "static --ratio 0.1" "tinyprop" "tinypropv2"; do
-  # shellcheck disable=SC2086
-  host_sum="$(field result checksum "$("$HOST" --method $method --lr 0.001 --steps $K --train "${STREAM[@]}" --test-count 0)")"
-  if [ -z "$host_sum" ] || [ "$host_sum" = "$before" ]; then
-    fail "same bits ($method): the host run did not change the weights"
-    continue
-  fi
-  for board in mps2-an386 netduinoplus2 mps2-an500; do
+echo "== same bits: $K fine-tuning steps on every target and on the host"
+# same_bits CONFIG STEPS TARGETS...: each method on each target gives the host's weights.
+same_bits() {
+  local config="$1" steps="$2"; shift 2
+  local host="$BUILD/host/mcu_finetune_host_$config" d="$BUILD/data/$config"
+  local stream=("$d/finetune-images-idx3-ubyte" "$d/finetune-labels-idx1-ubyte")
+  local before method host_sum target out status board
+  before="$(field result checksum "$("$host" --method none --test-count 0)")"
+  for method in "full" "static --ratio 0.1" "tinyprop" "tinypropv2"; do
     # shellcheck disable=SC2086
-    out="$("$RUN" "$board" "$(fw "$board" ci)" --method $method --lr 0.001 --steps $K --train "${STREAM[@]}" --test-count 0)"
-    status=$?
-    target_sum="$(field result checksum "$out")"
-    if [ $status = 0 ] && [ "$target_sum" = "$host_sum" ]; then
-      pass "same bits: $method, $K steps, $board ($(mcu_board_cpu "$board")) = host ($host_sum)"
-    else
-      echo "$out"; fail "same bits: $method on $board: $target_sum (status $status), host $host_sum"
+    host_sum="$(field result checksum "$("$host" --method $method --lr 0.001 --steps "$steps" --train "${stream[@]}" --test-count 0)")"
+    if [ -z "$host_sum" ] || [ "$host_sum" = "$before" ]; then
+      fail "same bits ($config, $method): the host run did not change the weights"
+      continue
     fi
+    for target in "$@"; do
+      board="$(mcu_target_board "$target")"
+      # shellcheck disable=SC2086
+      out="$("$RUN" "$board" "$(fw "$target" "$config")" --method $method --lr 0.001 --steps "$steps" --train "${stream[@]}" --test-count 0)"
+      status=$?
+      target_sum="$(field result checksum "$out")"
+      if [ $status = 0 ] && [ "$target_sum" = "$host_sum" ]; then
+        pass "same bits: $method, $steps steps of $(field mcu_finetune model "$out"), $target ($(mcu_board_cpu "$target")) = host ($host_sum)"
+      else
+        echo "$out"; fail "same bits: $method on $target: $target_sum (status $status), host $host_sum"
+      fi
+    done
   done
-done
+}
+# shellcheck disable=SC2086
+same_bits ci "$K" $TARGETS_CI
+same_bits microci "$K" microbit
+
+# ---- the micro:bit: 16 KB of RAM, no FPU ---------------------------------------------------
+echo "== fine-tuning 49-16-10 on the micro:bit (Cortex-M0, 16 KB RAM, soft float)"
+MICRO_D="$BUILD/data/microci"
+MICRO_ARGS=(--lr 0.001 --train "$MICRO_D/finetune-images-idx3-ubyte" "$MICRO_D/finetune-labels-idx1-ubyte"
+            --test "$MICRO_D/test-images-idx3-ubyte" "$MICRO_D/test-labels-idx1-ubyte" --test-count 1000)
+MICRO_FW="$(fw microbit microci)"
+before_out="$("$RUN" microbit "$MICRO_FW" --method none "${MICRO_ARGS[@]}")"
+out="$("$RUN" --count microbit "$MICRO_FW" --method tinyprop "${MICRO_ARGS[@]}")"
+status=$?
+host_out="$("$BUILD/host/mcu_finetune_host_microci" --method tinyprop "${MICRO_ARGS[@]}")"
+read -r text data bss _ < <(arm-none-eabi-size "$MICRO_FW" | tail -1)
+planned="$(field memory planned "$out")"; stack_used="$(field memory stack_used "$out")"
+stack_reserved="$(field memory stack_reserved "$out")"
+acc0="$(field result acc "$before_out")"; acc="$(field result acc "$out")"
+if [ $status = 0 ] && [ -n "$planned" ]; then
+  used=$((data + bss + planned + stack_used))
+  if [ $used -le 16384 ] && [ "$stack_used" -lt "$stack_reserved" ]; then
+    pass "micro:bit 16 KB: static data $((data + bss)) + arena plan $planned + stack $stack_used (of $stack_reserved) = $used B; flash $((text + data)) B of 256 KB"
+  else
+    echo "$out"; fail "micro:bit 16 KB: used $used B, stack $stack_used of $stack_reserved"
+  fi
+  per_sample=$(( $(field insns total "$out") / $(field insns windows "$out") ))
+  if [ "$(field result checksum "$out")" = "$(field result checksum "$host_out")" ] &&
+     awk -v a="$acc" -v b="$acc0" 'BEGIN { exit !(a > b) }'; then
+    pass "micro:bit fine-tuned with tinyprop: accuracy $acc0% -> $acc% on 1000 test images (same bits as the host), $per_sample instructions per training sample"
+  else
+    echo "$before_out"; echo "$out"; echo "$host_out"
+    fail "micro:bit fine-tuning: accuracy $acc0% -> $acc%, checksum $(field result checksum "$out") vs host $(field result checksum "$host_out")"
+  fi
+else
+  echo "$out"; fail "fine-tuning on the micro:bit: status $status"
+fi
 
 # ---- fine-tuning within 128 KB -----------------------------------------------------------
 echo "== fine-tuning 784-32-16-10 with SGD on netduinoplus2 (128 KB RAM)"
