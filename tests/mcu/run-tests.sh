@@ -37,6 +37,43 @@ TEST=("$DATA/t10k-images-idx3-ubyte" "$DATA/t10k-labels-idx1-ubyte")
 HOST="$BUILD/host/mcu_finetune_host_ci"
 fw() { echo "$BUILD/fw-$1/mcu_finetune_$2.elf"; }
 
+# ---- toolchain file: the core and FPU choices ---------------------------------------------
+echo "== toolchain file"
+# toolchain_refuses CPU FPU EXPECTED-MESSAGE: configuring must fail with that message.
+toolchain_refuses() {
+  local out
+  if out="$(cmake -S "$REPO/tests/mcu/probes" -B "$tmp/tc-$1-$2" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$REPO/cmake/arm-none-eabi.cmake" \
+              -DTINYPROP_ARM_CPU="$1" -DTINYPROP_ARM_FPU="$2" 2>&1)"; then
+    fail "toolchain file accepted TINYPROP_ARM_CPU=$1 TINYPROP_ARM_FPU=$2"
+  elif grep -q "$3" <<<"$out"; then
+    pass "toolchain file refuses TINYPROP_ARM_CPU=$1 TINYPROP_ARM_FPU=$2 ($3)"
+  else
+    echo "$out" | tail -5; fail "toolchain file: TINYPROP_ARM_CPU=$1 TINYPROP_ARM_FPU=$2 failed without '$3'"
+  fi
+}
+toolchain_refuses cortex-m99 auto "TINYPROP_ARM_CPU must be one of"
+toolchain_refuses cortex-m4 dp "cortex-m4 has no 'dp' FPU"
+toolchain_refuses cortex-m0plus sp "cortex-m0plus has no 'sp' FPU"
+toolchain_refuses cortex-m33 half "TINYPROP_ARM_FPU must be auto, none, sp or dp"
+# The flags each choice gives, as gcc's multilib selection sees them.
+multilib_ok=1
+for spec in microbit:cortex-m0plus:auto:thumb/v6-m/nofp mps2-an385:cortex-m3:auto:thumb/v7-m/nofp \
+            mps2-an386:cortex-m4:none:thumb/v7e-m/nofp mps2-an500:cortex-m7:sp:thumb/v7e-m+fp/hard \
+            mps2-an505:cortex-m33:none:thumb/v8-m.main/nofp mps3-an547:cortex-m55:auto:thumb/v8-m.main+dp/hard; do
+  IFS=: read -r board cpu fpu want <<<"$spec"
+  dir="$tmp/tc-$cpu-$fpu"
+  cmake -S "$REPO/tests/mcu/probes" -B "$dir" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$REPO/cmake/arm-none-eabi.cmake" \
+    -DTINYPROP_ARM_CPU="$cpu" -DTINYPROP_ARM_FPU="$fpu" -DMCU_BOARD="$board" >/dev/null 2>&1 || { multilib_ok=0; echo "configure $cpu $fpu failed"; continue; }
+  # shellcheck disable=SC2046
+  got="$(arm-none-eabi-gcc $(sed -n 's/^CMAKE_C_FLAGS:STRING=//p' "$dir/CMakeCache.txt") -print-multi-directory)"
+  [ "$got" = "$want" ] || { multilib_ok=0; echo "$cpu $fpu: multilib $got, expected $want"; }
+done
+if [ $multilib_ok = 1 ]; then
+  pass "toolchain file: each core and FPU choice selects the right newlib multilib"
+else
+  fail "toolchain file: multilib selection"
+fi
+
 # ---- portable expf/logf -------------------------------------------------------------------
 echo "== portable math"
 if cc -O2 -ffp-contract=off -o "$tmp/check_math" "$REPO/tests/mcu/check_portable_math.c" \
