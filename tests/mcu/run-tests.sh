@@ -207,6 +207,19 @@ if [ $status = 0 ] && [ -n "$planned" ]; then
 else
   echo "$out"; fail "fine-tuning on the micro:bit: status $status"
 fi
+# The first layer frozen, its weights read from flash in place: only the head's parameters are
+# in RAM, and the weights are still the host's.
+frozen_out="$("$RUN" microbit "$MICRO_FW" --method tinyprop --freeze 1 "${MICRO_ARGS[@]}")"
+status=$?
+frozen_host="$("$BUILD/host/mcu_finetune_host_microci" --method tinyprop --freeze 1 "${MICRO_ARGS[@]}")"
+p_all="$(field plan parameters "$out")"; p_frozen="$(field plan parameters "$frozen_out")"
+if [ $status = 0 ] && [ -n "$p_frozen" ] && [ "$p_frozen" -lt "$p_all" ] &&
+   [ "$(field result checksum "$frozen_out")" = "$(field result checksum "$frozen_host")" ] &&
+   [ "$(field result checksum "$frozen_out")" != "$(field result checksum "$out")" ]; then
+  pass "micro:bit --freeze 1: first layer read from flash, parameters in RAM $p_frozen B instead of $p_all B, accuracy $(field result acc "$frozen_out")%, same bits as the host"
+else
+  echo "$frozen_out"; echo "$frozen_host"; fail "micro:bit --freeze 1: status $status, parameters $p_frozen vs $p_all"
+fi
 
 # ---- fine-tuning within 128 KB -----------------------------------------------------------
 echo "== fine-tuning 784-32-16-10 with SGD on netduinoplus2 (128 KB RAM)"
