@@ -199,7 +199,18 @@ def fmt_k(x):
     return "{:,.1f}k".format(x / 1000.0) if x >= 1000 else "{:,.0f}".format(x)
 
 
+def by_core(results):
+    """Results grouped by target (in the order of scripts/mcu-configs.sh), then configuration."""
+    targets = configs_sh('echo "$MCU_ALL_TARGETS"').split()
+    def key(e):
+        t = targets.index(e["board"]) if e["board"] in targets else len(targets)
+        c = DEFAULT_CONFIGS.index(e["config"]) if e["config"] in DEFAULT_CONFIGS else 99
+        return (t, c)
+    return sorted(results, key=key)
+
+
 def report(results, command):
+    results = by_core(results)
     gcc = subprocess.run(["arm-none-eabi-gcc", "--version"], capture_output=True,
                          text=True).stdout.splitlines()[0]
     qemu = subprocess.run(["qemu-system-arm", "--version"], capture_output=True,
