@@ -21,7 +21,7 @@ mcu_config() {
               BOARDS="microbit" ;;                      # 16 KB of RAM, no FPU
     ci)       ARCH=784-32-16-10;  PRETRAIN=2000;  FINETUNE=1000;  EPOCHS=2
               BOARDS="netduinoplus2 mps2-an386 mps2-an500 mps2-an385 mps2-an386-nofp mps2-an500-sp mps2-an505 mps2-an505-nofp mps3-an547" ;;
-    microci)  ARCH=49-16-10;      PRETRAIN=2000;  FINETUNE=300;   EPOCHS=2; POOL=4; TEST_COUNT=1000
+    microci)  ARCH=49-16-10;      PRETRAIN=2000;  FINETUNE=300;   EPOCHS=5; POOL=4; TEST_COUNT=1000
               BOARDS="microbit" ;;                      # quick, for tests/mcu
     toolarge) ARCH=784-128-64-10; PRETRAIN=100;   FINETUNE=100;   EPOCHS=0
               BOARDS="netduinoplus2" ;;                 # must not fit 128 KB (a test)
