@@ -12,8 +12,8 @@
 #   mps2-an505     Cortex-M33 (FPU), runs in the Secure state: 4 MiB code, 4 MiB RAM
 #   mps3-an547     Cortex-M55 (FPU, MVE), runs in the Secure state: 512 KiB ITCM, 4 MiB RAM
 # A firmware built without the FPU (TINYPROP_ARM_FPU=none) runs on the same boards. The
-# target gets our startup code, semihosting port and markers, the
-# board's link script, a map file, and the heap trap: malloc, free, realloc, calloc, _sbrk and
+# target gets our startup code, semihosting port and markers, the board's link script, a map
+# file, and the heap trap: malloc, free, realloc, calloc, _sbrk and
 # newlib's reentrant variants are --wrap'ed without a definition, so any reference to them fails
 # the link ("undefined reference to `__wrap_malloc'"). newlib's stdio needs the heap and is
 # therefore unusable by design: output goes through tp_port_write (port/cortex-m/tp_port.h).
