@@ -6,6 +6,28 @@
 #                   install tree): the public headers, C++17 and -ffp-contract=off as usage
 #                   requirements, libm, and no C++ runtime, so a C program links it with the C
 #                   driver (the core references nothing of libstdc++).
+# Compile-time options (include/tinyprop/config.h): usage requirements, so that the library and
+# every program that includes its headers agree on the sizes of its objects.
+set(TINYPROP_MAX_LAYERS 24 CACHE STRING
+    "Layers of one model, activations included (1..255): sizes ModelSpec, Model, Trainer, counters")
+if(NOT TINYPROP_MAX_LAYERS MATCHES "^[0-9]+$" OR TINYPROP_MAX_LAYERS LESS 1 OR
+   TINYPROP_MAX_LAYERS GREATER 255)
+  message(FATAL_ERROR "TINYPROP_MAX_LAYERS must be a number from 1 to 255, not '${TINYPROP_MAX_LAYERS}'")
+endif()
+option(TINYPROP_WITH_CONV "Link the convolution layers (Conv2D, depthwise)" ON)
+option(TINYPROP_WITH_POOL "Link the pooling layers (max, average, global average)" ON)
+set(TINYPROP_CONFIG_DEFINITIONS TINYPROP_MAX_LAYERS=${TINYPROP_MAX_LAYERS}
+    TINYPROP_WITH_CONV=$<BOOL:${TINYPROP_WITH_CONV}> TINYPROP_WITH_POOL=$<BOOL:${TINYPROP_WITH_POOL}>)
+# The same for pkg-config's Cflags (no generator expressions there).
+set(TINYPROP_CONFIG_CFLAGS "-DTINYPROP_MAX_LAYERS=${TINYPROP_MAX_LAYERS}")
+foreach(_tp_kind CONV POOL)
+  if(TINYPROP_WITH_${_tp_kind})
+    string(APPEND TINYPROP_CONFIG_CFLAGS " -DTINYPROP_WITH_${_tp_kind}=1")
+  else()
+    string(APPEND TINYPROP_CONFIG_CFLAGS " -DTINYPROP_WITH_${_tp_kind}=0")
+  endif()
+endforeach()
+
 file(GLOB TINYPROP_CORE_SOURCES CONFIGURE_DEPENDS
   ${PROJECT_SOURCE_DIR}/src/core/*.cpp
   ${PROJECT_SOURCE_DIR}/src/layers/*.cpp
@@ -31,6 +53,7 @@ function(tinyprop_core_usage target scope)
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   target_compile_features(${target} ${scope} cxx_std_17)
   target_compile_options(${target} ${scope} ${TINYPROP_FP_FLAGS})
+  target_compile_definitions(${target} ${scope} ${TINYPROP_CONFIG_DEFINITIONS})
 endfunction()
 
 tinyprop_core_usage(tinyprop_core PUBLIC)

@@ -104,13 +104,10 @@ def measure(configs):
     for name in configs:
         cfg = config(name)
         host = os.path.join(BUILD, "host", "mcu_finetune_host_" + name)
-        host_libm = os.path.join(BUILD, "host", "mcu_finetune_host_libm_" + name)
-        host_runs, libm_runs = {}, {}
+        host_runs = {}
         for label, args in METHODS:
             host_runs[label], _ = run([host] + args + COMMON_ARGS + data_args(name, cfg),
                                       "host %s %s" % (name, label))
-            libm_runs[label], _ = run([host_libm] + args + COMMON_ARGS + data_args(name, cfg),
-                                      "host (libm) %s %s" % (name, label))
         for target in cfg["boards"]:
             info = target_info(target)
             board = info["board"]
@@ -125,7 +122,6 @@ def measure(configs):
                                  "%s %s %s" % (target, name, label))
                 r["seconds"] = round(seconds, 1)
                 r["host"] = host_runs[label]["result"]
-                r["host_libm"] = libm_runs[label]["result"]
                 entry["runs"][label] = r
                 print("mcu-results: %-15s %-6s %-13s acc %s%%  %4.0f s" %
                       (target, name, label, r["result"]["acc"], seconds), file=sys.stderr)
@@ -233,9 +229,8 @@ def report(results, command):
              "speed-up for the k actually used, from the core's MAC counters: backward "
              "B_full / B, whole step (F + B_full) / (F + B) = 1 / `RunCounters::total_ratio()` "
              "(docs/ALGORITHM.md, Counters). *host* = the same code built for the "
-             "host gives the same weight checksum (and so the same accuracy); *host, C library "
-             "expf* = the accuracy of that host build with glibc's expf/logf instead of the "
-             "portable ones the firmware uses (see MCU.md, same bits).\n")
+             "host gives the same weight checksum (and so the same accuracy; the core computes "
+             "exp and log itself, see MCU.md, same bits).\n")
     head, L = L, []
     summary, budgets = [], []
     for e in results:
@@ -254,8 +249,8 @@ def report(results, command):
         L.append("| method | forward | selection | backward | update | other | step | "
                  "backward pass vs full | backward speed-up (predicted) | step speed-up "
                  "(predicted) | measured / predicted step | mean k/N per layer, input side first | skipped | "
-                 "accuracy | host | host, C library expf |")
-        L.append("|---|" + "---:|" * 13 + "---|---:|")
+                 "accuracy | host |")
+        L.append("|---|" + "---:|" * 13 + "---|")
         for label, _ in METHODS:
             if label == "before":
                 continue
@@ -271,14 +266,14 @@ def report(results, command):
             same = (r["result"]["checksum"] == r["host"]["checksum"] and
                     r["result"]["acc"] == r["host"]["acc"])
             L.append("| %s | %s | %s | %s | %s | %s | **%s** | %.3f | %.1fx (%.1fx) | **%.2fx** "
-                     "(%.2fx) | %.2f | %s | %.1f%% | %s%% | %s | %s%% |" % (
+                     "(%.2fx) | %.2f | %s | %.1f%% | %s%% | %s |" % (
                          label, fmt_k(ps["forward"]), fmt_k(ps["selection"]),
                          fmt_k(ps["backward"]), fmt_k(ps["update"]), fmt_k(ps["other"]),
                          fmt_k(ps["step"]), bwd_ratio, bwd_speed, pred_bwd, step_speed,
                          pred_step, step_speed / pred_step,
                          r["counters"]["kn"].replace("/", " / "),
                          100.0 * skipped / steps, r["result"]["acc"],
-                         "same bits" if same else "**differs**", r["host_libm"]["acc"]))
+                         "same bits" if same else "**differs**"))
             if label in ("tinyprop", "tinypropv2"):
                 summary.append((e, label, bwd_ratio, step_speed, pred_step, same,
                                 float(r["result"]["acc"]) - float(runs["full"]["result"]["acc"])))

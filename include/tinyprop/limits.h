@@ -4,10 +4,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tinyprop/config.h"
+
 namespace tinyprop {
 
-// Maximum number of layers (trainable and activation layers together) in one model.
-inline constexpr uint32_t kMaxLayers = 24;
+// Maximum number of layers (trainable and activation layers together) in one model: the
+// compile-time option TINYPROP_MAX_LAYERS (tinyprop/config.h, default 24).
+inline constexpr uint32_t kMaxLayers = TINYPROP_MAX_LAYERS;
 
 // Largest number of floats in one buffer and of all parameters of a model together: indices
 // stay within int32, and 4 * kMaxElements bytes cannot wrap a 64-bit size_t (on a 32-bit target

@@ -18,7 +18,7 @@ class Rng {
   float uniform01();
   // Uniform float in [lo, hi).
   float uniform(float lo, float hi) { return lo + (hi - lo) * uniform01(); }
-  // Standard normal sample (Box-Muller; uses logf/cosf from the C math library).
+  // Standard normal sample (Box-Muller; uses the core's portable log and cos, so the same bits everywhere).
   float normal();
   // Fisher-Yates shuffle of an index array.
   void shuffle(uint32_t* items, uint32_t n);

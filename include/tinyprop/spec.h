@@ -25,6 +25,13 @@ enum class LayerKind : uint8_t {
 };
 
 const char* layer_kind_name(LayerKind k);
+// False for the kinds this build of the library leaves out (TINYPROP_WITH_CONV,
+// TINYPROP_WITH_POOL in tinyprop/config.h): ModelSpec::validate() refuses them (kKindDisabled).
+constexpr bool layer_kind_enabled(LayerKind k) {
+  return (TINYPROP_WITH_CONV || (k != LayerKind::kConv2D && k != LayerKind::kDepthwiseConv2D)) &&
+         (TINYPROP_WITH_POOL || (k != LayerKind::kMaxPool2D && k != LayerKind::kAvgPool2D &&
+                                 k != LayerKind::kGlobalAvgPool));
+}
 // True for layers that own weights (and so can be trainable and sparsified).
 bool layer_has_params(LayerKind k);
 // True for the elementwise activations (ReLU, leaky ReLU, sigmoid, tanh).
@@ -118,6 +125,12 @@ struct ModelSpec {
 // in.size() * units + units, conv2d filters * K_h * K_w * in.c + filters, depthwise
 // in.c * K_h * K_w + in.c, 0 for layers without parameters.
 uint64_t layer_params(const LayerSpec& l, Shape in);
+// Weights and biases of a layer between shapes in and out of a validated spec: dense
+// in x out and out; conv C_out k_h k_w C_in (depthwise C k_h k_w) and C_out; 0 otherwise.
+struct LayerParamCounts {
+  uint32_t weights = 0, bias = 0;
+};
+LayerParamCounts layer_param_counts(const LayerSpec& l, Shape in, Shape out);
 
 // Convenience: an MLP "sizes[0]-sizes[1]-...-sizes[n-1]" with `hidden` activations between
 // dense layers and softmax cross-entropy at the end.

@@ -18,6 +18,8 @@ enum class [[nodiscard]] Status : unsigned char {
                       // or the arena bytes exceed size_t: the model cannot exist in memory
   kNonFinite,         // a training step produced a non-finite loss or parameter (diverged);
                       // sticky in Trainer::health() until reset_health()
+  kKindDisabled,      // the spec uses a layer kind compiled out of this build of the library
+                      // (TINYPROP_WITH_CONV=0 or TINYPROP_WITH_POOL=0, tinyprop/config.h)
 };
 
 // A short, stable, human-readable name for a status (never null).

@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tinyprop/config.h"
+
 /* Version of this header's interface; also marks that it was included (exported model headers
  * define <symbol>_export only when it is). */
 #define TINYPROP_C_API_VERSION 1
@@ -36,14 +38,17 @@ extern "C" {
 #endif
 
 /* ---- capacities and storage ------------------------------------------------------------ */
-#define TP_MAX_LAYERS 24u      /* layers of one model (with activations) */
+#define TP_MAX_LAYERS ((unsigned)TINYPROP_MAX_LAYERS) /* layers of one model (with activations) */
 #define TP_ARENA_ALIGNMENT 16u /* an arena must start on this boundary */
 #define TP_REGION_COUNT 6u
 
-/* Storage sizes: at least sizeof the C++ object on every supported target (32- and 64-bit). */
-#define TP_SPEC_BYTES 896u
-#define TP_MODEL_BYTES (2944u + 128u * (unsigned)sizeof(void*))
-#define TP_TRAINER_BYTES (320u + 208u * (unsigned)sizeof(void*))
+/* Storage sizes: at least sizeof the C++ object on every supported target (32- and 64-bit), for
+ * the layer capacity TINYPROP_MAX_LAYERS (tinyprop/config.h). The library checks them when it
+ * is compiled (src/capi/capi_internal.h). */
+#define TP_SPEC_BYTES (32u + 36u * TP_MAX_LAYERS)
+#define TP_MODEL_BYTES (TP_SPEC_BYTES + 32u + (92u + 4u * (unsigned)sizeof(void*)) * TP_MAX_LAYERS)
+#define TP_TRAINER_BYTES \
+  (128u + 8u * (unsigned)sizeof(void*) + (8u + 8u * (unsigned)sizeof(void*)) * TP_MAX_LAYERS)
 
 #define TP_STORAGE_(bytes)    \
   union {                     \
@@ -86,6 +91,7 @@ typedef enum tp_status {
   TP_UNSUPPORTED,        /* a combination the library does not implement */
   TP_TOO_LARGE,          /* the model's sizes exceed what memory can address */
   TP_NON_FINITE,         /* a training step produced a non-finite loss (tp_trainer_health) */
+  TP_KIND_DISABLED,      /* a layer kind compiled out (TINYPROP_WITH_CONV / _POOL = 0) */
   TP_MODEL_MISMATCH = 32, /* C API: an exported model's tables, parameter count or checksum
                              disagree */
   TP_STATUS_ENUM_MAX_ = TP_ENUM_MAX_

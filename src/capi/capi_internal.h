@@ -28,6 +28,8 @@ static_assert(alignof(Trainer) <= alignof(tp_trainer), "tp_trainer alignment");
 static_assert(kMaxLayers == TP_MAX_LAYERS && kArenaAlignment == TP_ARENA_ALIGNMENT &&
                   static_cast<uint32_t>(Region::kCount) == TP_REGION_COUNT,
               "C API capacities out of date");
+static_assert(static_cast<int>(Status::kKindDisabled) == TP_KIND_DISABLED,
+              "C API statuses out of date");
 
 inline ModelSpec* spec_of(tp_spec* s) { return reinterpret_cast<ModelSpec*>(s->storage.raw); }
 inline const ModelSpec* spec_of(const tp_spec* s) {

@@ -15,7 +15,8 @@ void RunCounters::add(const StepCounters& s) {
   if (s.skipped) return;
   for (uint32_t i = 0; i < kMaxLayers; ++i) {
     if (s.n[i] == 0) continue;
-    ratio_sum[i] += static_cast<double>(s.k[i]) / static_cast<double>(s.n[i]);
+    // k <= n < 2^31, so k 2^32 fits 64 bits.
+    ratio_sum[i] += (static_cast<uint64_t>(s.k[i]) << kRatioFractionBits) / s.n[i];
     ++ratio_count[i];
   }
 }
@@ -36,20 +37,37 @@ void RunCounters::merge(const RunCounters& o) {
   }
 }
 
-double RunCounters::mean_ratio(uint32_t layer) const {
-  if (layer >= kMaxLayers || ratio_count[layer] == 0) return 0.0;
-  return ratio_sum[layer] / static_cast<double>(ratio_count[layer]);
+namespace {
+
+constexpr uint64_t kPpm = 1000000;
+
+// num / den in parts per million, rounded to nearest, for num <= den (or den = 0: 10^6). Both
+// are first halved until num < 2^43, so that num * 10^6 fits 64 bits; that keeps 43 bits of
+// the ratio, far more than the 20 bits a ppm figure shows.
+uint32_t ppm_of(uint64_t num, uint64_t den) {
+  if (den == 0) return static_cast<uint32_t>(kPpm);
+  while (num >= (1ull << 43) || den >= (1ull << 63)) {
+    num >>= 1;
+    den >>= 1;
+  }
+  if (den == 0) return static_cast<uint32_t>(kPpm);
+  return static_cast<uint32_t>((num * kPpm + den / 2) / den);
 }
 
-double RunCounters::backward_ratio() const {
-  if (backward_macs_full == 0) return 1.0;
-  return static_cast<double>(backward_macs) / static_cast<double>(backward_macs_full);
+}  // namespace
+
+uint32_t RunCounters::mean_ratio_ppm(uint32_t layer) const {
+  if (layer >= kMaxLayers || ratio_count[layer] == 0) return 0;
+  // The mean in units of 2^-32 is at most 2^32, so mean * 10^6 < 2^52.
+  const uint64_t mean = ratio_sum[layer] / ratio_count[layer];
+  return static_cast<uint32_t>((mean * kPpm + (1ull << (kRatioFractionBits - 1))) >>
+                               kRatioFractionBits);
 }
 
-double RunCounters::total_ratio() const {
-  const double full = static_cast<double>(forward_macs + backward_macs_full);
-  if (full == 0.0) return 1.0;
-  return static_cast<double>(forward_macs + backward_macs) / full;
+uint32_t RunCounters::backward_ratio_ppm() const { return ppm_of(backward_macs, backward_macs_full); }
+
+uint32_t RunCounters::total_ratio_ppm() const {
+  return ppm_of(forward_macs + backward_macs, forward_macs + backward_macs_full);
 }
 
 }  // namespace tinyprop

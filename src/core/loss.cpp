@@ -1,6 +1,6 @@
 #include "tinyprop/loss.h"
 
-#include <math.h>
+#include "tinyprop/kernels/math.h"
 
 namespace tinyprop {
 namespace {
@@ -20,7 +20,7 @@ float softmax_exponentials(const float* z, uint32_t n, float* e, float* zmax) {
   for (uint32_t i = 1; i < n; ++i) m = z[i] > m ? z[i] : m;
   float sum = 0.0f;
   for (uint32_t i = 0; i < n; ++i) {
-    e[i] = expf(z[i] - m);
+    e[i] = math::exp(z[i] - m);
     sum += e[i];
   }
   *zmax = m;
@@ -34,7 +34,7 @@ float loss_forward_backward(LossKind kind, const float* out, uint32_t n,
       // p = softmax(z) computed as exp(z - max) / sum, L = -sum y log p = logsumexp - sum y z
       float zmax = 0.0f;
       const float sum = softmax_exponentials(out, n, delta, &zmax);
-      const float log_sum = logf(sum);
+      const float log_sum = math::log(sum);
       const float inv = 1.0f / sum;
       float loss = 0.0f;
       for (uint32_t i = 0; i < n; ++i) {
@@ -52,7 +52,7 @@ float loss_forward_backward(LossKind kind, const float* out, uint32_t n,
         float p = out[i];
         p = p < kProbEps ? kProbEps : (p > 1.0f - kProbEps ? 1.0f - kProbEps : p);
         const float t = target_at(target_values, label, i);
-        loss -= t * logf(p) + (1.0f - t) * logf(1.0f - p);
+        loss -= t * math::log(p) + (1.0f - t) * math::log(1.0f - p);
         delta[i] = (p - t) / (p * (1.0f - p)) * inv_n;
       }
       return loss * inv_n;

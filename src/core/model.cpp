@@ -6,11 +6,6 @@
 
 namespace tinyprop {
 
-Status Model::plan(const ModelSpec& spec, MemoryPlan* plan, FrozenParams frozen) {
-  Model m;
-  return Model::plan(spec, plan, frozen, &m);
-}
-
 Status Model::plan(const ModelSpec& spec, MemoryPlan* plan, FrozenParams frozen,
                    Model* scratch) {
   if (plan == nullptr || scratch == nullptr) return Status::kInvalidArgument;
@@ -82,14 +77,9 @@ Status Model::layout(const ModelSpec& spec, Arena& arena, const float* source,
     l.out_shape = spec.output_shape(i);
     l.in_size = in.size();
     l.out_size = l.out_shape.size();
-    if (l.spec.kind == LayerKind::kDense) {
-      l.n_weights = l.in_size * l.out_size;
-      l.n_bias = l.out_size;
-    } else if (layer_is_conv(l.spec.kind)) {
-      l.n_bias = l.out_shape.c;
-      l.n_weights = l.n_bias * l.spec.kernel_h * l.spec.kernel_w *
-                    (l.spec.kind == LayerKind::kConv2D ? l.in_shape.c : 1u);
-    }
+    const LayerParamCounts counts = layer_param_counts(l.spec, l.in_shape, l.out_shape);
+    l.n_weights = counts.weights;
+    l.n_bias = counts.bias;
     in = l.out_shape;
   }
 

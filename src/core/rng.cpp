@@ -2,6 +2,8 @@
 
 #include <math.h>
 
+#include "tinyprop/kernels/math.h"
+
 namespace tinyprop {
 namespace {
 
@@ -58,10 +60,10 @@ uint32_t Rng::uniform_below(uint32_t bound) {
 float Rng::uniform01() { return static_cast<float>(next_u32() >> 8) * (1.0f / 16777216.0f); }
 
 float Rng::normal() {
-  // Box-Muller; u1 in (0, 1] so that logf stays finite.
+  // Box-Muller; u1 in (0, 1] so that the log stays finite.
   const float u1 = 1.0f - uniform01();
   const float u2 = uniform01();
-  return sqrtf(-2.0f * logf(u1)) * cosf(6.28318530718f * u2);
+  return sqrtf(-2.0f * math::log(u1)) * math::cos(6.28318530718f * u2);
 }
 
 void Rng::shuffle(uint32_t* items, uint32_t n) {

@@ -212,6 +212,7 @@ Status ModelSpec::validate() const {
   uint64_t params = 0;  // all layers' parameters so far (each term < 2^32, 24 terms: no wrap)
   for (uint32_t i = 0; i < n_layers; ++i) {
     const LayerSpec& l = layers[i];
+    if (!layer_kind_enabled(l.kind)) return Status::kKindDisabled;
     switch (l.kind) {
       case LayerKind::kDense:
         if (l.units == 0) return Status::kBadShape;
@@ -257,6 +258,18 @@ Status ModelSpec::validate() const {
   const uint32_t out = output_shape().size();
   if (loss == LossKind::kSoftmaxCrossEntropy && out < 2) return Status::kBadShape;
   return Status::kOk;
+}
+
+LayerParamCounts layer_param_counts(const LayerSpec& l, Shape in, Shape out) {
+  LayerParamCounts c;
+  if (l.kind == LayerKind::kDense) {
+    c.weights = in.size() * out.size();
+    c.bias = out.size();
+  } else if (layer_is_conv(l.kind)) {
+    c.bias = out.c;
+    c.weights = c.bias * l.kernel_h * l.kernel_w * (l.kind == LayerKind::kConv2D ? in.c : 1u);
+  }
+  return c;
 }
 
 uint64_t layer_params(const LayerSpec& l, Shape in) {

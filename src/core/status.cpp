@@ -15,6 +15,7 @@ const char* status_name(Status s) {
     case Status::kUnsupported: return "unsupported";
     case Status::kTooLarge: return "too large";
     case Status::kNonFinite: return "non-finite value";
+    case Status::kKindDisabled: return "layer kind disabled in this build";
   }
   return "unknown status";
 }

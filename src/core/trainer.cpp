@@ -23,13 +23,6 @@ void zero(float* p, uint32_t n) {
 }  // namespace
 
 Status Trainer::plan(const ModelSpec& spec, const TrainConfig& config, MemoryPlan* plan,
-                     FrozenParams frozen) {
-  Model model;
-  Trainer trainer;
-  return Trainer::plan(spec, config, plan, frozen, &model, &trainer);
-}
-
-Status Trainer::plan(const ModelSpec& spec, const TrainConfig& config, MemoryPlan* plan,
                      FrozenParams frozen, Model* scratch_model, Trainer* scratch_trainer) {
   if (plan == nullptr || scratch_model == nullptr || scratch_trainer == nullptr) {
     return Status::kInvalidArgument;

@@ -1,6 +1,6 @@
 #include "tinyprop/kernels/activation.h"
 
-#include <math.h>
+#include "tinyprop/kernels/math.h"
 
 namespace tinyprop {
 
@@ -16,15 +16,15 @@ void activation_forward(LayerKind kind, float alpha, float* y, const float* x, u
       // Written so that expf never overflows: for x < 0 use e^x / (1 + e^x).
       for (uint32_t i = 0; i < n; ++i) {
         if (x[i] >= 0.0f) {
-          y[i] = 1.0f / (1.0f + expf(-x[i]));
+          y[i] = 1.0f / (1.0f + math::exp(-x[i]));
         } else {
-          const float e = expf(x[i]);
+          const float e = math::exp(x[i]);
           y[i] = e / (1.0f + e);
         }
       }
       break;
     case LayerKind::kTanh:
-      for (uint32_t i = 0; i < n; ++i) y[i] = tanhf(x[i]);
+      for (uint32_t i = 0; i < n; ++i) y[i] = math::tanh(x[i]);
       break;
     default:
       break;

@@ -1,9 +1,12 @@
 #include "tinyprop/kernels/conv.h"
+#include "tinyprop/config.h"
 
 #include <stddef.h>
 
 #include "kernels/dot4.h"
 
+// Compiled out with TINYPROP_WITH_CONV=0 (tinyprop/config.h).
+#if TINYPROP_WITH_CONV
 namespace tinyprop {
 namespace {
 
@@ -206,3 +209,5 @@ void conv_accumulate_bias_grad(float* db, const float* dy, const uint32_t* elems
 }
 
 }  // namespace tinyprop
+
+#endif  // TINYPROP_WITH_CONV

@@ -1,7 +1,10 @@
 #include "tinyprop/kernels/pool.h"
+#include "tinyprop/config.h"
 
 #include <stddef.h>
 
+// Compiled out with TINYPROP_WITH_POOL=0 (tinyprop/config.h).
+#if TINYPROP_WITH_POOL
 namespace tinyprop {
 namespace {
 
@@ -102,3 +105,5 @@ void global_avg_pool_backward_input(float* dx, const float* dy, uint32_t hw, uin
 }
 
 }  // namespace tinyprop
+
+#endif  // TINYPROP_WITH_POOL

@@ -1,4 +1,5 @@
 #include "layers/conv_layer.h"
+#include "tinyprop/config.h"
 
 #include <math.h>
 
@@ -7,6 +8,7 @@
 #include "tinyprop/select.h"
 
 namespace tinyprop {
+#if TINYPROP_WITH_CONV
 namespace {
 
 bool depthwise(const Layer& layer) { return layer.spec.kind == LayerKind::kDepthwiseConv2D; }
@@ -66,7 +68,9 @@ uint32_t select_channels(const float* dy, const WindowGeometry& g, float ratio,
 }
 
 }  // namespace
+#endif  // TINYPROP_WITH_CONV
 
+// Shared with pooling (kept when only pooling is compiled in).
 WindowGeometry layer_window(const Layer& layer) {
   const LayerSpec& s = layer.spec;
   WindowGeometry g;
@@ -85,6 +89,7 @@ WindowGeometry layer_window(const Layer& layer) {
   return g;
 }
 
+#if TINYPROP_WITH_CONV
 uint64_t conv_macs_per_output(const Layer& layer) {
   const uint64_t taps = static_cast<uint64_t>(layer.spec.kernel_h) * layer.spec.kernel_w;
   return depthwise(layer) ? taps : taps * layer.in_shape.c;
@@ -101,7 +106,9 @@ void conv_layer_forward(Layer& layer, const float* in) {
 
 void conv_layer_init_params(Layer& layer, Rng& rng) {
   // He uniform, as for dense layers, with the fan-in of one output element.
-  const float fan_in = static_cast<float>(conv_macs_per_output(layer));
+  // Converted from 32 bits (validation keeps it below 2^31): the same value as from 64 bits, but
+  // ARMv6-M's libgcc converts a 64-bit integer to float through double-precision helpers.
+  const float fan_in = static_cast<float>(static_cast<uint32_t>(conv_macs_per_output(layer)));
   const float bound = sqrtf(6.0f / fan_in);
   for (uint32_t i = 0; i < layer.n_weights; ++i) layer.w[i] = rng.uniform(-bound, bound);
   for (uint32_t i = 0; i < layer.n_bias; ++i) layer.b[i] = 0.0f;
@@ -156,5 +163,7 @@ uint32_t conv_backward(const Layer& layer, LayerTrainState& st, const float* x, 
 void conv_backward_input_all(const Layer& layer, const float* dy, float* dx) {
   backward_input(layer, layer_window(layer), dy, dx, nullptr, layer.out_size);
 }
+
+#endif  // TINYPROP_WITH_CONV
 
 }  // namespace tinyprop

@@ -16,6 +16,14 @@ namespace tinyprop {
 // The window geometry of a conv or pooling layer, from its spec and bound shapes.
 WindowGeometry layer_window(const Layer& layer);
 
+// Buffers the trainer lends the conv backward (sized at bind time).
+struct ConvScratch {
+  uint32_t* elems = nullptr;          // [widest trainable out_size] selected output elements
+  uint32_t* channel_idx = nullptr;    // [widest conv C_out] selected channels (channel mode)
+  float* channel_error = nullptr;     // [widest conv C_out] L1 norm per channel (channel mode)
+};
+
+#if TINYPROP_WITH_CONV
 // MACs of one output element in one backward kernel (weight gradient, or error to the layer
 // below), counted nominally (taps on padding included): k_h k_w c_in, or k_h k_w (depthwise).
 uint64_t conv_macs_per_output(const Layer& layer);
@@ -23,13 +31,6 @@ uint64_t conv_macs_per_output(const Layer& layer);
 void conv_layer_forward(Layer& layer, const float* in);
 // He uniform over the fan-in of one output: bound sqrt(6 / (k_h k_w c_in)); zero biases.
 void conv_layer_init_params(Layer& layer, Rng& rng);
-
-// Buffers the trainer lends the conv backward (sized at bind time).
-struct ConvScratch {
-  uint32_t* elems = nullptr;          // [widest trainable out_size] selected output elements
-  uint32_t* channel_idx = nullptr;    // [widest conv C_out] selected channels (channel mode)
-  float* channel_error = nullptr;     // [widest conv C_out] L1 norm per channel (channel mode)
-};
 
 // Sparse backward of a trainable conv layer for one sample, before any parameter changes:
 //   element mode: E = the d.k output elements with the largest |dy| (all when d.k = N)
@@ -48,5 +49,19 @@ uint32_t conv_backward(const Layer& layer, LayerTrainState& st, const float* x, 
 void conv_backward_input_all(const Layer& layer, const float* dy, float* dx);
 
 // The touched filters' update: layer_apply_accumulated (layer.h), shared with dense layers.
+
+#else
+// Convolutions compiled out (TINYPROP_WITH_CONV=0): ModelSpec::validate() refuses them
+// (kKindDisabled), so these are never called; they let the layer dispatch compile unchanged.
+inline uint64_t conv_macs_per_output(const Layer&) { return 0; }
+inline void conv_layer_forward(Layer&, const float*) {}
+inline void conv_layer_init_params(Layer&, Rng&) {}
+inline uint32_t conv_backward(const Layer&, LayerTrainState&, const float*, const float*, float*,
+                              const RatioDecision&, const SparsityConfig&, const ConvScratch&,
+                              uint64_t*) {
+  return 0;
+}
+inline void conv_backward_input_all(const Layer&, const float*, float*) {}
+#endif  // TINYPROP_WITH_CONV
 
 }  // namespace tinyprop

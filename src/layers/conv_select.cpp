@@ -1,7 +1,10 @@
 #include "layers/conv_select.h"
+#include "tinyprop/config.h"
 
 #include <string.h>
 
+// Compiled out with TINYPROP_WITH_CONV=0 (tinyprop/config.h).
+#if TINYPROP_WITH_CONV
 namespace tinyprop {
 namespace {
 
@@ -76,3 +79,5 @@ uint64_t select_top_k_radix(const float* v, uint32_t n, uint32_t k, uint32_t* id
 }
 
 }  // namespace tinyprop
+
+#endif  // TINYPROP_WITH_CONV

@@ -1,8 +1,11 @@
 #include "layers/pool_layer.h"
+#include "tinyprop/config.h"
 
 #include "layers/conv_layer.h"
 #include "tinyprop/kernels/pool.h"
 
+// Compiled out with TINYPROP_WITH_POOL=0 (tinyprop/config.h).
+#if TINYPROP_WITH_POOL
 namespace tinyprop {
 
 void pool_layer_forward(Layer& layer, const float* in) {
@@ -46,3 +49,5 @@ bool pool_layer_backward(const Layer& layer, const float* x, const float* dy, fl
 }
 
 }  // namespace tinyprop
+
+#endif  // TINYPROP_WITH_POOL

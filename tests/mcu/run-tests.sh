@@ -74,15 +74,6 @@ else
   fail "toolchain file: multilib selection"
 fi
 
-# ---- portable expf/logf -------------------------------------------------------------------
-echo "== portable math"
-if cc -O2 -ffp-contract=off -o "$tmp/check_math" "$REPO/tests/mcu/check_portable_math.c" \
-     "$REPO/examples/mcu_finetune/portable_math.c" -lm && "$tmp/check_math"; then
-  pass "portable expf/logf within 2 ulp, edge cases right"
-else
-  fail "portable expf/logf"
-fi
-
 # ---- port: heap trap, fault handler -----------------------------------------------------
 echo "== port probes"
 PROBES="$BUILD/probes"
@@ -139,6 +130,24 @@ if cmake --build "$PROBES" --target probe_fault >"$tmp/fault.log" 2>&1; then
   fi
 else
   cat "$tmp/fault.log"; fail "probe_fault build"
+fi
+
+# ---- no double precision on the device path -------------------------------------------------
+echo "== no double: a firmware that trains with the core and sums its counters"
+if cmake --build "$PROBES" --target probe_counters probe_counters_double >"$tmp/counters.log" 2>&1 &&
+   out="$(timeout 60 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
+            -semihosting-config enable=on,target=native -kernel "$PROBES/probe_counters.elf")" &&
+   grep -q '^probe_counters steps=200 ' <<<"$out" &&
+   arm-none-eabi-nm "$PROBES/probe_counters.elf" | grep -q 'RunCounters3add'; then
+  if ! nodouble="$("$REPO/tests/mcu/check-no-double.sh" "$PROBES/probe_counters.elf")"; then
+    echo "$nodouble"; fail "probe_counters links double precision"
+  elif "$REPO/tests/mcu/check-no-double.sh" "$PROBES/probe_counters_double.elf" >/dev/null; then
+    fail "no-double check: it found nothing in the control that prints a double"
+  else
+    pass "no double helper linked in a firmware that trains and sums RunCounters (the double control is caught); $(grep -o 'stack_plan=.*' <<<"$out")"
+  fi
+else
+  cat "$tmp/counters.log"; echo "${out:-}"; fail "probe_counters build or run"
 fi
 
 # ---- same bits on host and targets --------------------------------------------------------

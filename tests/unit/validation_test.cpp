@@ -236,12 +236,12 @@ TEST(BindValidation, NullArguments) {
 
 TEST(Names, StatusNamesAreDistinctAndMethodsRoundTrip) {
   std::set<std::string> names;
-  for (int s = 0; s <= static_cast<int>(Status::kNonFinite); ++s) {
+  for (int s = 0; s <= static_cast<int>(Status::kKindDisabled); ++s) {
     const char* n = status_name(static_cast<Status>(s));
     ASSERT_NE(n, nullptr);
     names.insert(n);
   }
-  EXPECT_EQ(names.size(), static_cast<size_t>(Status::kNonFinite) + 1);
+  EXPECT_EQ(names.size(), static_cast<size_t>(Status::kKindDisabled) + 1);
   EXPECT_NE(status_name(static_cast<Status>(200)), nullptr);
   for (Method m : {Method::kFull, Method::kStatic, Method::kTinyProp, Method::kTinyPropV2}) {
     Method parsed = Method::kFull;
