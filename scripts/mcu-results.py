@@ -171,7 +171,17 @@ def footprint(target, elf):
         w = line.split(None, 3)  # address, size, type, demangled name (may hold spaces)
         if len(w) == 4 and w[3].split("::")[-1] in ("g_model", "g_trainer"):
             objects[w[3].split("::")[-1]] = (int(w[1], 16), w[2])
-    return {"core_linked": linked_core_bytes(elf[:-len(".elf")] + ".map"),
+    cache = {}
+    with open(os.path.join(fw_dir, "CMakeCache.txt")) as f:
+        for line in f:
+            m = re.match(r"(TINYPROP_MAX_LAYERS|TINYPROP_WITH_CONV|TINYPROP_WITH_POOL):\w+=(.*)", line)
+            if m:
+                cache[m.group(1)] = m.group(2).strip()
+    kinds = [k for k, opt in (("conv", "TINYPROP_WITH_CONV"), ("pool", "TINYPROP_WITH_POOL"))
+             if cache.get(opt, "ON").upper() not in ("OFF", "0", "FALSE", "NO")]
+    return {"options": "%s layers, %s" % (cache.get("TINYPROP_MAX_LAYERS", "24"),
+                                         "dense + " + " + ".join(kinds) if kinds else "dense only"),
+            "core_linked": linked_core_bytes(elf[:-len(".elf")] + ".map"),
             "core_library": int(lib[0]) + int(lib[1]),
             "model_object": objects.get("g_model", (0, "?")),
             "trainer_object": objects.get("g_trainer", (0, "?"))}
@@ -335,14 +345,15 @@ def footprint_table(results):
          "*core in the MLP firmware* = code and read-only data of `libtinyprop_core.a` linked into "
          "the fine-tuning firmware of the first configuration listed (an MLP: dense layers only; "
          "from its link map; the C library and libgcc's soft-float helpers not included). *whole "
-         "core library* = every object of the library for that core (`arm-none-eabi-size`), "
-         "which is what an image using every layer kind (convolutions, pooling) could link at "
-         "most. *Model*, *Trainer* = the firmware's static objects (`arm-none-eabi-nm -S`; "
+         "core library* = every object of the library as built for that target "
+         "(`arm-none-eabi-size`): with convolutions and pooling where they are built in, which "
+         "is what an image using every layer kind could link at most; the micro:bit's build "
+         "leaves them out (TINYPROP_WITH_CONV=OFF, TINYPROP_WITH_POOL=OFF) and holds 8 layers. *Model*, *Trainer* = the firmware's static objects (`arm-none-eabi-nm -S`; "
          "section d = .data, b/B = .bss). *stack* = the deepest use of the painted stack over every "
          "run on that target (a training step, evaluation, argument parsing).\n",
-         "| target | core | core in the MLP firmware | whole core library | Model | Trainer | "
-         "stack high-water mark |",
-         "|---|---|---:|---:|---:|---:|---:|"]
+         "| target | core | core options (TINYPROP_MAX_LAYERS, layer kinds built) | core in the "
+         "MLP firmware | whole core library | Model | Trainer | stack high-water mark |",
+         "|---|---|---|---:|---:|---:|---:|---:|"]
     seen = {}
     for e in results:
         stack = max(int(r["memory"]["stack_used"]) for r in e["runs"].values() if "memory" in r)
@@ -352,10 +363,11 @@ def footprint_table(results):
         seen[e["board"]] = {"e": e, "stack": stack}
     for target, v in seen.items():
         e, fp = v["e"], v["e"]["footprint"]
-        L.append("| %s (%s) | %s | {:,} B | {:,} B | {:,} B (%s) | {:,} B (%s) | {:,} B |".format(
+        L.append("| %s (%s) | %s | %s | {:,} B | {:,} B | {:,} B (%s) | {:,} B (%s) | {:,} B |".format(
             fp["core_linked"], fp["core_library"], fp["model_object"][0],
             fp["trainer_object"][0], v["stack"]) % (
-                target, e["config"], e["cpu"], fp["model_object"][1], fp["trainer_object"][1]))
+                target, e["config"], e["cpu"], fp.get("options", "24 layers, dense + conv + pool"),
+                fp["model_object"][1], fp["trainer_object"][1]))
     L.append("")
     return L
 
