@@ -138,7 +138,7 @@ if cmake --build "$PROBES" --target probe_counters probe_counters_double >"$tmp/
    out="$(timeout 60 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
             -semihosting-config enable=on,target=native -kernel "$PROBES/probe_counters.elf")" &&
    grep -q '^probe_counters steps=200 ' <<<"$out" &&
-   arm-none-eabi-nm "$PROBES/probe_counters.elf" | grep -q 'RunCounters3add'; then
+   grep -q 'RunCounters3add' <<<"$(arm-none-eabi-nm "$PROBES/probe_counters.elf")"; then
   if ! nodouble="$("$REPO/tests/mcu/check-no-double.sh" "$PROBES/probe_counters.elf")"; then
     echo "$nodouble"; fail "probe_counters links double precision"
   elif "$REPO/tests/mcu/check-no-double.sh" "$PROBES/probe_counters_double.elf" >/dev/null; then
