@@ -1,6 +1,6 @@
 # Microcontroller targets (docs/MCU.md). Included by the top Makefile.
-#   make mcu       builds the firmware, fine-tunes with every method on both QEMU boards,
-#                  writes docs/RESULTS_MCU.md (about 10 minutes on 2 cores)
+#   make mcu       builds the firmware, fine-tunes with every method on every QEMU target,
+#                  writes docs/RESULTS_MCU.md (about 15 minutes on 2 busy cores)
 #   make test-mcu  the on-target tests (tests/mcu/run-tests.sh, a few minutes)
 # Both install what is missing first: the ARM toolchain, QEMU, the host build tools
 # (scripts/install-deps.sh) and MNIST (scripts/get-data.sh, idempotent).
@@ -11,7 +11,7 @@ mcu-deps:
 	@scripts/get-data.sh
 
 mcu: mcu-deps
-	scripts/mcu-results.py --configs small large
+	scripts/mcu-results.py --configs small large cores mlp16 micro
 
 test-mcu: mcu-deps
 	tests/mcu/run-tests.sh

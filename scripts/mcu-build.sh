@@ -3,8 +3,9 @@
 #   1. the instruction-counting QEMU plugin (tools/qemu-plugin), with the host C compiler;
 #   2. mcu_prepare (host), then per configuration the pretrained model, its exported C header
 #      and the fine-tuning stream (build/mcu/data/<config>/; redone only when its inputs change);
-#   3. the firmware of every configuration for every board it runs on
-#      (build/mcu/fw-<board>/mcu_finetune_<config>.elf), and the same code built for the host
+#   3. the firmware of every configuration for every target it runs on (a board, or a board with
+#      a build without its FPU: scripts/mcu-configs.sh)
+#      (build/mcu/fw-<target>/mcu_finetune_<config>.elf), and the same code built for the host
 #      (build/mcu/host/mcu_finetune_host_<config>).
 #
 #   scripts/mcu-build.sh [config ...]      default: small large
@@ -43,7 +44,7 @@ declare -A board_models=()
 for c in "${configs[@]}"; do
   mcu_config "$c"
   out="$BUILD/data/$c"
-  args="--arch $ARCH --pretrain $PRETRAIN --finetune $FINETUNE --epochs $EPOCHS --seed $SEED"
+  args="--arch $ARCH --pretrain $PRETRAIN --finetune $FINETUNE --epochs $EPOCHS --seed $SEED --pool $POOL --classes $CLASSES"
   if [ ! -f "$out/model.h" ] || [ "$(cat "$out/prepare.args" 2>/dev/null)" != "$args" ] ||
      [ "$BUILD/host/mcu_prepare" -nt "$out/model.h" ]; then
     log "prepare $c: $args"
@@ -61,7 +62,7 @@ log "host build of the firmware code (${configs[*]})"
 cmake_quiet -S "$APP" --preset host "-DMCU_MODELS=$(IFS=';'; echo "${models[*]}")"
 cmake_quiet --build "$BUILD/host"
 for b in "${!board_models[@]}"; do
-  log "firmware for $b"
+  log "firmware for $b ($(mcu_board_cpu "$b"))"
   cmake_quiet -S "$APP" --preset "$(mcu_board_preset "$b")" "-DMCU_MODELS=${board_models[$b]}"
   cmake_quiet --build "$BUILD/fw-$b"
 done

@@ -8,8 +8,11 @@
 //                [--smax B] [--zeta Z] [--tau T] [--lr LR=0.001] [--epochs E=1] [--steps N]
 //                --train IMAGES LABELS --test IMAGES LABELS [--test-count N]
 //                [--flash FILE [--flash-bytes N] [--checkpoint-every N] [--cut-after-bytes B]]
-//                [--resume-from CHECKPOINT]
+//                [--resume-from CHECKPOINT] [--freeze N]
 //
+// --freeze N: the first N layers with parameters are frozen and read their pretrained weights
+// in place, from the model header in flash (FrozenParams::kInPlace): only the trainable layers'
+// parameters take RAM, which is what lets a larger model fit a small part.
 // Checkpoints (docs/CHECKPOINTS.md): with --flash, a host file stands in for a flash region
 // (flash_file.h) holding a two-slot FlashStore. At start the newest valid checkpoint there is
 // restored and fine-tuning continues from the sample it had reached; every --checkpoint-every
@@ -60,6 +63,7 @@ struct Options {
   uint32_t checkpoint_every = 0;      // 0: never save
   uint32_t cut_after_bytes = 0;       // 0: no power cut
   const char* resume_from = nullptr;  // a checkpoint file from the host
+  uint32_t freeze = 0;                // layers with parameters kept frozen, in flash
 };
 
 // Static state: nothing lives on the heap, big objects stay off the small stack.
@@ -81,7 +85,8 @@ int usage(const char* problem, const char* what = "") {
   say("usage: mcu_finetune --method full|static|tinyprop|tinypropv2|none [--ratio R] "
       "[--smin A] [--smax B] [--zeta Z] [--tau T] [--lr LR] [--epochs E] [--steps N] "
       "--train IMAGES LABELS --test IMAGES LABELS [--test-count N] [--flash FILE "
-      "[--flash-bytes N] [--checkpoint-every N] [--cut-after-bytes B]] [--resume-from CKPT]");
+      "[--flash-bytes N] [--checkpoint-every N] [--cut-after-bytes B]] [--resume-from CKPT] "
+      "[--freeze N]");
   return kExitUsage;
 }
 
@@ -123,6 +128,8 @@ int parse_options(int argc, char** argv, Options* o) {
       if (!mcu::parse_u32(argv[++i], &o->checkpoint_every)) return usage("bad count", a);
     } else if (mcu::equal(a, "--cut-after-bytes") && has1) {
       if (!mcu::parse_u32(argv[++i], &o->cut_after_bytes)) return usage("bad count", a);
+    } else if (mcu::equal(a, "--freeze") && has1) {
+      if (!mcu::parse_u32(argv[++i], &o->freeze)) return usage("bad count", a);
     } else if (mcu::equal(a, "--test-count") && has1) {
       if (!mcu::parse_u32(argv[++i], &o->test_count)) return usage("bad count", a);
     } else if (mcu::equal(a, "--train") && has2) {
@@ -144,15 +151,42 @@ int parse_options(int argc, char** argv, Options* o) {
   return kExitOk;
 }
 
-// FNV-1a (64 bit) over the parameters' bytes: equal checksums mean equal bits.
-uint64_t checksum(const float* p, uint32_t n) {
-  uint64_t h = 0xcbf29ce484222325u;
+// FNV-1a (64 bit) over the bytes of n floats, continuing from h.
+uint64_t fnv1a(uint64_t h, const float* p, uint32_t n) {
   const uint8_t* bytes = reinterpret_cast<const uint8_t*>(p);
   for (size_t i = 0; i < size_t{n} * sizeof(float); ++i) {
     h ^= bytes[i];
     h *= 0x100000001b3u;
   }
   return h;
+}
+
+// The checksum of every parameter in params() order (each layer's w, then b), equal checksums
+// meaning equal bits. Walks the layers, so frozen layers read in place count too; when the
+// parameters are one block these are exactly its bytes.
+uint64_t checksum(const Model& m) {
+  uint64_t h = 0xcbf29ce484222325u;
+  for (uint32_t i = 0; i < m.n_layers(); ++i) {
+    const Layer& l = m.layer(i);
+    if (l.n_weights == 0) continue;
+    h = fnv1a(h, l.w, l.n_weights);
+    h = fnv1a(h, l.b, l.n_bias);
+  }
+  return h;
+}
+
+// Marks the first `count` layers with parameters frozen. False if the model has no more than
+// that many (at least one layer must stay trainable).
+bool freeze_layers(ModelSpec* spec, uint32_t count) {
+  for (uint32_t i = 0; i < spec->n_layers && count > 0; ++i) {
+    if (!layer_has_params(spec->layers[i].kind)) continue;
+    spec->layers[i].trainable = false;
+    --count;
+  }
+  for (uint32_t i = 0; i < spec->n_layers; ++i) {
+    if (layer_has_params(spec->layers[i].kind) && spec->layers[i].trainable) return count == 0;
+  }
+  return false;
 }
 
 // "784-32-16-10": the input size, then every dense layer's units.
@@ -206,15 +240,19 @@ int main(int argc, char** argv) {
 
   mcu::BuiltinModel& builtin = g_builtin;
   mcu::load_builtin_model(&builtin);
-  const ModelSpec& spec = builtin.spec;
+  ModelSpec& spec = builtin.spec;
   if (!ok(spec.validate()) || spec.param_count() != builtin.n_params ||
       spec.input.size() > mcu::kMaxSampleBytes) {
     say("mcu_finetune: the built-in model header is inconsistent");
     return kExitUsage;
   }
+  if (o.freeze > 0 && !freeze_layers(&spec, o.freeze)) {
+    return usage("--freeze: the model must keep at least one trainable layer");
+  }
   g_line.str("mcu_finetune").key("board").str(MCU_BOARD_NAME).key("model");
   describe_layers(spec);
-  g_line.key("params").u64(builtin.n_params).key("method").str(o.method).print();
+  g_line.key("params").u64(builtin.n_params).key("frozen_layers").u64(o.freeze)
+      .key("method").str(o.method).print();
 
   // Memory: bind model and trainer in the static arena the link script leaves. The arena
   // records bytes per region as it hands them out, which is the plan (Trainer::plan would give
@@ -223,7 +261,11 @@ int main(int argc, char** argv) {
   size_t arena_bytes = 0;
   tp_port_arena(&arena_memory, &arena_bytes);
   Arena arena(arena_memory, arena_bytes);
-  Status bound = g_model.bind(spec, arena);
+  // Frozen layers read their weights from the header in flash; otherwise every parameter is
+  // copied into the arena (below).
+  Status bound = o.freeze > 0
+                     ? g_model.bind_pretrained(spec, arena, builtin.params, FrozenParams::kInPlace)
+                     : g_model.bind(spec, arena);
   if (ok(bound)) bound = g_trainer.bind(g_model, o.train, arena);
   const MemoryPlan& plan = arena.plan();
   print_plan(plan, arena_bytes);
@@ -231,7 +273,9 @@ int main(int argc, char** argv) {
     say("mcu_finetune: binding the arena failed: ", status_name(bound));
     return kExitMemory;
   }
-  memcpy(g_model.params(), builtin.params, size_t{builtin.n_params} * sizeof(float));
+  if (o.freeze == 0) {
+    memcpy(g_model.params(), builtin.params, size_t{builtin.n_params} * sizeof(float));
+  }
 
   // A checkpoint, if there is one, replaces the built-in starting point.
   mcu::CheckpointOptions ck;
@@ -277,7 +321,7 @@ int main(int argc, char** argv) {
     }
     g_stream.close();
   }
-  const uint64_t sum = checksum(g_model.params(), g_model.param_count());
+  const uint64_t sum = checksum(g_model);
 
   Evaluation ev;
   if (o.test_count > 0 && !evaluate(o, &ev)) return kExitData;

@@ -10,10 +10,13 @@
 #ifndef MCU_READ_SAMPLES
 #define MCU_READ_SAMPLES 1  // samples fetched per host read (RAM cost: this many x 784 bytes)
 #endif
+#ifndef MCU_MAX_SAMPLE_BYTES
+#define MCU_MAX_SAMPLE_BYTES (28 * 28)  // the largest input (pixels) the buffers hold
+#endif
 
 namespace mcu {
 
-inline constexpr uint32_t kMaxSampleBytes = 28 * 28;
+inline constexpr uint32_t kMaxSampleBytes = MCU_MAX_SAMPLE_BYTES;
 inline constexpr uint32_t kLabelChunk = 64;
 
 class IdxStream {

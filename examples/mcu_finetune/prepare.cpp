@@ -8,9 +8,14 @@
 //
 //   mcu_prepare --arch 784-32-16-10 --data data/mnist --out build/mcu/data/small
 //               [--pretrain 10000] [--finetune 10000] [--epochs 5] [--batch 32] [--lr 1e-3]
-//               [--seed 1]
+//               [--seed 1] [--pool P] [--classes C]
 //
-// Outputs in --out: pretrained.tpm, model.h, finetune-{images-idx3,labels-idx1}-ubyte.
+// --pool P averages every P x P block of pixels (rounded to the nearest byte): 28 x 28 images
+// become (28/P) x (28/P), e.g. 7 x 7 = 49 inputs with P = 4, for small parts. --classes C keeps
+// only the digits 0 .. C-1 (training and test sets alike), e.g. 4 classes for a 16-32-16-4 MLP.
+//
+// Outputs in --out: pretrained.tpm, model.h, finetune-{images-idx3,labels-idx1}-ubyte and the
+// test set as the device reads it, test-{images-idx3,labels-idx1}-ubyte (pooled and filtered).
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +36,7 @@ namespace {
 struct Idx {
   std::vector<uint8_t> pixels;  // [count, dim]
   std::vector<uint8_t> labels;  // [count]
-  uint32_t count = 0, dim = 0;
+  uint32_t count = 0, dim = 0, rows = 0, cols = 0;
 };
 
 uint32_t be32(const uint8_t* p) {
@@ -51,7 +56,9 @@ Idx load_idx(const std::string& images, const std::string& labels) {
   }
   Idx d;
   d.count = be32(im.data() + 4);
-  d.dim = be32(im.data() + 8) * be32(im.data() + 12);
+  d.rows = be32(im.data() + 8);
+  d.cols = be32(im.data() + 12);
+  d.dim = d.rows * d.cols;
   if (be32(lb.data() + 4) != d.count || im.size() != 16 + size_t{d.count} * d.dim ||
       lb.size() != 8 + size_t{d.count}) {
     throw std::runtime_error("IDX sizes do not match: " + images);
@@ -59,6 +66,34 @@ Idx load_idx(const std::string& images, const std::string& labels) {
   d.pixels.assign(im.begin() + 16, im.end());
   d.labels.assign(lb.begin() + 8, lb.end());
   return d;
+}
+
+// Average pooling over pool x pool blocks (rounded to nearest), then only labels < classes.
+Idx shrink(const Idx& d, uint32_t pool, uint32_t classes) {
+  if (pool == 0 || d.rows % pool != 0 || d.cols % pool != 0) {
+    throw std::runtime_error("--pool must divide the image size (28: 1, 2, 4, 7, 14)");
+  }
+  Idx out;
+  out.rows = d.rows / pool;
+  out.cols = d.cols / pool;
+  out.dim = out.rows * out.cols;
+  const uint32_t area = pool * pool;
+  for (uint32_t i = 0; i < d.count; ++i) {
+    if (d.labels[i] >= classes) continue;
+    const uint8_t* img = &d.pixels[size_t{i} * d.dim];
+    for (uint32_t r = 0; r < out.rows; ++r) {
+      for (uint32_t c = 0; c < out.cols; ++c) {
+        uint32_t sum = 0;
+        for (uint32_t dr = 0; dr < pool; ++dr) {
+          for (uint32_t dc = 0; dc < pool; ++dc) sum += img[(r * pool + dr) * d.cols + c * pool + dc];
+        }
+        out.pixels.push_back(static_cast<uint8_t>((sum + area / 2) / area));
+      }
+    }
+    out.labels.push_back(d.labels[i]);
+    ++out.count;
+  }
+  return out;
 }
 
 // The same conversion as the firmware (idx_stream.cpp): x = byte / 255.
@@ -78,8 +113,8 @@ void write_idx(const std::string& dir, const std::string& name, const Idx& d,
   std::ofstream lb(dir + "/" + name + "-labels-idx1-ubyte", std::ios::binary);
   put_be32(im, 0x803);
   put_be32(im, static_cast<uint32_t>(order.size()));
-  put_be32(im, 28);
-  put_be32(im, d.dim / 28);
+  put_be32(im, d.rows);
+  put_be32(im, d.cols);
   put_be32(lb, 0x801);
   put_be32(lb, static_cast<uint32_t>(order.size()));
   for (uint32_t i : order) {
@@ -115,7 +150,7 @@ std::vector<uint32_t> parse_arch(const std::string& arch) {
 
 int main(int argc, char** argv) try {
   std::string arch = "784-32-16-10", data = "data/mnist", out;
-  uint32_t n_pre = 10000, n_fine = 10000, epochs = 5, batch = 32;
+  uint32_t n_pre = 10000, n_fine = 10000, epochs = 5, batch = 32, pool = 1, classes = 10;
   uint64_t seed = 1;
   float lr = 1e-3f;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -129,13 +164,16 @@ int main(int argc, char** argv) try {
     else if (k == "--batch") batch = static_cast<uint32_t>(std::stoul(v));
     else if (k == "--lr") lr = std::stof(v);
     else if (k == "--seed") seed = std::stoull(v);
+    else if (k == "--pool") pool = static_cast<uint32_t>(std::stoul(v));
+    else if (k == "--classes") classes = static_cast<uint32_t>(std::stoul(v));
     else throw std::runtime_error("unknown option " + k);
   }
   if (argc % 2 == 0) throw std::runtime_error("every option takes one value");
+  if (classes < 1 || classes > 10) throw std::runtime_error("--classes must be 1 to 10");
   if (out.empty()) throw std::runtime_error("--out DIR is required");
 
-  const Idx train = load_idx(data + "/train-images-idx3-ubyte", data + "/train-labels-idx1-ubyte");
-  const Idx test = load_idx(data + "/t10k-images-idx3-ubyte", data + "/t10k-labels-idx1-ubyte");
+  const Idx train = shrink(load_idx(data + "/train-images-idx3-ubyte", data + "/train-labels-idx1-ubyte"), pool, classes);
+  const Idx test = shrink(load_idx(data + "/t10k-images-idx3-ubyte", data + "/t10k-labels-idx1-ubyte"), pool, classes);
   if (size_t{n_pre} + n_fine > train.count) throw std::runtime_error("split larger than the data");
 
   std::vector<uint32_t> order(train.count);
@@ -146,6 +184,10 @@ int main(int argc, char** argv) try {
   const std::vector<uint32_t> fine(order.begin() + n_pre, order.begin() + n_pre + n_fine);
 
   const std::vector<uint32_t> sizes = parse_arch(arch);
+  if (sizes.front() != train.dim || sizes.back() < classes) {
+    throw std::runtime_error("--arch " + arch + " needs " + std::to_string(train.dim) +
+                             " inputs and at least " + std::to_string(classes) + " outputs");
+  }
   ModelSpec spec;
   if (!ok(make_mlp(&spec, sizes.data(), static_cast<uint32_t>(sizes.size())))) {
     throw std::runtime_error("bad architecture " + arch);
@@ -177,9 +219,10 @@ int main(int argc, char** argv) try {
 
   char note[256];
   snprintf(note, sizeof note,
-           "pretrained on %u MNIST training images (seed %llu), Adam lr %g batch %u, %u epochs; "
-           "test accuracy %.2f%%", n_pre, static_cast<unsigned long long>(seed),
-           static_cast<double>(lr), batch, epochs, static_cast<double>(acc));
+           "pretrained on %u MNIST training images (%ux%u, digits 0-%u; seed %llu), Adam lr %g "
+           "batch %u, %u epochs; test accuracy %.2f%%", n_pre, train.rows, train.cols, classes - 1,
+           static_cast<unsigned long long>(seed), static_cast<double>(lr), batch, epochs,
+           static_cast<double>(acc));
   host::ModelFile file;
   file.spec = spec;
   file.params.assign(model.params(), model.params() + model.param_count());
@@ -187,6 +230,9 @@ int main(int argc, char** argv) try {
   host::save_model(out + "/pretrained.tpm", file);
   host::export_c_header(out + "/model.h", file, "mcu_model", "mcu_prepare: " + std::string(note));
   write_idx(out, "finetune", train, fine);
+  std::vector<uint32_t> all_test(test.count);
+  for (uint32_t i = 0; i < test.count; ++i) all_test[i] = i;
+  write_idx(out, "test", test, all_test);
   printf("mcu_prepare: %s -> %s/model.h; fine-tuning stream of %u samples; %s\n", arch.c_str(),
          out.c_str(), n_fine, note);
   return 0;

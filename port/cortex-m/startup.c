@@ -1,6 +1,10 @@
 // Reset and fault handling for the Cortex-M firmware (no vendor startup code, no newlib crt0).
 //
-// Reset_Handler: enable the FPU, copy .data from flash, zero .bss, paint the stack (to measure
+// Works on ARMv6-M (Cortex-M0/M0+), ARMv7-M (M3, M4, M7) and ARMv8-M (M33, M55): the assembly
+// below uses only Thumb-1 instructions, and registers that ARMv6-M lacks (the coprocessor access
+// and configurable fault status registers) are touched only on cores that have them.
+//
+// Reset_Handler: enable the FPU (if the build uses one), copy .data from flash, zero .bss, paint the stack (to measure
 // its deepest use later), run C++ static constructors, read the semihosting command line into
 // argc/argv, call main, exit with its status. A CPU fault prints the fault registers and exits
 // with status 99, so a crash fails a test at once instead of spinning until a timeout.
@@ -23,6 +27,14 @@ extern int main(int argc, char** argv);
 
 #define TP_STACK_PAINT 0xA5C3A5C3u
 #define TP_FAULT_STATUS 99
+
+// The Main Extension (ARMv7-M, ARMv8-M Mainline) has the configurable fault status registers;
+// ARMv6-M and ARMv8-M Baseline have only the HardFault.
+#if defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)
+#define TP_HAS_FAULT_STATUS 0
+#else
+#define TP_HAS_FAULT_STATUS 1
+#endif
 
 // System control registers (ARMv7-M architecture reference manual, B3.2).
 #define SCB_CPACR (*(volatile uint32_t*)0xE000ED88u)  // coprocessor access control
@@ -54,9 +66,12 @@ static inline uintptr_t current_sp(void) {
 }
 
 void Reset_Handler(void) {
-  // CP10 and CP11 full access: the FPU must be on before any floating-point instruction.
+#if defined(__ARM_FP)
+  // CP10 and CP11 full access: the FPU must be on before any floating-point instruction. A
+  // soft-float build leaves it off (and a core without one has no CPACR to write).
   SCB_CPACR |= (0xFu << 20);
   __asm__ volatile("dsb\n\tisb" ::: "memory");
+#endif
 
   for (uint32_t *src = &__data_load, *dst = &__data_start; dst < &__data_end;) *dst++ = *src++;
   for (uint32_t* dst = &__bss_start; dst < &__bss_end;) *dst++ = 0u;
@@ -115,25 +130,35 @@ __attribute__((used, noreturn)) void tp_fault_report(const uint32_t* frame, uint
   write_hex(frame[6]);
   write_str(" lr=");
   write_hex(frame[5]);
+#if TP_HAS_FAULT_STATUS
   write_str(" cfsr=");
   write_hex(SCB_CFSR);
   write_str(" hfsr=");
   write_hex(SCB_HFSR);
   write_str(" bfar=");
   write_hex(SCB_BFAR);
+#endif
   write_str("\n");
   tp_port_exit(TP_FAULT_STATUS);
 }
 
-// Each handler passes the active stack pointer (the exception frame) and its kind.
+// Each handler passes the active stack pointer (the exception frame: bit 2 of EXC_RETURN in lr
+// says main or process stack) and its kind. Thumb-1 only (no IT block, no tst with an immediate,
+// no high register in tst), so the same code assembles for ARMv6-M; `bl` reaches the whole image
+// (a Thumb-1 `b` only +-2 KB) and tp_fault_report never returns.
 #define TP_FAULT_HANDLER(name, kind)                                      \
   __attribute__((naked)) void name(void) {                                \
-    __asm__ volatile("tst lr, #4\n\t"                                     \
-                     "ite eq\n\t"                                         \
-                     "mrseq r0, msp\n\t"                                  \
-                     "mrsne r0, psp\n\t"                                  \
+    __asm__ volatile("mov r0, lr\n\t"                                     \
+                     "movs r1, #4\n\t"                                    \
+                     "tst r0, r1\n\t"                                     \
+                     "bne 1f\n\t"                                         \
+                     "mrs r0, msp\n\t"                                    \
+                     "b 2f\n"                                              \
+                     "1:\n\t"                                             \
+                     "mrs r0, psp\n"                                       \
+                     "2:\n\t"                                             \
                      "movs r1, #" #kind "\n\t"                            \
-                     "b tp_fault_report\n\t");                            \
+                     "bl tp_fault_report\n\t");                           \
   }
 
 TP_FAULT_HANDLER(NMI_Handler, 0)

@@ -13,7 +13,7 @@ DATA="${MCU_DATA:-${TINYPROP_DATA_DIR:-$REPO/data}/mnist}"
 export MCU_TIMEOUT="${MCU_TIMEOUT:-120}"
 RUN="$REPO/scripts/mcu-run.sh"
 K=300  # fine-tuning steps of the same-bits test
-mcu_config ci && FINETUNE_CI=$FINETUNE
+mcu_config ci && FINETUNE_CI=$FINETUNE && TARGETS_CI=$BOARDS
 
 failed=0
 passed=0
@@ -26,9 +26,9 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 # ---- build ------------------------------------------------------------------------------
-echo "== build (plugin, host tools, models, firmware for mps2-an386, netduinoplus2, mps2-an500)"
-if "$REPO/scripts/mcu-build.sh" ci toolarge; then
-  pass "build: the core, the firmware and the host tools build warning-free (-Werror) for Cortex-M4F and Cortex-M7"
+echo "== build (plugin, host tools, models, firmware for every target: $MCU_ALL_TARGETS)"
+if "$REPO/scripts/mcu-build.sh" ci toolarge microci; then
+  pass "build: the core, the firmware and the host tools build warning-free (-Werror) for Cortex-M0, M3, M4 (FPU or not), M7 (DP and SP FPU), M33 (FPU or not) and M55"
 else
   fail "build"; echo "$passed passed, $failed failed"; exit 1
 fi
@@ -36,6 +36,43 @@ STREAM=("$BUILD/data/ci/finetune-images-idx3-ubyte" "$BUILD/data/ci/finetune-lab
 TEST=("$DATA/t10k-images-idx3-ubyte" "$DATA/t10k-labels-idx1-ubyte")
 HOST="$BUILD/host/mcu_finetune_host_ci"
 fw() { echo "$BUILD/fw-$1/mcu_finetune_$2.elf"; }
+
+# ---- toolchain file: the core and FPU choices ---------------------------------------------
+echo "== toolchain file"
+# toolchain_refuses CPU FPU EXPECTED-MESSAGE: configuring must fail with that message.
+toolchain_refuses() {
+  local out
+  if out="$(cmake -S "$REPO/tests/mcu/probes" -B "$tmp/tc-$1-$2" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$REPO/cmake/arm-none-eabi.cmake" \
+              -DTINYPROP_ARM_CPU="$1" -DTINYPROP_ARM_FPU="$2" 2>&1)"; then
+    fail "toolchain file accepted TINYPROP_ARM_CPU=$1 TINYPROP_ARM_FPU=$2"
+  elif grep -q "$3" <<<"$out"; then
+    pass "toolchain file refuses TINYPROP_ARM_CPU=$1 TINYPROP_ARM_FPU=$2 ($3)"
+  else
+    echo "$out" | tail -5; fail "toolchain file: TINYPROP_ARM_CPU=$1 TINYPROP_ARM_FPU=$2 failed without '$3'"
+  fi
+}
+toolchain_refuses cortex-m99 auto "TINYPROP_ARM_CPU must be one of"
+toolchain_refuses cortex-m4 dp "cortex-m4 has no 'dp' FPU"
+toolchain_refuses cortex-m0plus sp "cortex-m0plus has no 'sp' FPU"
+toolchain_refuses cortex-m33 half "TINYPROP_ARM_FPU must be auto, none, sp or dp"
+# The flags each choice gives, as gcc's multilib selection sees them.
+multilib_ok=1
+for spec in microbit:cortex-m0plus:auto:thumb/v6-m/nofp mps2-an385:cortex-m3:auto:thumb/v7-m/nofp \
+            mps2-an386:cortex-m4:none:thumb/v7e-m/nofp mps2-an500:cortex-m7:sp:thumb/v7e-m+fp/hard \
+            mps2-an505:cortex-m33:none:thumb/v8-m.main/nofp mps3-an547:cortex-m55:auto:thumb/v8-m.main+dp/hard; do
+  IFS=: read -r board cpu fpu want <<<"$spec"
+  dir="$tmp/tc-$cpu-$fpu"
+  cmake -S "$REPO/tests/mcu/probes" -B "$dir" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$REPO/cmake/arm-none-eabi.cmake" \
+    -DTINYPROP_ARM_CPU="$cpu" -DTINYPROP_ARM_FPU="$fpu" -DMCU_BOARD="$board" >/dev/null 2>&1 || { multilib_ok=0; echo "configure $cpu $fpu failed"; continue; }
+  # shellcheck disable=SC2046
+  got="$(arm-none-eabi-gcc $(sed -n 's/^CMAKE_C_FLAGS:STRING=//p' "$dir/CMakeCache.txt") -print-multi-directory)"
+  [ "$got" = "$want" ] || { multilib_ok=0; echo "$cpu $fpu: multilib $got, expected $want"; }
+done
+if [ $multilib_ok = 1 ]; then
+  pass "toolchain file: each core and FPU choice selects the right newlib multilib"
+else
+  fail "toolchain file: multilib selection"
+fi
 
 # ---- port: heap trap, fault handler -----------------------------------------------------
 echo "== port probes"
@@ -51,6 +88,28 @@ if cmake --build "$PROBES" --target probe_ok >"$tmp/ok.log" 2>&1 &&
 else
   cat "$tmp/ok.log"; fail "probe_ok"
 fi
+# The startup code on every architecture: ARMv6-M (microbit), ARMv7-M, ARMv8-M (Secure state on
+# mps2-an505 and mps3-an547): probe_ok must print and exit 0, probe_fault must reach the fault
+# handler (status 99).
+for spec in microbit:cortex-m0 mps2-an385:cortex-m3 mps2-an500:cortex-m7 mps2-an505:cortex-m33 mps3-an547:cortex-m55; do
+  board="${spec%%:*}"; cpu="${spec#*:}"; dir="$BUILD/probes-$board"
+  status_ok=1 status_fault=0 out_ok="" out_fault=""
+  if cmake -S "$REPO/tests/mcu/probes" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMCU_BOARD="$board" \
+       -DCMAKE_TOOLCHAIN_FILE="$REPO/cmake/arm-none-eabi.cmake" -DTINYPROP_ARM_CPU="$cpu" >"$tmp/p.log" 2>&1 &&
+     cmake --build "$dir" --target probe_ok probe_fault >>"$tmp/p.log" 2>&1; then
+    status_ok=0
+    out_ok="$(timeout 20 qemu-system-arm -M "$board" -nographic -monitor none -serial none \
+      -semihosting-config enable=on,target=native -kernel "$dir/probe_ok.elf")" || status_ok=$?
+    out_fault="$(timeout 20 qemu-system-arm -M "$board" -nographic -monitor none -serial none \
+      -semihosting-config enable=on,target=native -kernel "$dir/probe_fault.elf")" || status_fault=$?
+  fi
+  if [ $status_ok = 0 ] && [ "$out_ok" = "probe_ok" ] && [ $status_fault = 99 ] && grep -q "^FAULT: " <<<"$out_fault"; then
+    pass "startup on $board ($cpu): probe_ok exits 0, a fault ends the run with 99 ($(grep -o 'FAULT: [A-Za-z]*' <<<"$out_fault"))"
+  else
+    tail -20 "$tmp/p.log"; echo "$out_ok"; echo "$out_fault"
+    fail "startup on $board ($cpu): probe_ok status $status_ok, probe_fault status $status_fault"
+  fi
+done
 for probe in malloc printf new; do
   if cmake --build "$PROBES" --target "probe_$probe" >"$tmp/$probe.log" 2>&1; then
     fail "probe_$probe linked, but the heap must be unavailable"
@@ -92,27 +151,89 @@ else
 fi
 
 # ---- same bits on host and targets --------------------------------------------------------
-echo "== same bits: $K fine-tuning steps on the targets and on the host"
-before="$(field result checksum "$("$HOST" --method none --test-count 0)")"
-for method in "full" "static --ratio 0.1" "tinyprop" "tinypropv2"; do
-  # shellcheck disable=SC2086
-  host_sum="$(field result checksum "$("$HOST" --method $method --lr 0.001 --steps $K --train "${STREAM[@]}" --test-count 0)")"
-  if [ -z "$host_sum" ] || [ "$host_sum" = "$before" ]; then
-    fail "same bits ($method): the host run did not change the weights"
-    continue
-  fi
-  for board in mps2-an386 netduinoplus2 mps2-an500; do
+echo "== same bits: $K fine-tuning steps on every target and on the host"
+# same_bits CONFIG STEPS TARGETS...: each method on each target gives the host's weights.
+same_bits() {
+  local config="$1" steps="$2"; shift 2
+  local host="$BUILD/host/mcu_finetune_host_$config" d="$BUILD/data/$config"
+  local stream=("$d/finetune-images-idx3-ubyte" "$d/finetune-labels-idx1-ubyte")
+  local before method host_sum target out status board
+  before="$(field result checksum "$("$host" --method none --test-count 0)")"
+  # tinypropv2 twice: at its default skip threshold and at 0.5, where it also skips samples on
+  # the small model.
+  for method in "full" "static --ratio 0.1" "tinyprop" "tinypropv2" "tinypropv2 --tau 0.5"; do
     # shellcheck disable=SC2086
-    out="$("$RUN" "$board" "$(fw "$board" ci)" --method $method --lr 0.001 --steps $K --train "${STREAM[@]}" --test-count 0)"
-    status=$?
-    target_sum="$(field result checksum "$out")"
-    if [ $status = 0 ] && [ "$target_sum" = "$host_sum" ]; then
-      pass "same bits: $method, $K steps, $board ($(mcu_board_cpu "$board")) = host ($host_sum)"
-    else
-      echo "$out"; fail "same bits: $method on $board: $target_sum (status $status), host $host_sum"
+    host_sum="$(field result checksum "$("$host" --method $method --lr 0.001 --steps "$steps" --train "${stream[@]}" --test-count 0)")"
+    if [ -z "$host_sum" ] || [ "$host_sum" = "$before" ]; then
+      fail "same bits ($config, $method): the host run did not change the weights"
+      continue
     fi
+    for target in "$@"; do
+      board="$(mcu_target_board "$target")"
+      # shellcheck disable=SC2086
+      out="$("$RUN" "$board" "$(fw "$target" "$config")" --method $method --lr 0.001 --steps "$steps" --train "${stream[@]}" --test-count 0)"
+      status=$?
+      target_sum="$(field result checksum "$out")"
+      if [ $status = 0 ] && [ "$target_sum" = "$host_sum" ]; then
+        pass "same bits: $method, $steps steps of $(field mcu_finetune model "$out"), $target ($(mcu_board_cpu "$target")) = host ($host_sum)"
+      else
+        echo "$out"; fail "same bits: $method on $target: $target_sum (status $status), host $host_sum"
+      fi
+    done
   done
-done
+}
+# shellcheck disable=SC2086
+same_bits ci "$K" $TARGETS_CI
+same_bits microci "$K" microbit
+
+# ---- the micro:bit: 16 KB of RAM, no FPU ---------------------------------------------------
+echo "== fine-tuning 49-16-10 on the micro:bit (Cortex-M0, 16 KB RAM, soft float)"
+MICRO_D="$BUILD/data/microci"
+MICRO_ARGS=(--lr 0.001 --train "$MICRO_D/finetune-images-idx3-ubyte" "$MICRO_D/finetune-labels-idx1-ubyte"
+            --test "$MICRO_D/test-images-idx3-ubyte" "$MICRO_D/test-labels-idx1-ubyte" --test-count 1000)
+MICRO_FW="$(fw microbit microci)"
+before_out="$("$RUN" microbit "$MICRO_FW" --method none "${MICRO_ARGS[@]}")"
+out="$("$RUN" --count microbit "$MICRO_FW" --method tinyprop "${MICRO_ARGS[@]}")"
+status=$?
+host_out="$("$BUILD/host/mcu_finetune_host_microci" --method tinyprop "${MICRO_ARGS[@]}")"
+read -r text data bss _ < <(arm-none-eabi-size "$MICRO_FW" | tail -1)
+planned="$(field memory planned "$out")"; stack_used="$(field memory stack_used "$out")"
+stack_reserved="$(field memory stack_reserved "$out")"
+acc0="$(field result acc "$before_out")"; acc="$(field result acc "$out")"
+if [ $status = 0 ] && [ -n "$planned" ]; then
+  used=$((data + bss + planned + stack_used))
+  if [ $used -le 16384 ] && [ "$stack_used" -lt "$stack_reserved" ]; then
+    pass "micro:bit 16 KB: static data $((data + bss)) + arena plan $planned + stack $stack_used (of $stack_reserved) = $used B; flash $((text + data)) B of 256 KB"
+  else
+    echo "$out"; fail "micro:bit 16 KB: used $used B, stack $stack_used of $stack_reserved"
+  fi
+  # Instructions per training sample: the phases of the counted windows (total also holds the
+  # evaluation outside them).
+  per_sample=$(( ($(field insns forward "$out") + $(field insns selection "$out") + $(field insns backward "$out") +
+                  $(field insns update "$out") + $(field insns other "$out")) / $(field insns windows "$out") ))
+  if [ "$(field result checksum "$out")" = "$(field result checksum "$host_out")" ] &&
+     awk -v a="$acc" -v b="$acc0" 'BEGIN { exit !(a > b) }'; then
+    pass "micro:bit fine-tuned with tinyprop: accuracy $acc0% -> $acc% on 1000 test images (same bits as the host), $per_sample instructions per training sample"
+  else
+    echo "$before_out"; echo "$out"; echo "$host_out"
+    fail "micro:bit fine-tuning: accuracy $acc0% -> $acc%, checksum $(field result checksum "$out") vs host $(field result checksum "$host_out")"
+  fi
+else
+  echo "$out"; fail "fine-tuning on the micro:bit: status $status"
+fi
+# The first layer frozen, its weights read from flash in place: only the head's parameters are
+# in RAM, and the weights are still the host's.
+frozen_out="$("$RUN" microbit "$MICRO_FW" --method tinyprop --freeze 1 "${MICRO_ARGS[@]}")"
+status=$?
+frozen_host="$("$BUILD/host/mcu_finetune_host_microci" --method tinyprop --freeze 1 "${MICRO_ARGS[@]}")"
+p_all="$(field plan parameters "$out")"; p_frozen="$(field plan parameters "$frozen_out")"
+if [ $status = 0 ] && [ -n "$p_frozen" ] && [ "$p_frozen" -lt "$p_all" ] &&
+   [ "$(field result checksum "$frozen_out")" = "$(field result checksum "$frozen_host")" ] &&
+   [ "$(field result checksum "$frozen_out")" != "$(field result checksum "$out")" ]; then
+  pass "micro:bit --freeze 1: first layer read from flash, parameters in RAM $p_frozen B instead of $p_all B, accuracy $(field result acc "$frozen_out")%, same bits as the host"
+else
+  echo "$frozen_out"; echo "$frozen_host"; fail "micro:bit --freeze 1: status $status, parameters $p_frozen vs $p_all"
+fi
 
 # ---- fine-tuning within 128 KB -----------------------------------------------------------
 echo "== fine-tuning 784-32-16-10 with SGD on netduinoplus2 (128 KB RAM)"
