@@ -67,9 +67,10 @@ inline void conv_layer_forward(Layer&, const float*) {}
 inline void conv_layer_init_params(Layer&, Rng&) {}
 inline uint32_t conv_backward(const Layer&, LayerTrainState&, const float*, const float*, float*,
                               const RatioDecision&, const SparsityConfig&, const ConvScratch&,
-                              uint64_t*) {
+                              uint64_t*, uint64_t*) {
   return 0;
 }
+inline bool conv_skips_zeros(const Layer&) { return false; }
 inline void conv_backward_input_all(const Layer&, const float*, float*) {}
 #endif  // TINYPROP_WITH_CONV
 
