@@ -231,6 +231,40 @@ Chain read_chain(const onnx::ModelProto& model, const std::string& name) {
     }
   }
 
+  // Cycles (Kahn's algorithm): a node whose inputs never all become available depends on its
+  // own output, directly or through nodes before it.
+  {
+    std::map<std::string, int> producer;
+    for (int i = 0; i < g.node_size(); ++i) {
+      if (g.node(i).op_type() == "Constant") continue;
+      for (const std::string& out : g.node(i).output()) producer[out] = i;
+    }
+    std::vector<int> waiting(static_cast<size_t>(g.node_size()), 0);
+    std::vector<int> ready;
+    for (int i = 0; i < g.node_size(); ++i) {
+      if (g.node(i).op_type() == "Constant") continue;
+      for (const std::string& in : g.node(i).input()) waiting[static_cast<size_t>(i)] += producer.count(in) ? 1 : 0;
+      if (waiting[static_cast<size_t>(i)] == 0) ready.push_back(i);
+    }
+    while (!ready.empty()) {
+      const int i = ready.back();
+      ready.pop_back();
+      for (const std::string& out : g.node(i).output()) {
+        if (out.empty()) continue;
+        for (int user : consumers[out]) {
+          if (--waiting[static_cast<size_t>(user)] == 0) ready.push_back(user);
+        }
+      }
+    }
+    for (int i = 0; i < g.node_size(); ++i) {
+      if (waiting[static_cast<size_t>(i)] > 0) {
+        throw Error(name + ": " + node_where(g.node(i), static_cast<size_t>(i)) +
+                    ": the graph has a cycle through or before this node (its inputs depend on its "
+                    "own output)");
+      }
+    }
+  }
+
   // Walk from the input: each value must feed exactly one node, until the output.
   std::vector<bool> visited(static_cast<size_t>(g.node_size()), false);
   std::string current = input;
