@@ -184,6 +184,23 @@ TEST(OnnxBadInput, GraphStructure) {
     EXPECT_NE(import_error(b).find("value 'x' feeds 2 nodes"), std::string::npos);
   }
   {
+    // x.view(x.size(0), -1) as torch exports it with a dynamic batch: Shape(x) feeds the Reshape.
+    OnnxBuilder b({2, 3, 3});
+    b.node("Shape", {}, "shape");
+    onnx::NodeProto* r = b.model().mutable_graph()->add_node();
+    r->set_op_type("Reshape");
+    r->set_name("reshape");
+    r->add_input("x");
+    r->add_input("shape_y");
+    r->add_output("flat");
+    b.model().mutable_graph()->add_output()->set_name("flat");
+    EXPECT_NE(import_error(b).find("value 'x' feeds 2 nodes (node 'shape' (Shape), node 'reshape' "
+                                   "(Reshape)): branches and skip connections are not supported (one "
+                                   "chain of layers); a shape computed from the data: flatten with "
+                                   "nn.Flatten or a constant shape instead"),
+              std::string::npos);
+  }
+  {
     OnnxBuilder b = small_cnn();
     b.model().mutable_graph()->mutable_node(1)->set_output(0, "conv_y");  // produced twice
     EXPECT_NE(import_error(b).find("value 'conv_y' is produced twice"), std::string::npos);

@@ -283,10 +283,15 @@ Chain read_chain(const onnx::ModelProto& model, const std::string& name) {
                   output + "' (a missing node or output?)");
     }
     if (users.size() > 1) {
+      bool shape_of = false;  // x.view(x.size(0), -1) exports Shape -> ... -> Reshape
+      for (int u : users) shape_of = shape_of || g.node(u).op_type() == "Shape";
       throw Error(name + ": value '" + current + "' feeds " + std::to_string(users.size()) +
                   " nodes (" + node_where(g.node(users[0]), static_cast<size_t>(users[0])) + ", " +
                   node_where(g.node(users[1]), static_cast<size_t>(users[1])) +
-                  "): branches and skip connections are not supported (one chain of layers)");
+                  "): branches and skip connections are not supported (one chain of layers)" +
+                  (shape_of ? "; a shape computed from the data: flatten with nn.Flatten or a "
+                              "constant shape instead"
+                            : ""));
     }
     const int idx = users[0];
     const onnx::NodeProto& n = g.node(idx);
