@@ -7,6 +7,7 @@
 // files must give the errors the fixture names.
 #include <gtest/gtest.h>
 #include <math.h>
+#include <string.h>
 
 #include <fstream>
 
@@ -71,6 +72,23 @@ TEST_P(OnnxFixture, ImportedModelComputesWhatTorchComputed) {
               j["inputs"].size(), j["input_layout"].get<std::string>().c_str(), worst);
   if (softmax_out) std::printf("; after the %s %.2e", log_softmax_out ? "log softmax" : "softmax", worst_prob);
   std::printf("\n");
+}
+
+// The Python package (python/tinyprop) converts the same torch models to .tpm on its own (from the
+// nn.Sequential, not from ONNX): both converters give the same layers and the same parameter bits.
+// (The package marks layers without parameters trainable, the core's builders do not; that flag
+// means nothing for them and is set aside here.)
+TEST_P(OnnxFixture, SameModelAndBitsAsThePythonPackagesConversion) {
+  const nlohmann::json j = read_json(std::string(GetParam()) + ".json");
+  const host::OnnxImport im = host::import_onnx_file(kDir + j["onnx"].get<std::string>(), {});
+  host::ModelFile py = host::load_model(kDir + j["tpm"].get<std::string>());
+  for (uint32_t i = 0; i < py.spec.n_layers; ++i) {
+    if (!layer_has_params(py.spec.layers[i].kind)) py.spec.layers[i].trainable = false;
+  }
+  EXPECT_TRUE(host::same_model_spec(im.file.spec, py.spec))
+      << host::describe_model_spec(im.file.spec) << " vs " << host::describe_model_spec(py.spec);
+  ASSERT_EQ(im.file.params.size(), py.params.size());
+  EXPECT_EQ(memcmp(im.file.params.data(), py.params.data(), 4 * py.params.size()), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(TorchExports, OnnxFixture,
