@@ -94,6 +94,12 @@ TEST(OnnxBadInput, UnsupportedAttributes) {
     EXPECT_NE(import_error(b).find("node 'a' (AveragePool): count_include_pad = 1"), std::string::npos);
   }
   {
+    // An attribute of the wrong type (found by the fuzzer: the message lacked the file's name).
+    OnnxBuilder b({1, 6, 6});
+    OnnxBuilder::integer(b.node("Conv", {b.weight("w", {2, 1, 3, 3})}, "c"), "auto_pad", 1);
+    EXPECT_EQ(import_error(b), "bad.onnx: node 'c' (Conv): attribute auto_pad is not a string");
+  }
+  {
     OnnxBuilder b({4});
     b.node("MatMul", {b.weight("w", {4, 4})}, "fc");
     b.node("Softmax", {}, "sm");

@@ -30,7 +30,7 @@ const onnx::AttributeProto* find_attr(const ChainNode& n, const char* key) {
 }
 
 [[noreturn]] void wrong_attr_type(const ChainNode& n, const char* key, const char* expected) {
-  throw Error(n.where + ": attribute " + key + " is not " + expected);
+  throw Error(n.file + ": " + n.where + ": attribute " + key + " is not " + expected);
 }
 
 // The graph input's dims without the batch dim (its first, which may be symbolic).
@@ -298,6 +298,7 @@ Chain read_chain(const onnx::ModelProto& model, const std::string& name) {
     ChainNode node;
     node.proto = &n;
     node.where = node_where(n, static_cast<size_t>(idx));
+    node.file = name;
     if (visited[static_cast<size_t>(idx)]) throw Error(name + ": " + node.where + ": the graph has a cycle");
     visited[static_cast<size_t>(idx)] = true;
     // The running value comes first; an Add may take it second (bias + x).

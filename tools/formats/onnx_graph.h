@@ -20,6 +20,7 @@ struct ChainNode {
   const onnx::NodeProto* proto = nullptr;
   std::vector<const onnx::TensorProto*> inputs;
   std::string where;  // "node 'conv1' (Conv)", for messages
+  std::string file;   // the file's name, which every message starts with
 };
 
 struct Chain {
