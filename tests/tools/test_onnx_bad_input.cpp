@@ -6,6 +6,8 @@
 #include "onnx_test_models.h"
 #include "util/error.h"
 
+#include <nlohmann/json.hpp>
+
 namespace tinyprop {
 namespace {
 
@@ -58,6 +60,20 @@ TEST(OnnxBadInput, UnsupportedOperatorNamesNodeOpAndReason) {
   b.node("MatMul", {b.weight("w", {4, 4})}, "fc");
   b.node("Elu", {}, "act");
   EXPECT_EQ(import_error(b), "bad.onnx: node 'act' (Elu): operator Elu is not supported "
+                             "(docs/MODEL_FORMAT.md lists the supported ones)");
+}
+
+// Names in the file are shown on one line and as valid UTF-8 (found by the fuzzer: a name with an
+// invalid byte made the metadata's JSON writer throw).
+TEST(OnnxBadInput, NamesWithControlCharactersAndInvalidUtf8) {
+  OnnxBuilder b({4});
+  b.node("MatMul", {b.weight("w", {4, 4})}, "fc\n\xff\xc3\xa9");
+  const host::OnnxImport im = host::import_onnx(b.bytes(), "m.onnx", {});
+  EXPECT_EQ(im.layer_names[0], "fc??\xc3\xa9");
+  EXPECT_TRUE(nlohmann::json::accept(im.file.metadata));
+  OnnxBuilder c({4});
+  c.node("Elu", {}, "act\x01");
+  EXPECT_EQ(import_error(c), "bad.onnx: node 'act?' (Elu): operator Elu is not supported "
                              "(docs/MODEL_FORMAT.md lists the supported ones)");
 }
 
@@ -118,6 +134,11 @@ TEST(OnnxBadInput, UnsupportedAttributes) {
     OnnxBuilder b({1, 6, 6});
     b.node("Reshape", {b.int64s("s", {1, 6, 6})}, "rs");
     EXPECT_NE(import_error(b).find("node 'rs' (Reshape): reshapes to [1, 6, 6]"), std::string::npos);
+  }
+  {
+    OnnxBuilder b({1, 6, 6});
+    OnnxBuilder::integer(b.node("Reshape", {b.int64s("s", {0, -1})}, "rz"), "allowzero", 1);
+    EXPECT_EQ(import_error(b), "bad.onnx: node 'rz' (Reshape): allowzero = 1 makes the batch dim 0");
   }
 }
 

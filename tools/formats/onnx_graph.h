@@ -34,6 +34,10 @@ struct Chain {
 // Keeps `model` alive: the chain points into it.
 Chain read_chain(const onnx::ModelProto& model, const std::string& name);
 
+// A name from the file as messages and the metadata show it: valid UTF-8 kept, control characters
+// and invalid bytes as '?', at most 200 bytes (then "...").
+std::string printable(const std::string& s);
+
 // Attribute helpers: the value of attribute `key` of the node, or `fallback` when absent.
 // A present attribute of another type is an error (the node's `where` in the message).
 int64_t attr_int(const ChainNode& n, const char* key, int64_t fallback);

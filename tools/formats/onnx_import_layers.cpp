@@ -56,7 +56,7 @@ void LayerBuilder::push(const ChainNode& n, const LayerSpec& l, std::vector<floa
   if (!problem.empty()) fail(n, "does not fit the layers before it: " + problem);
   w_.push_back(std::move(w));
   b_.push_back(std::move(b));
-  names_.push_back(n.proto->name().empty() ? n.where : n.proto->name());
+  names_.push_back(n.proto->name().empty() ? n.where : printable(n.proto->name()));
   open_ = layer_has_params(l.kind) ? static_cast<int>(spec_.n_layers - 1) : -1;
   bias_free_ = false;
 }
@@ -113,7 +113,7 @@ void LayerBuilder::add(const ChainNode& n, int64_t opset, bool is_last) {
     ended_ = true;
     return;
   }
-  fail(n, "operator " + op + " is not supported (docs/MODEL_FORMAT.md lists the supported ones)");
+  fail(n, "operator " + printable(op) + " is not supported (docs/MODEL_FORMAT.md lists the supported ones)");
 }
 
 // W rows [units, in] in ONNX column order; reordered to (h, w, c) after a Flatten of a map.
@@ -222,7 +222,7 @@ void LayerBuilder::read_window(const ChainNode& n, LayerSpec* l) const {
       l->pad_w = static_cast<uint16_t>(pads[1]);
     }
   } else {
-    fail(n, "auto_pad " + auto_pad + " (supported: NOTSET, VALID, SAME_UPPER)");
+    fail(n, "auto_pad " + printable(auto_pad) + " (supported: NOTSET, VALID, SAME_UPPER)");
   }
 }
 
@@ -294,6 +294,7 @@ void LayerBuilder::add_flatten(const ChainNode& n, bool reshape) {
     const bool flattens = to.size() == 2 && (to[1] == f || to[1] == -1) &&
                           (to[0] == 0 || to[0] == 1 || (to[0] == -1 && to[1] == f));
     if (!flattens) fail(n, "reshapes to " + dims_text(to) + " (supported: a flatten to [N, " + std::to_string(f) + "])");
+    if (to[0] == 0 && attr_int(n, "allowzero", 0) != 0) fail(n, "allowzero = 1 makes the batch dim 0");
   } else if (attr_int(n, "axis", 1) != 1) {
     fail(n, "axis " + std::to_string(attr_int(n, "axis", 1)) + " (supported: 1, keeping the batch)");
   }
