@@ -53,7 +53,7 @@ TEST(CliOnnx, ImportExportImportKeepsEveryParameterBit) {
   EXPECT_FALSE(f.spec.layers[f.spec.n_layers - 1].trainable);
   // The default stays the C header.
   ASSERT_EQ(run_cli({"export", "--model-in", dir / "m.tpm", "--out", dir / "m.h"}).status, 0);
-  EXPECT_NE(cli_test::read_text(dir / "m.h").find("static const float m_params[]"), std::string::npos);
+  EXPECT_NE(cli_test::read_text(dir / "m.h").find("static const float m_params[M_PARAM_COUNT]"), std::string::npos);
 }
 
 TEST(CliOnnx, ErrorsAreOneLineAndLeaveTheOutputAlone) {

@@ -6,6 +6,8 @@
 #include "onnx_test_models.h"
 #include "util/error.h"
 
+#include <nlohmann/json.hpp>
+
 namespace tinyprop {
 namespace {
 
@@ -61,6 +63,20 @@ TEST(OnnxBadInput, UnsupportedOperatorNamesNodeOpAndReason) {
                              "(docs/MODEL_FORMAT.md lists the supported ones)");
 }
 
+// Names in the file are shown on one line and as valid UTF-8 (found by the fuzzer: a name with an
+// invalid byte made the metadata's JSON writer throw).
+TEST(OnnxBadInput, NamesWithControlCharactersAndInvalidUtf8) {
+  OnnxBuilder b({4});
+  b.node("MatMul", {b.weight("w", {4, 4})}, "fc\n\xff\xc3\xa9");
+  const host::OnnxImport im = host::import_onnx(b.bytes(), "m.onnx", {});
+  EXPECT_EQ(im.layer_names[0], "fc??\xc3\xa9");
+  EXPECT_TRUE(nlohmann::json::accept(im.file.metadata));
+  OnnxBuilder c({4});
+  c.node("Elu", {}, "act\x01");
+  EXPECT_EQ(import_error(c), "bad.onnx: node 'act?' (Elu): operator Elu is not supported "
+                             "(docs/MODEL_FORMAT.md lists the supported ones)");
+}
+
 TEST(OnnxBadInput, UnsupportedAttributes) {
   {
     OnnxBuilder b({1, 6, 6});
@@ -94,6 +110,12 @@ TEST(OnnxBadInput, UnsupportedAttributes) {
     EXPECT_NE(import_error(b).find("node 'a' (AveragePool): count_include_pad = 1"), std::string::npos);
   }
   {
+    // An attribute of the wrong type (found by the fuzzer: the message lacked the file's name).
+    OnnxBuilder b({1, 6, 6});
+    OnnxBuilder::integer(b.node("Conv", {b.weight("w", {2, 1, 3, 3})}, "c"), "auto_pad", 1);
+    EXPECT_EQ(import_error(b), "bad.onnx: node 'c' (Conv): attribute auto_pad is not a string");
+  }
+  {
     OnnxBuilder b({4});
     b.node("MatMul", {b.weight("w", {4, 4})}, "fc");
     b.node("Softmax", {}, "sm");
@@ -112,6 +134,11 @@ TEST(OnnxBadInput, UnsupportedAttributes) {
     OnnxBuilder b({1, 6, 6});
     b.node("Reshape", {b.int64s("s", {1, 6, 6})}, "rs");
     EXPECT_NE(import_error(b).find("node 'rs' (Reshape): reshapes to [1, 6, 6]"), std::string::npos);
+  }
+  {
+    OnnxBuilder b({1, 6, 6});
+    OnnxBuilder::integer(b.node("Reshape", {b.int64s("s", {0, -1})}, "rz"), "allowzero", 1);
+    EXPECT_EQ(import_error(b), "bad.onnx: node 'rz' (Reshape): allowzero = 1 makes the batch dim 0");
   }
 }
 
@@ -173,7 +200,8 @@ TEST(OnnxBadInput, GraphStructure) {
     OnnxBuilder b = small_cnn();
     onnx::GraphProto* g = b.model().mutable_graph();
     g->mutable_node(0)->set_input(0, g->node(1).output(0));
-    EXPECT_NE(import_error(b).find("feeds no node"), std::string::npos);
+    EXPECT_EQ(import_error(b), "bad.onnx: node 'conv' (Conv): the graph has a cycle through or "
+                               "before this node (its inputs depend on its own output)");
   }
   {
     // A residual branch: the Conv's input also feeds an Add.
@@ -181,6 +209,23 @@ TEST(OnnxBadInput, GraphStructure) {
     b.node("MatMul", {b.weight("w", {4, 4})}, "fc");
     b.node("Add", {"x"}, "residual");
     EXPECT_NE(import_error(b).find("value 'x' feeds 2 nodes"), std::string::npos);
+  }
+  {
+    // x.view(x.size(0), -1) as torch exports it with a dynamic batch: Shape(x) feeds the Reshape.
+    OnnxBuilder b({2, 3, 3});
+    b.node("Shape", {}, "shape");
+    onnx::NodeProto* r = b.model().mutable_graph()->add_node();
+    r->set_op_type("Reshape");
+    r->set_name("reshape");
+    r->add_input("x");
+    r->add_input("shape_y");
+    r->add_output("flat");
+    b.model().mutable_graph()->add_output()->set_name("flat");
+    EXPECT_NE(import_error(b).find("value 'x' feeds 2 nodes (node 'shape' (Shape), node 'reshape' "
+                                   "(Reshape)): branches and skip connections are not supported (one "
+                                   "chain of layers); a shape computed from the data: flatten with "
+                                   "nn.Flatten or a constant shape instead"),
+              std::string::npos);
   }
   {
     OnnxBuilder b = small_cnn();

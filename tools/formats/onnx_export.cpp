@@ -5,6 +5,7 @@
 // the loss and the frozen layers go into metadata_props, so the file imports to the same spec.
 #include <string.h>
 
+#include "formats/onnx_layout.h"
 #include "formats/onnx_model.h"
 #include "onnx/onnx_pb.h"
 #include "util/atomic_file.h"
@@ -117,13 +118,7 @@ std::vector<uint8_t> encode_onnx(const ModelFile& file) {
         const uint32_t units = l.units, n_in = in.size();
         std::vector<float> w(p, p + static_cast<size_t>(units) * n_in);
         if (reorder) {  // (h, w, c) columns back to the (c, h, w) of an NCHW Flatten
-          const Shape s = flattened;
-          for (uint32_t o = 0; o < units; ++o)
-            for (uint32_t c = 0; c < s.c; ++c)
-              for (uint32_t y = 0; y < s.h; ++y)
-                for (uint32_t x = 0; x < s.w; ++x)
-                  w[static_cast<size_t>(o) * n_in + (static_cast<size_t>(c) * s.h + y) * s.w + x] =
-                      p[static_cast<size_t>(o) * n_in + (static_cast<size_t>(y) * s.w + x) * s.c + c];
+          w = onnx_io::permute_rows(p, units, flattened.c, flattened.h, flattened.w, false);
           reorder = false;
         }
         n->set_op_type("Gemm");
@@ -139,13 +134,7 @@ std::vector<uint8_t> encode_onnx(const ModelFile& file) {
       case LayerKind::kDepthwiseConv2D: {
         const bool dw = l.kind == LayerKind::kDepthwiseConv2D;
         const uint32_t co = out.c, ci = dw ? 1 : in.c, kh = l.kernel_h, kw = l.kernel_w;
-        std::vector<float> w(static_cast<size_t>(co) * ci * kh * kw);
-        for (uint32_t o = 0; o < co; ++o)
-          for (uint32_t c = 0; c < ci; ++c)
-            for (uint32_t y = 0; y < kh; ++y)
-              for (uint32_t x = 0; x < kw; ++x)
-                w[((static_cast<size_t>(o) * ci + c) * kh + y) * kw + x] =
-                    p[((static_cast<size_t>(o) * kh + y) * kw + x) * ci + c];
+        const std::vector<float> w = onnx_io::permute_rows(p, co, ci, kh, kw, false);
         n->set_op_type("Conv");
         add_window(n, l);
         if (dw) add_int(n, "group", in.c);

@@ -15,11 +15,11 @@ namespace {
 // Far above any layer a microcontroller holds; keeps a damaged dim from exhausting memory.
 constexpr uint64_t kMaxElements = (1ull << 31) - 1;
 
-std::string quoted(const std::string& s) { return "'" + s + "'"; }
+std::string quoted(const std::string& s) { return "'" + printable(s) + "'"; }
 
 std::string node_where(const onnx::NodeProto& n, size_t index) {
   const std::string name = n.name().empty() ? "#" + std::to_string(index) : quoted(n.name());
-  return "node " + name + " (" + n.op_type() + ")";
+  return "node " + name + " (" + printable(n.op_type()) + ")";
 }
 
 const onnx::AttributeProto* find_attr(const ChainNode& n, const char* key) {
@@ -30,12 +30,12 @@ const onnx::AttributeProto* find_attr(const ChainNode& n, const char* key) {
 }
 
 [[noreturn]] void wrong_attr_type(const ChainNode& n, const char* key, const char* expected) {
-  throw Error(n.where + ": attribute " + key + " is not " + expected);
+  throw Error(n.file + ": " + n.where + ": attribute " + key + " is not " + expected);
 }
 
 // The graph input's dims without the batch dim (its first, which may be symbolic).
 std::vector<int64_t> input_dims(const onnx::ValueInfoProto& v, const std::string& name) {
-  const std::string head = name + ": graph input '" + v.name() + "'";
+  const std::string head = name + ": graph input " + quoted(v.name());
   if (!v.type().has_tensor_type()) throw Error(head + " is not a tensor");
   const onnx::TypeProto_Tensor& t = v.type().tensor_type();
   if (t.elem_type() != onnx::TensorProto_DataType_FLOAT) {
@@ -67,6 +67,21 @@ std::vector<int64_t> input_dims(const onnx::ValueInfoProto& v, const std::string
 }
 
 }  // namespace
+
+std::string printable(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size() && out.size() < 200;) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    // Length of the UTF-8 sequence c starts (0: not a start byte).
+    const size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool valid = len > 0 && i + len <= s.size();
+    for (size_t k = 1; valid && k < len; ++k) valid = (static_cast<unsigned char>(s[i + k]) >> 6) == 0x2;
+    if (len == 1 && (c < 0x20 || c == 0x7F)) valid = false;
+    out += valid ? s.substr(i, len) : "?";
+    i += valid ? len : 1;
+  }
+  return out.size() < s.size() && out.size() >= 200 ? out + "..." : out;
+}
 
 uint64_t element_count(const onnx::TensorProto& t, const std::string& what) {
   uint64_t n = 1;
@@ -178,7 +193,7 @@ Chain read_chain(const onnx::ModelProto& model, const std::string& name) {
   for (const onnx::TensorProto& t : g.initializer()) {
     if (t.name().empty()) throw Error(name + ": an initializer has no name");
     if (!constants.emplace(t.name(), &t).second) {
-      throw Error(name + ": initializer '" + t.name() + "' is defined twice");
+      throw Error(name + ": initializer " + quoted(t.name()) + " is defined twice");
     }
   }
   std::vector<const onnx::ValueInfoProto*> data_inputs;
@@ -204,14 +219,14 @@ Chain read_chain(const onnx::ModelProto& model, const std::string& name) {
   for (int i = 0; i < g.node_size(); ++i) {
     const onnx::NodeProto& n = g.node(i);
     if (!n.domain().empty() && n.domain() != "ai.onnx") {
-      throw Error(name + ": " + node_where(n, static_cast<size_t>(i)) + ": operator domain '" +
-                  n.domain() + "' is not supported (only the default ONNX operators)");
+      throw Error(name + ": " + node_where(n, static_cast<size_t>(i)) + ": operator domain " +
+                  quoted(n.domain()) + " is not supported (only the default ONNX operators)");
     }
     for (const std::string& out : n.output()) {
       if (out.empty()) continue;
       if (!produced.insert(out).second) {
-        throw Error(name + ": " + node_where(n, static_cast<size_t>(i)) + ": value '" + out +
-                    "' is produced twice (not a valid ONNX graph)");
+        throw Error(name + ": " + node_where(n, static_cast<size_t>(i)) + ": value " + quoted(out) +
+                    " is produced twice (not a valid ONNX graph)");
       }
     }
     if (n.op_type() == "Constant") {
@@ -231,6 +246,40 @@ Chain read_chain(const onnx::ModelProto& model, const std::string& name) {
     }
   }
 
+  // Cycles (Kahn's algorithm): a node whose inputs never all become available depends on its
+  // own output, directly or through nodes before it.
+  {
+    std::map<std::string, int> producer;
+    for (int i = 0; i < g.node_size(); ++i) {
+      if (g.node(i).op_type() == "Constant") continue;
+      for (const std::string& out : g.node(i).output()) producer[out] = i;
+    }
+    std::vector<int> waiting(static_cast<size_t>(g.node_size()), 0);
+    std::vector<int> ready;
+    for (int i = 0; i < g.node_size(); ++i) {
+      if (g.node(i).op_type() == "Constant") continue;
+      for (const std::string& in : g.node(i).input()) waiting[static_cast<size_t>(i)] += producer.count(in) ? 1 : 0;
+      if (waiting[static_cast<size_t>(i)] == 0) ready.push_back(i);
+    }
+    while (!ready.empty()) {
+      const int i = ready.back();
+      ready.pop_back();
+      for (const std::string& out : g.node(i).output()) {
+        if (out.empty()) continue;
+        for (int user : consumers[out]) {
+          if (--waiting[static_cast<size_t>(user)] == 0) ready.push_back(user);
+        }
+      }
+    }
+    for (int i = 0; i < g.node_size(); ++i) {
+      if (waiting[static_cast<size_t>(i)] > 0) {
+        throw Error(name + ": " + node_where(g.node(i), static_cast<size_t>(i)) +
+                    ": the graph has a cycle through or before this node (its inputs depend on its "
+                    "own output)");
+      }
+    }
+  }
+
   // Walk from the input: each value must feed exactly one node, until the output.
   std::vector<bool> visited(static_cast<size_t>(g.node_size()), false);
   std::string current = input;
@@ -238,27 +287,33 @@ Chain read_chain(const onnx::ModelProto& model, const std::string& name) {
     const std::vector<int>& users = consumers[current];
     if (current == output) {
       if (!users.empty()) {
-        throw Error(name + ": the graph output '" + output + "' also feeds " +
+        throw Error(name + ": the graph output " + quoted(output) + " also feeds " +
                     node_where(g.node(users[0]), static_cast<size_t>(users[0])) +
                     " (supported: one chain of layers)");
       }
       break;
     }
     if (users.empty()) {
-      throw Error(name + ": value '" + current + "' feeds no node and is not the graph output '" +
-                  output + "' (a missing node or output?)");
+      throw Error(name + ": value " + quoted(current) + " feeds no node and is not the graph output " +
+                  quoted(output) + " (a missing node or output?)");
     }
     if (users.size() > 1) {
-      throw Error(name + ": value '" + current + "' feeds " + std::to_string(users.size()) +
+      bool shape_of = false;  // x.view(x.size(0), -1) exports Shape -> ... -> Reshape
+      for (int u : users) shape_of = shape_of || g.node(u).op_type() == "Shape";
+      throw Error(name + ": value " + quoted(current) + " feeds " + std::to_string(users.size()) +
                   " nodes (" + node_where(g.node(users[0]), static_cast<size_t>(users[0])) + ", " +
                   node_where(g.node(users[1]), static_cast<size_t>(users[1])) +
-                  "): branches and skip connections are not supported (one chain of layers)");
+                  "): branches and skip connections are not supported (one chain of layers)" +
+                  (shape_of ? "; a shape computed from the data: flatten with nn.Flatten or a "
+                              "constant shape instead"
+                            : ""));
     }
     const int idx = users[0];
     const onnx::NodeProto& n = g.node(idx);
     ChainNode node;
     node.proto = &n;
     node.where = node_where(n, static_cast<size_t>(idx));
+    node.file = name;
     if (visited[static_cast<size_t>(idx)]) throw Error(name + ": " + node.where + ": the graph has a cycle");
     visited[static_cast<size_t>(idx)] = true;
     // The running value comes first; an Add may take it second (bias + x).
@@ -278,10 +333,10 @@ Chain read_chain(const onnx::ModelProto& model, const std::string& name) {
       }
       auto c = constants.find(ins[k]);
       if (c == constants.end()) {
-        throw Error(name + ": " + node.where + ": input '" + ins[k] +
-                    (produced.count(ins[k]) ? "' is computed by the graph, not a constant (supported: "
+        throw Error(name + ": " + node.where + ": input " + quoted(ins[k]) +
+                    (produced.count(ins[k]) ? " is computed by the graph, not a constant (supported: "
                                               "weights as initializers or Constant nodes)"
-                                            : "' is missing (no initializer, input or node makes it)"));
+                                            : " is missing (no initializer, input or node makes it)"));
       }
       node.inputs.push_back(c->second);
     }
@@ -290,8 +345,8 @@ Chain read_chain(const onnx::ModelProto& model, const std::string& name) {
     for (int k = 1; k < n.output_size(); ++k) {
       const std::string& extra = n.output(k);
       if (!extra.empty() && (!consumers[extra].empty() || extra == output)) {
-        throw Error(name + ": " + node.where + ": its output " + std::to_string(k) + " ('" + extra +
-                    "') is used (supported: only the first output)");
+        throw Error(name + ": " + node.where + ": its output " + std::to_string(k) + " (" + quoted(extra) +
+                    ") is used (supported: only the first output)");
       }
     }
     chain.nodes.push_back(node);

@@ -20,6 +20,7 @@ struct ChainNode {
   const onnx::NodeProto* proto = nullptr;
   std::vector<const onnx::TensorProto*> inputs;
   std::string where;  // "node 'conv1' (Conv)", for messages
+  std::string file;   // the file's name, which every message starts with
 };
 
 struct Chain {
@@ -32,6 +33,10 @@ struct Chain {
 // Parses and checks the structure; throws host::Error("<name>: ...") naming what is wrong.
 // Keeps `model` alive: the chain points into it.
 Chain read_chain(const onnx::ModelProto& model, const std::string& name);
+
+// A name from the file as messages and the metadata show it: valid UTF-8 kept, control characters
+// and invalid bytes as '?', at most 200 bytes (then "...").
+std::string printable(const std::string& s);
 
 // Attribute helpers: the value of attribute `key` of the node, or `fallback` when absent.
 // A present attribute of another type is an error (the node's `where` in the message).

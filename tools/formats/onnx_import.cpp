@@ -32,7 +32,7 @@ void apply_trainable(const std::string& option, const std::string& name, const o
     if (recorded != chain.metadata.end()) {
       const std::string& s = recorded->second;
       if (s.size() != with_params.size() || s.find_first_not_of("01") != std::string::npos) {
-        throw Error(name + ": metadata tinyprop.trainable '" + s + "' does not match the " +
+        throw Error(name + ": metadata tinyprop.trainable '" + onnx_io::printable(s) + "' does not match the " +
                     std::to_string(with_params.size()) + " layers with parameters");
       }
       for (size_t k = 0; k < s.size(); ++k) train[k] = s[k] == '1';
@@ -77,7 +77,7 @@ LossKind loss_from_metadata(const onnx_io::Chain& chain, const std::string& name
                      LossKind::kMeanSquaredError}) {
     if (it->second == loss_kind_name(k)) return k;
   }
-  throw Error(name + ": metadata tinyprop.loss '" + it->second + "' is not a loss of the core");
+  throw Error(name + ": metadata tinyprop.loss '" + onnx_io::printable(it->second) + "' is not a loss of the core");
 }
 
 }  // namespace
@@ -106,10 +106,10 @@ OnnxImport import_onnx(const std::vector<uint8_t>& bytes, const std::string& nam
   nlohmann::json meta;
   meta["source"] = "onnx";
   meta["file"] = name;
-  meta["producer"] = model.producer_name() + " " + model.producer_version();
+  meta["producer"] = onnx_io::printable(model.producer_name() + " " + model.producer_version());
   meta["opset"] = chain.opset;
   meta["layers"] = out.layer_names;
-  out.file.metadata = meta.dump();
+  out.file.metadata = meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "formats/model_file.h"
+#include "formats/onnx_layout.h"
 #include "util/error.h"
 
 namespace tinyprop::host::onnx_io {
@@ -55,7 +56,7 @@ void LayerBuilder::push(const ChainNode& n, const LayerSpec& l, std::vector<floa
   if (!problem.empty()) fail(n, "does not fit the layers before it: " + problem);
   w_.push_back(std::move(w));
   b_.push_back(std::move(b));
-  names_.push_back(n.proto->name().empty() ? n.where : n.proto->name());
+  names_.push_back(n.proto->name().empty() ? n.where : printable(n.proto->name()));
   open_ = layer_has_params(l.kind) ? static_cast<int>(spec_.n_layers - 1) : -1;
   bias_free_ = false;
 }
@@ -112,27 +113,15 @@ void LayerBuilder::add(const ChainNode& n, int64_t opset, bool is_last) {
     ended_ = true;
     return;
   }
-  fail(n, "operator " + op + " is not supported (docs/MODEL_FORMAT.md lists the supported ones)");
+  fail(n, "operator " + printable(op) + " is not supported (docs/MODEL_FORMAT.md lists the supported ones)");
 }
 
 // W rows [units, in] in ONNX column order; reordered to (h, w, c) after a Flatten of a map.
-void LayerBuilder::add_dense(const ChainNode& n, std::vector<float> w, uint32_t units, uint32_t in,
+void LayerBuilder::add_dense(const ChainNode& n, std::vector<float> w, uint32_t units,
                              std::vector<float> bias) {
   if (reorder_next_) {
     const Shape m = flattened_;
-    std::vector<float> r(w.size());
-    for (uint32_t o = 0; o < units; ++o) {
-      for (uint32_t c = 0; c < m.c; ++c) {
-        for (uint32_t y = 0; y < m.h; ++y) {
-          for (uint32_t x = 0; x < m.w; ++x) {
-            const size_t chw = (static_cast<size_t>(c) * m.h + y) * m.w + x;
-            const size_t hwc = (static_cast<size_t>(y) * m.w + x) * m.c + c;
-            r[static_cast<size_t>(o) * in + hwc] = w[static_cast<size_t>(o) * in + chw];
-          }
-        }
-      }
-    }
-    w.swap(r);
+    w = permute_rows(w.data(), units, m.c, m.h, m.w, true);
     reorder_next_ = false;
   }
   LayerSpec l;
@@ -172,7 +161,7 @@ void LayerBuilder::add_gemm(const ChainNode& n) {
                   std::to_string(units) + "; broadcasting is not supported)");
     }
   }
-  add_dense(n, std::move(w), units, in, std::move(bias));
+  add_dense(n, std::move(w), units, std::move(bias));
 }
 
 void LayerBuilder::add_matmul(const ChainNode& n) {
@@ -189,7 +178,7 @@ void LayerBuilder::add_matmul(const ChainNode& n) {
   for (uint32_t o = 0; o < units; ++o) {
     for (uint32_t i = 0; i < in; ++i) w[static_cast<size_t>(o) * in + i] = b[static_cast<size_t>(i) * units + o];
   }
-  add_dense(n, std::move(w), units, in, std::vector<float>(units, 0.0f));
+  add_dense(n, std::move(w), units, std::vector<float>(units, 0.0f));
   bias_free_ = true;
 }
 
@@ -233,7 +222,7 @@ void LayerBuilder::read_window(const ChainNode& n, LayerSpec* l) const {
       l->pad_w = static_cast<uint16_t>(pads[1]);
     }
   } else {
-    fail(n, "auto_pad " + auto_pad + " (supported: NOTSET, VALID, SAME_UPPER)");
+    fail(n, "auto_pad " + printable(auto_pad) + " (supported: NOTSET, VALID, SAME_UPPER)");
   }
 }
 
@@ -266,15 +255,8 @@ void LayerBuilder::add_conv(const ChainNode& n) {
   }
   const std::vector<float> w = tensor_floats(*n.inputs[1], file_ + ": " + n.where + ": weight W");
   const uint32_t co = static_cast<uint32_t>(wd[0]), ci = static_cast<uint32_t>(wd[1]);
-  const uint32_t kh = l.kernel_h, kw = l.kernel_w;
   // [C_out, C_in, K_h, K_w] -> [C_out, K_h, K_w, C_in] (depthwise: C_in = 1, the same order).
-  std::vector<float> r(w.size());
-  for (uint32_t o = 0; o < co; ++o)
-    for (uint32_t i = 0; i < ci; ++i)
-      for (uint32_t y = 0; y < kh; ++y)
-        for (uint32_t x = 0; x < kw; ++x)
-          r[((static_cast<size_t>(o) * kh + y) * kw + x) * ci + i] =
-              w[((static_cast<size_t>(o) * ci + i) * kh + y) * kw + x];
+  std::vector<float> r = permute_rows(w.data(), co, ci, l.kernel_h, l.kernel_w, true);
   std::vector<float> bias(co, 0.0f);
   if (n.inputs.size() > 2 && n.inputs[2] != nullptr) {
     bias = tensor_floats(*n.inputs[2], file_ + ": " + n.where + ": bias B");
@@ -312,6 +294,7 @@ void LayerBuilder::add_flatten(const ChainNode& n, bool reshape) {
     const bool flattens = to.size() == 2 && (to[1] == f || to[1] == -1) &&
                           (to[0] == 0 || to[0] == 1 || (to[0] == -1 && to[1] == f));
     if (!flattens) fail(n, "reshapes to " + dims_text(to) + " (supported: a flatten to [N, " + std::to_string(f) + "])");
+    if (to[0] == 0 && attr_int(n, "allowzero", 0) != 0) fail(n, "allowzero = 1 makes the batch dim 0");
   } else if (attr_int(n, "axis", 1) != 1) {
     fail(n, "axis " + std::to_string(attr_int(n, "axis", 1)) + " (supported: 1, keeping the batch)");
   }

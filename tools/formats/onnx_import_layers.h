@@ -27,7 +27,7 @@ class LayerBuilder {
   [[noreturn]] void fail(const ChainNode& n, const std::string& reason) const;
   Shape current() const;
   void push(const ChainNode& n, const LayerSpec& l, std::vector<float> w, std::vector<float> b);
-  void add_dense(const ChainNode& n, std::vector<float> w_rows, uint32_t units, uint32_t in,
+  void add_dense(const ChainNode& n, std::vector<float> w_rows, uint32_t units,
                  std::vector<float> bias);
   void add_gemm(const ChainNode& n);
   void add_matmul(const ChainNode& n);
