@@ -152,6 +152,13 @@ float kth_magnitude_lower_bound_contiguous(const float* v, uint32_t k, uint32_t 
 
 typedef int32_t Int4 __attribute__((vector_size(16)));
 
+// |v| lane by lane: the sign bits cleared (what SSE's andnps with a -0 mask does), written with
+// the vector extensions GCC and Clang share, not a compiler's own builtin.
+inline Float4 abs4(Float4 v) {
+  const Int4 magnitude = {0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff};
+  return reinterpret_cast<Float4>(reinterpret_cast<Int4>(v) & magnitude);
+}
+
 // The maxima of |v| over the m disjoint strided blocks {t, t + m, t + 2m, ...} (b elements
 // each, t < m): m running maxima over b consecutive rows of m values, without a branch: four
 // maxima per SSE register (the last group of a row overlaps the one before it when m is not a
@@ -162,17 +169,16 @@ void block_maxima(const float* v, uint32_t k, uint32_t b, float* block_max) {
     // Group by group of four blocks (the last one at k - 4), all b rows: the four maxima stay
     // in one register. maxps returns its second operand when the first is NaN, so a NaN never
     // wins; the -1 start gives a block of NaNs the maximum -1.
-    const Float4 abs_mask = {-0.0f, -0.0f, -0.0f, -0.0f};
     for (uint32_t t = 0;; t += 4) {
       if (t + 4 > k) t = k - 4;  // the overlapping last group
       Float4 acc = {-1.0f, -1.0f, -1.0f, -1.0f};
       const float* p = v + t;
       uint32_t r = 0;  // two rows per step (the maximum does not depend on the order)
       for (; r + 2 <= b; r += 2, p += 2 * static_cast<size_t>(k)) {
-        acc = __builtin_ia32_maxps(__builtin_ia32_andnps(abs_mask, load4(p)), acc);
-        acc = __builtin_ia32_maxps(__builtin_ia32_andnps(abs_mask, load4(p + k)), acc);
+        acc = __builtin_ia32_maxps(abs4(load4(p)), acc);
+        acc = __builtin_ia32_maxps(abs4(load4(p + k)), acc);
       }
-      if (r < b) acc = __builtin_ia32_maxps(__builtin_ia32_andnps(abs_mask, load4(p)), acc);
+      if (r < b) acc = __builtin_ia32_maxps(abs4(load4(p)), acc);
       *reinterpret_cast<Float4*>(block_max + t) = acc;
       if (t + 4 == k) break;
     }
@@ -262,8 +268,7 @@ constexpr PackTable kPackTable{};
 typedef uint16_t U16x8 __attribute__((vector_size(16), aligned(2), may_alias));
 
 inline unsigned reach_mask(const float* v, Float4 tau4) {
-  const Float4 abs_mask = {-0.0f, -0.0f, -0.0f, -0.0f};
-  const Float4 a = __builtin_ia32_andnps(abs_mask, load4(v));
+  const Float4 a = abs4(load4(v));
   return static_cast<unsigned>(__builtin_ia32_movmskps(reinterpret_cast<Float4>(a >= tau4)));
 }
 
