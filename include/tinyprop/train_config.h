@@ -17,16 +17,17 @@ struct OptimizerConfig {
   float epsilon = 1e-8f;   // Adam
 };
 
-// The four backpropagation methods of docs/ALGORITHM.md ("The methods compared").
+// The backpropagation methods of docs/ALGORITHM.md ("The methods compared").
 enum class Method : uint8_t {
   kFull = 0,     // every neuron
   kStatic,       // meProp: k = clamp(floor(r N), 1, N) by top-k |delta|
   kTinyProp,     // adaptive ratio per layer and sample
   kTinyPropV2,   // tinyprop plus skipping samples whose output error is relatively small
+  kBudget,       // our rule: a per-step budget of backward MACs, split across layers by cost
 };
 
 const char* method_name(Method m);
-// Parses "full", "static", "tinyprop", "tinypropv2"; returns false for anything else.
+// Parses "full", "static", "tinyprop", "tinypropv2", "budget"; returns false for anything else.
 bool parse_method(const char* text, Method* out);
 
 // What the top-k of a convolution chooses from (docs/CONV.md). Dense layers ignore it.
@@ -48,6 +49,10 @@ struct SparsityConfig {
   float zeta = 0.5f;            // tinyprop: damping per trainable layer away from the output
   float skip_threshold = 0.1f;  // tinypropv2: skip when Y_L / Y_max,L < threshold
   float y_max_decay = 1.0f;     // extension: Y_max *= decay before each update (1 = off)
+  float budget = 0.1f;          // budget: backward MACs per step, as a fraction of full's
+  // The hard per-step bound, for every method: a step never does more backward MACs than this
+  // (0 = no bound). Binding fails (kInvalidArgument) if even k = 1 in every layer exceeds it.
+  uint64_t max_backward_macs = 0;
   bool sparse_bias = false;     // update only the selected neurons' biases (reference: dense)
   ConvSelection conv_selection = ConvSelection::kElement;  // granularity for convolutions
 };

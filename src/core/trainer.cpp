@@ -136,7 +136,7 @@ Status Trainer::layout(const ModelSpec& spec, const TrainConfig& config, Arena& 
     channel_error_ = arena.take_array<float>(Region::kScratch, widest_conv);
     channel_idx_ = arena.take_array<uint32_t>(Region::kIndices, widest_conv);
   }
-  return Status::kOk;
+  return plan_step_cost(spec, config);
 }
 
 void Trainer::reset_run() {
@@ -198,6 +198,10 @@ void Trainer::backward(const float* x, StepCounters* c) {
   const bool fused = config_.batch_size == 1;
   OptimizerStep step;
   bool step_ready = false;
+  // What is left of the per-step bound (UINT64_MAX: none). Binding checked that k = 1 in every
+  // layer fits, so each layer can leave the layers below their reserve (st.reserve_below).
+  const bool bounded = step_cap_ != UINT64_MAX;
+  uint64_t remaining = step_cap_;
 
   for (uint32_t i = m.n_layers(); i-- > lowest_trainable_;) {
     Layer& l = m.layer(i);
@@ -225,12 +229,18 @@ void Trainer::backward(const float* x, StepCounters* c) {
       c->backward_macs += row_macs * l.out_size;
       c->backward_macs_done += row_macs * l.out_size;
       c->backward_macs_full += row_macs * l.out_size;
+      if (bounded) remaining -= row_macs * l.out_size;  // fixed, within the reserve
       float* t = cur; cur = other; other = t;
       continue;
     }
 
-    const RatioDecision d = decide_ratio(config_.sparsity, cur, l.out_size,
-                                         static_cast<uint32_t>(st.depth), &st.y_max);
+    RatioDecision d = decide_ratio(config_.sparsity, cur, l.out_size,
+                                   static_cast<uint32_t>(st.depth), &st.y_max);
+    if (config_.sparsity.method == Method::kBudget && !budget_dense_) {
+      d.k = budget_k(st.budget_share, remaining - st.fixed_below, st.row_cost, l.out_size);
+      d.ratio = static_cast<float>(d.k) / static_cast<float>(l.out_size);
+    }
+    if (bounded) d.k = cap_k(d.k, remaining - st.reserve_below, st.row_cost);
     c->backward_macs_full += passes * row_macs * l.out_size;
     if (config_.sparsity.method == Method::kTinyPropV2 && st.depth == 0 &&
         d.relative_error < config_.sparsity.skip_threshold) {
@@ -266,6 +276,7 @@ void Trainer::backward(const float* x, StepCounters* c) {
                                           &c->selection_comparisons);
       c->k[i] = done;
       c->n[i] = l.out_size;
+      if (bounded) remaining -= st.row_cost * done;
       c->backward_macs += passes * row_macs * done;
       c->backward_macs_done += passes * row_macs * done;
       if (fused) {
@@ -286,6 +297,7 @@ void Trainer::backward(const float* x, StepCounters* c) {
     }
     c->k[i] = k;
     c->n[i] = l.out_size;
+    if (bounded) remaining -= st.row_cost * k;
     c->backward_macs += passes * row_macs * k;
 
     // The error below must use W before this step changes it.

@@ -1,0 +1,106 @@
+// The per-step backward cost model, fixed at bind time: the full step's MACs, the budget
+// rule's shares, the hard per-step bound and the worst case a step can reach
+// (docs/ALGORITHM.md, "budget" and "The per-step bound").
+#include "layers/layer.h"
+#include "tinyprop/select.h"
+#include "tinyprop/trainer.h"
+
+namespace tinyprop {
+namespace {
+
+// The budget rule's weight of a layer whose full backward costs `full_cost` MACs. Equal
+// weights: walking down from the output, each layer gets an equal part of what is left of the
+// step's budget, split among it and the layers below. A layer whose part covers its whole
+// backward (typically the output layer: 64 x 10 is about 1 % of a 784-128-64-10's backward)
+// runs dense and leaves the rest to the layers below (water-filling). Tried against weights
+// sqrt(full cost), which leave the cheap output layer sparse (docs/ALGORITHM.md).
+float split_weight(uint64_t full_cost) {
+  (void)full_cost;
+  return 1.0f;
+}
+
+// The largest backprop ratio a method can choose for a layer at trainable depth d. For
+// tinyprop the relative error Y / Y_max is at most 1, and the float expression below is the
+// policy's own at relative error 1 (float operations are monotonic, so no smaller error gives
+// more).
+float largest_ratio(const SparsityConfig& s, uint32_t depth) {
+  switch (s.method) {
+    case Method::kStatic: return s.ratio;
+    case Method::kTinyProp:
+    case Method::kTinyPropV2: {
+      float damping = 1.0f;
+      for (uint32_t i = 0; i < depth; ++i) damping *= s.zeta;
+      const float bpr = (s.s_min + (s.s_max - s.s_min) * 1.0f) * damping;
+      return bpr > 1.0f ? 1.0f : bpr;
+    }
+    case Method::kFull:
+    case Method::kBudget:
+      break;
+  }
+  return 1.0f;
+}
+
+// The most outputs the method selects in a layer of n outputs (channel mode: whole channels of
+// n / c_out elements each).
+uint64_t largest_k(const SparsityConfig& s, uint32_t depth, uint32_t n, uint32_t c_out,
+                   bool conv) {
+  const float r = largest_ratio(s, depth);
+  if (conv && s.conv_selection == ConvSelection::kChannel && c_out > 0) {
+    return static_cast<uint64_t>(k_for_ratio(r, c_out)) * (n / c_out);
+  }
+  return k_for_ratio(r, n);
+}
+
+}  // namespace
+
+Status Trainer::plan_step_cost(const ModelSpec& spec, const TrainConfig& config) {
+  const Model& m = *model_;
+  const SparsityConfig& s = config.sparsity;
+  uint64_t full = 0, fixed = 0, minimum = 0, natural = 0;
+  float weights = 0.0f;
+  bool channel_conv = false;
+  for (uint32_t i = lowest_trainable_; i < spec.n_layers; ++i) {  // bottom-up
+    if (!layer_has_params(spec.layers[i].kind)) continue;
+    const Layer& l = m.layer(i);
+    const uint64_t row = layer_backward_macs_per_output(l);
+    LayerTrainState& st = state_[i];
+    if (!st.trainable) {  // a frozen layer between trainable ones: dense pass-through
+      const uint64_t cost = row * l.out_size;
+      full += cost;
+      fixed += cost;
+      minimum += cost;
+      natural += cost;
+      continue;
+    }
+    const bool conv = layer_is_conv(spec.layers[i].kind);
+    if (conv && s.conv_selection == ConvSelection::kChannel) channel_conv = true;
+    st.row_cost = row * (i > lowest_trainable_ ? 2u : 1u);
+    st.fixed_below = fixed;
+    st.reserve_below = minimum;
+    const uint64_t layer_full = st.row_cost * l.out_size;
+    const float w = split_weight(layer_full);
+    weights += w;
+    st.budget_share = weights > 0.0f ? w / weights : 1.0f;
+    full += layer_full;
+    minimum += st.row_cost;
+    natural += st.row_cost * largest_k(s, static_cast<uint32_t>(st.depth), l.out_size,
+                                       l.n_bias, conv);
+  }
+  full_macs_ = full;
+  step_cap_ = s.max_backward_macs > 0 ? s.max_backward_macs : UINT64_MAX;
+  budget_dense_ = false;
+  if (s.method == Method::kBudget) {
+    uint64_t b = full;
+    if (s.budget < 1.0f) b = static_cast<uint64_t>(s.budget * static_cast<float>(full));
+    if (b >= full) budget_dense_ = true;
+    if (b < step_cap_) step_cap_ = b;
+  }
+  // A bound below k = 1 everywhere cannot be kept; channel selection picks whole filters from
+  // a ratio, which the element-wise bound cannot steer: both are refused when the bound bites.
+  if (step_cap_ < minimum) return Status::kInvalidArgument;
+  if (channel_conv && step_cap_ < natural) return Status::kInvalidArgument;
+  worst_case_macs_ = natural < step_cap_ ? natural : step_cap_;
+  return Status::kOk;
+}
+
+}  // namespace tinyprop
