@@ -41,6 +41,14 @@ const char* conv_selection_name(ConvSelection s);
 // Parses "element" or "channel"; returns false for anything else.
 bool parse_conv_selection(const char* text, ConvSelection* out);
 
+// How the budget rule splits its budget across trainable layers (docs/ALGORITHM.md, "budget").
+// Either way a layer whose full backward costs no more than an equal share of the budget runs
+// dense (typically the output layer); the rest goes to the other layers
+enum class BudgetSplit : uint8_t {
+  kEqualRatio = 0,  // at one ratio k/N (the same fraction of every remaining layer's work)
+  kEqualMacs,       // in equal MACs (cheap layers get a higher ratio than expensive ones)
+};
+
 struct SparsityConfig {
   Method method = Method::kFull;
   float ratio = 0.1f;           // static: backpropagation ratio r in (0, 1]
@@ -50,6 +58,7 @@ struct SparsityConfig {
   float skip_threshold = 0.1f;  // tinypropv2: skip when Y_L / Y_max,L < threshold
   float y_max_decay = 1.0f;     // extension: Y_max *= decay before each update (1 = off)
   float budget = 0.1f;          // budget: backward MACs per step, as a fraction of full's
+  BudgetSplit budget_split = BudgetSplit::kEqualRatio;  // budget: a design choice, not a knob
   // The hard per-step bound, for every method: a step never does more backward MACs than this
   // (0 = no bound). Binding fails (kInvalidArgument) if even k = 1 in every layer exceeds it.
   uint64_t max_backward_macs = 0;

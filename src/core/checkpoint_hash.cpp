@@ -46,7 +46,10 @@ uint32_t checkpoint_config_hash(const TrainConfig& c) {
   h.u32(c.batch_size);
   // Newer settings enter the hash only when they are in use, so that the hashes of
   // configurations without them (and the checkpoints that carry those) stay as they were.
-  if (s.method == Method::kBudget) h.f32(s.budget);
+  if (s.method == Method::kBudget) {
+    h.f32(s.budget);
+    h.u32(static_cast<uint32_t>(s.budget_split));
+  }
   if (s.max_backward_macs > 0) {
     h.u32(static_cast<uint32_t>(s.max_backward_macs));
     h.u32(static_cast<uint32_t>(s.max_backward_macs >> 32));

@@ -8,17 +8,6 @@
 namespace tinyprop {
 namespace {
 
-// The budget rule's weight of a layer whose full backward costs `full_cost` MACs. Equal
-// weights: walking down from the output, each layer gets an equal part of what is left of the
-// step's budget, split among it and the layers below. A layer whose part covers its whole
-// backward (typically the output layer: 64 x 10 is about 1 % of a 784-128-64-10's backward)
-// runs dense and leaves the rest to the layers below (water-filling). Tried against weights
-// sqrt(full cost), which leave the cheap output layer sparse (docs/ALGORITHM.md).
-float split_weight(uint64_t full_cost) {
-  (void)full_cost;
-  return 1.0f;
-}
-
 // The largest backprop ratio a method can choose for a layer at trainable depth d. For
 // tinyprop the relative error Y / Y_max is at most 1, and the float expression below is the
 // policy's own at relative error 1 (float operations are monotonic, so no smaller error gives
@@ -51,13 +40,61 @@ uint64_t largest_k(const SparsityConfig& s, uint32_t depth, uint32_t n, uint32_t
   return k_for_ratio(r, n);
 }
 
+// The budget rule's planned MACs per trainable layer (bottom-up order), from the full costs
+// `full[0..n)` and the budget b: water-filling finds the layers whose whole backward fits in an
+// equal share of what the others leave (they run dense); the others share the rest in equal
+// MACs or at one ratio of their full cost. Float32, n <= kMaxLayers.
+void plan_budget(const uint64_t* full, uint32_t n, uint64_t budget, BudgetSplit split,
+                 float* planned) {
+  bool dense[kMaxLayers] = {};
+  for (bool changed = true; changed;) {
+    changed = false;
+    uint64_t left = budget;
+    uint32_t sparse = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+      if (dense[i]) {
+        left = left > full[i] ? left - full[i] : 0;
+      } else {
+        ++sparse;
+      }
+    }
+    if (sparse == 0) break;
+    const float share = static_cast<float>(left) / static_cast<float>(sparse);
+    for (uint32_t i = 0; i < n; ++i) {
+      if (!dense[i] && static_cast<float>(full[i]) <= share) dense[i] = changed = true;
+    }
+  }
+  uint64_t left = budget, sparse_full = 0;
+  uint32_t sparse = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (dense[i]) {
+      left = left > full[i] ? left - full[i] : 0;
+    } else {
+      sparse_full += full[i];
+      ++sparse;
+    }
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    if (dense[i]) {
+      planned[i] = static_cast<float>(full[i]);
+    } else if (split == BudgetSplit::kEqualMacs) {
+      planned[i] = static_cast<float>(left) / static_cast<float>(sparse);
+    } else {
+      planned[i] = static_cast<float>(left) *
+                   (static_cast<float>(full[i]) / static_cast<float>(sparse_full));
+    }
+  }
+}
+
 }  // namespace
 
 Status Trainer::plan_step_cost(const ModelSpec& spec, const TrainConfig& config) {
   const Model& m = *model_;
   const SparsityConfig& s = config.sparsity;
   uint64_t full = 0, fixed = 0, minimum = 0, natural = 0;
-  float weights = 0.0f;
+  uint64_t layer_full[kMaxLayers] = {};
+  uint32_t layer_index[kMaxLayers] = {};
+  uint32_t n_trainable = 0;
   bool channel_conv = false;
   for (uint32_t i = lowest_trainable_; i < spec.n_layers; ++i) {  // bottom-up
     if (!layer_has_params(spec.layers[i].kind)) continue;
@@ -77,11 +114,9 @@ Status Trainer::plan_step_cost(const ModelSpec& spec, const TrainConfig& config)
     st.row_cost = row * (i > lowest_trainable_ ? 2u : 1u);
     st.fixed_below = fixed;
     st.reserve_below = minimum;
-    const uint64_t layer_full = st.row_cost * l.out_size;
-    const float w = split_weight(layer_full);
-    weights += w;
-    st.budget_share = weights > 0.0f ? w / weights : 1.0f;
-    full += layer_full;
+    layer_full[n_trainable] = st.row_cost * l.out_size;
+    layer_index[n_trainable++] = i;
+    full += st.row_cost * l.out_size;
     minimum += st.row_cost;
     natural += st.row_cost * largest_k(s, static_cast<uint32_t>(st.depth), l.out_size,
                                        l.n_bias, conv);
@@ -94,6 +129,18 @@ Status Trainer::plan_step_cost(const ModelSpec& spec, const TrainConfig& config)
     if (s.budget < 1.0f) b = static_cast<uint64_t>(s.budget * static_cast<float>(full));
     if (b >= full) budget_dense_ = true;
     if (b < step_cap_) step_cap_ = b;
+  }
+  // The budget rule's shares: walking down, layer l takes planned_l / (planned_l + planned of
+  // the layers below) of what is left, which is planned_l when the layers above spent theirs.
+  if (s.method == Method::kBudget && !budget_dense_) {
+    float planned[kMaxLayers] = {};
+    plan_budget(layer_full, n_trainable, step_cap_ > fixed ? step_cap_ - fixed : 0, s.budget_split,
+                planned);
+    float below = 0.0f;
+    for (uint32_t t = 0; t < n_trainable; ++t) {
+      below += planned[t];
+      state_[layer_index[t]].budget_share = below > 0.0f ? planned[t] / below : 1.0f;
+    }
   }
   // A bound below k = 1 everywhere cannot be kept; channel selection picks whole filters from
   // a ratio, which the element-wise bound cannot steer: both are refused when the bound bites.

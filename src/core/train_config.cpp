@@ -79,6 +79,9 @@ Status TrainConfig::validate() const {
   if (!in_unit_interval(s.skip_threshold)) return Status::kInvalidArgument;
   if (!(s.y_max_decay > 0.0f && s.y_max_decay <= 1.0f)) return Status::kInvalidArgument;
   if (!(s.budget > 0.0f && s.budget <= 1.0f)) return Status::kInvalidArgument;
+  if (s.budget_split != BudgetSplit::kEqualRatio && s.budget_split != BudgetSplit::kEqualMacs) {
+    return Status::kInvalidArgument;
+  }
   if (s.conv_selection != ConvSelection::kElement && s.conv_selection != ConvSelection::kChannel) {
     return Status::kInvalidArgument;
   }

@@ -57,13 +57,15 @@ RatioDecision decide_ratio(const SparsityConfig& cfg, const float* delta, uint32
 }
 
 // budget: k = clamp(floor(share * remaining / row_cost), 1, n), in float32 (no double on the
-// device path). The float product may round a share of exactly a layer's full cost to just
-// below it; the trainer never calls this when the budget covers full backprop (k = n then).
+// device path). As in k_for_ratio, floor gets a relative nudge of 1e-6, so that a share of
+// exactly a layer's full cost (a dense layer) is not rounded to one neuron less; the hard
+// bound that the trainer applies next keeps the step within the budget whatever the rounding.
 uint32_t budget_k(float share, uint64_t remaining_macs, uint64_t row_cost, uint32_t n) {
   if (n == 0) return 0;
   if (row_cost == 0) return n;
   const float macs = share * static_cast<float>(remaining_macs);
-  const float kf = macs / static_cast<float>(row_cost);
+  float kf = macs / static_cast<float>(row_cost);
+  kf += kf * 1e-6f;
   if (!(kf >= 1.0f)) return 1;
   if (kf >= static_cast<float>(n)) return n;
   const uint32_t k = static_cast<uint32_t>(kf);
