@@ -60,6 +60,17 @@ MethodVariant tinypropv2_variant(float s_min, float s_max, float zeta, float tau
   return m;
 }
 
+// The budget rule (docs/ALGORITHM.md): one knob, the step's backward MACs / full's.
+MethodVariant budget_variant(float budget) {
+  MethodVariant m;
+  m.label = "budget " + num(budget);
+  m.group = "budget";
+  m.sparsity.method = Method::kBudget;
+  m.sparsity.budget = budget;
+  m.is_budget_default = budget == SparsityConfig{}.budget;
+  return m;
+}
+
 MethodVariant matched_variant(const MethodVariant& to) {
   MethodVariant m;
   m.label = "static = " + to.label;
@@ -83,10 +94,23 @@ std::vector<uint32_t> first_n(size_t n) {
 
 double ratio_of(double a, double b) { return b > 0.0 ? a / b : 0.0; }
 
+// Glorot (Xavier) uniform weights, U(-sqrt(6 / (fan_in + fan_out)), +...), zero biases, for
+// every dense layer in model order (the authors' MNIST example's initialisation).
+void glorot_uniform_init(Model& m, Rng& rng) {
+  for (uint32_t i = 0; i < m.n_layers(); ++i) {
+    Layer& l = m.layer(i);
+    if (l.n_weights == 0) continue;
+    const float bound = std::sqrt(6.0f / static_cast<float>(l.in_size + l.out_size));
+    for (uint32_t j = 0; j < l.n_weights; ++j) l.w[j] = rng.uniform(-bound, bound);
+    for (uint32_t j = 0; j < l.n_bias; ++j) l.b[j] = 0.0f;
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> scenario_names() {
-  return {"mnist-mlp", "mnist-shift", "mnist-cnn", "fmnist-cnn", "cifar10-cnn"};
+  return {"mnist-mlp",  "mnist-shift",         "mnist-cnn", "fmnist-cnn",
+          "cifar10-cnn", "mnist-scratch", "mnist-scratch-wide"};
 }
 
 namespace {
@@ -98,6 +122,14 @@ bool is_cnn_scenario(const std::string& scenario) {
 // The model, data set and targets of each scenario (docs/SCENARIOS.md).
 void set_scenario_model(Protocol* p) {
   const std::string& s = p->scenario;
+  if (s == "mnist-scratch" || s == "mnist-scratch-wide") {
+    p->model = s == "mnist-scratch" ? "mlp:784-32-16-10" : "mlp:784-128-64-10";
+    p->dataset = "mnist";
+    p->budget_target_backward_rel = 0.20;
+    p->budget_target_loss_pp = 2.0;
+    p->target_source = "set for mnist-mlp";
+    return;
+  }
   if (s == "mnist-mlp" || s == "mnist-shift") {
     p->model = "mlp:784-128-64-10";
     p->dataset = "mnist";
@@ -116,6 +148,30 @@ void set_scenario_model(Protocol* p) {
   p->target_backward_rel = 0.25;
   p->target_loss_pp = 1.5;
   p->target_source = "set for fmnist-cnn, applied to every CNN scenario";
+}
+
+// Training from scratch as in the TinyProp authors' MNIST example: the first 6,000 training and
+// 1,000 test images in file order, Adam lr 1e-3 at batch 200 (per-sample selection, one update
+// per batch), 15 epochs in file order, Glorot-uniform weights and zero biases.
+void set_scratch_protocol(Protocol* p) {
+  p->from_scratch = true;
+  p->pretrain_count = 0;
+  p->finetune_count = p->quick ? 400 : 6000;
+  p->test_count = p->quick ? 200 : 1000;
+  p->finetune.optimizer = OptimizerConfig{};
+  p->finetune.optimizer.kind = OptimizerKind::kAdam;
+  p->finetune.optimizer.learning_rate = 1e-3f;
+  p->finetune.batch_size = 200;
+  p->finetune_epochs = p->quick ? 2 : 15;
+  p->finetune_lr_end_factor = 1.0f;
+  p->eval_points = p->quick ? 2 : 5;
+  // The same list, without the S_min / zeta grid (the curve keeps S_min 0.1..0.3 at zeta 0.5).
+  std::vector<MethodVariant> kept;
+  for (const MethodVariant& m : p->methods) {
+    if (m.group == "tinyprop" && m.sparsity.zeta != 0.5f) continue;
+    kept.push_back(m);
+  }
+  p->methods = kept;
 }
 
 }  // namespace
@@ -175,7 +231,18 @@ Protocol make_protocol(const std::string& scenario, bool quick, uint32_t seeds,
   }
   p.methods.push_back(tinypropv2_variant(0.1f, 0.9f, 0.5f, 0.1f));
   p.methods.push_back(matched_variant(def));
+  // The budget rule at its default and a few more budgets (its accuracy-compute curve). Channel
+  // selection picks whole filters from a ratio, which the budget cannot steer element by element.
+  if (conv_selection == ConvSelection::kElement) {
+    for (float b : {0.1f, 0.05f, 0.2f}) p.methods.push_back(budget_variant(b));
+    MethodVariant macs = budget_variant(0.1f);  // the other split, for comparison
+    macs.label += " equal-macs";
+    macs.sparsity.budget_split = BudgetSplit::kEqualMacs;
+    macs.is_budget_default = false;
+    p.methods.push_back(macs);
+  }
   for (MethodVariant& m : p.methods) m.sparsity.conv_selection = conv_selection;
+  if (scenario == "mnist-scratch" || scenario == "mnist-scratch-wide") set_scratch_protocol(&p);
   return p;
 }
 
@@ -203,6 +270,33 @@ const MethodSummary* CompareResult::find(const std::string& label) const {
     if (protocol.methods[m.method].label == label) return &m;
   }
   return nullptr;
+}
+
+const MethodSummary* CompareResult::default_budget() const {
+  for (const MethodSummary& m : summary) {
+    if (protocol.methods[m.method].is_budget_default) return &m;
+  }
+  return nullptr;
+}
+
+void keep_methods(Protocol* p, const std::vector<std::string>& labels) {
+  std::vector<std::string> keep = labels;
+  for (const std::string& l : labels) {
+    bool known = false;
+    for (const MethodVariant& m : p->methods) {
+      if (m.label != l) continue;
+      known = true;
+      if (!m.matched_to.empty()) keep.push_back(m.matched_to);
+    }
+    if (!known) throw Error("--methods: scenario " + p->scenario + " has no method '" + l + "'");
+  }
+  std::vector<MethodVariant> kept;
+  for (const MethodVariant& m : p->methods) {
+    if (m.label == "full" || std::find(keep.begin(), keep.end(), m.label) != keep.end()) {
+      kept.push_back(m);
+    }
+  }
+  p->methods = kept;
 }
 
 const MethodSummary* CompareResult::default_tinyprop() const {
@@ -290,13 +384,18 @@ CompareResult run_compare(const Protocol& protocol, const CompareOptions& option
     p.finetune_count = std::min(p.finetune_count, train.size() - p.pretrain_count);
     p.test_count = std::min(p.test_count, test.size());
   }
-  if (p.pretrain_count == 0 || train.size() <= p.pretrain_count) {
+  if (!p.from_scratch && (p.pretrain_count == 0 || train.size() <= p.pretrain_count)) {
     throw Error(p.dataset + " train has " + std::to_string(train.size()) +
                 " samples; the " + p.scenario + " scenario pretrains on " +
                 std::to_string(p.pretrain_count) + " and needs more (use --quick for small data)");
   }
   Dataset pre, rest;
-  split(train, p.pretrain_count, p.split_seed, &pre, &rest);
+  if (p.from_scratch) {  // the first samples in file order, nothing to pretrain on
+    p.finetune_count = std::min(p.finetune_count, train.size());
+    rest = std::move(train);
+  } else {
+    split(train, p.pretrain_count, p.split_seed, &pre, &rest);
+  }
   train = Dataset();  // free 60k images early
   if (p.finetune_count > 0 && p.finetune_count < rest.size()) {
     rest = subset(rest, first_n(p.finetune_count));
@@ -315,7 +414,7 @@ CompareResult run_compare(const Protocol& protocol, const CompareOptions& option
   result.test_samples = tune_test.size();
 
   const ModelSpec spec = parse_model_spec(p.model);
-  check_fits(spec, pre, p.dataset);
+  check_fits(spec, p.from_scratch ? tune : pre, p.dataset);
   check_fits(spec, tune_test, p.dataset + " test");
   {
     Session probe(spec, p.finetune);
@@ -348,6 +447,13 @@ CompareResult run_compare(const Protocol& protocol, const CompareOptions& option
       const uint64_t seed = p.seeds[si];
       Session s(spec, p.pretrain);
       Rng rng(seed);
+      if (p.from_scratch) {
+        glorot_uniform_init(s.model(), rng);
+        result.pretrain_accuracy[si] = before[si] = evaluate(s.model(), test).accuracy;
+        progress.advance(test.size());
+        pretrained[si].assign(s.model().params(), s.model().params() + s.model().param_count());
+        return;
+      }
       s.model().init_params(rng);
       FitOptions fo;
       fo.epochs = p.pretrain_epochs;
@@ -385,6 +491,7 @@ CompareResult run_compare(const Protocol& protocol, const CompareOptions& option
     FitOptions fo;
     fo.epochs = p.finetune_epochs;
     fo.order_seed = finetune_order_seed(seed);
+    fo.shuffle = !p.from_scratch;
     fo.lr_end_factor = p.finetune_lr_end_factor;
     fo.trace_windows = p.trace_windows;
     fo.eval_set = &tune_test;

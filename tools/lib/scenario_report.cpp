@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -28,6 +29,7 @@ nlohmann::json sparsity_json(const SparsityConfig& s) {
     j["zeta"] = float_value(s.zeta);
   }
   if (s.method == Method::kTinyPropV2) j["skip_threshold"] = float_value(s.skip_threshold);
+  if (s.method == Method::kBudget) j["budget"] = float_value(s.budget);
   if (s.method != Method::kFull) j["conv_selection"] = conv_selection_name(s.conv_selection);
   return j;
 }
@@ -105,6 +107,57 @@ TargetCheck check_targets(const CompareResult& r) {
   return t;
 }
 
+BudgetTargetCheck check_budget_targets(const CompareResult& r) {
+  BudgetTargetCheck t;
+  const MethodSummary* b = r.default_budget();
+  const MethodSummary* tp = r.default_tinyprop();
+  if (b == nullptr || r.find("full") == nullptr) return t;
+  t.available = true;
+  t.label = r.protocol.methods[b->method].label;
+  t.backward_rel = b->backward_rel.mean;
+  t.accuracy_loss_pp = b->accuracy_loss_pp.mean;
+  t.compute_met = t.backward_rel <= r.protocol.budget_target_backward_rel;
+  t.accuracy_met = t.accuracy_loss_pp <= r.protocol.budget_target_loss_pp;
+  // Never below the pretrained model: every seed's run ends at or above where it started.
+  const size_t n_methods = r.protocol.methods.size();
+  t.min_gain_pp = 1e9;
+  for (size_t si = 0; si < r.protocol.seeds.size(); ++si) {
+    const RunResult& run = r.runs[si * n_methods + b->method];
+    t.min_gain_pp = std::min(t.min_gain_pp, 100.0 * (run.accuracy_after - run.accuracy_before));
+  }
+  t.above_pretrained = t.min_gain_pp >= 0.0;
+  if (tp != nullptr) {
+    t.has_tinyprop = true;
+    t.tinyprop_backward_rel = tp->backward_rel.mean;
+    t.tinyprop_loss_pp = tp->accuracy_loss_pp.mean;
+    t.beats_tinyprop = b->accuracy_after.mean > tp->accuracy_after.mean &&
+                       t.backward_rel <= t.tinyprop_backward_rel;
+  }
+  return t;
+}
+
+std::string budget_targets_text(const CompareResult& r) {
+  const BudgetTargetCheck t = check_budget_targets(r);
+  if (!t.available) return "";
+  const Protocol& p = r.protocol;
+  auto verdict = [](bool met) { return met ? "met" : "MISSED"; };
+  std::ostringstream o;
+  o << "\ntargets of the budget rule at its default (" << t.label << "):\n";
+  o << "  backward compute <= " << fixed(100.0 * p.budget_target_backward_rel, 0)
+    << "% of full:           " << pct(t.backward_rel, 1) << "%  " << verdict(t.compute_met)
+    << "\n";
+  o << "  accuracy loss <= " << fixed(p.budget_target_loss_pp, 1) << " pp against full:      "
+    << fixed(t.accuracy_loss_pp, 2) << " pp  " << verdict(t.accuracy_met) << "\n";
+  o << "  never below the model it started from: smallest gain " << fixed(t.min_gain_pp, 2)
+    << " pp  " << verdict(t.above_pretrained) << "\n";
+  if (t.has_tinyprop) {
+    o << "  more accurate than tinyprop 0.1/0.9/0.5 at equal or lower compute (loss "
+      << fixed(t.tinyprop_loss_pp, 2) << " pp at " << pct(t.tinyprop_backward_rel, 1) << "%):  "
+      << verdict(t.beats_tinyprop) << "\n";
+  }
+  return o.str();
+}
+
 nlohmann::json compare_json(const CompareResult& r) {
   const Protocol& p = r.protocol;
   nlohmann::json j;
@@ -156,6 +209,7 @@ nlohmann::json compare_json(const CompareResult& r) {
     mj["label"] = v.label;
     mj["group"] = v.group;
     mj["is_default"] = v.is_default;
+    mj["is_budget_default"] = v.is_budget_default;
     mj["matched_to"] = v.matched_to.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.matched_to);
     mj["sparsity"] = sparsity_json(v.sparsity);
     mj["accuracy_before"] = stat_json(m.accuracy_before);
@@ -225,6 +279,21 @@ nlohmann::json compare_json(const CompareResult& r) {
                     {"best_accuracy_loss_pp", t.best_loss_pp}};
   } else {
     j["targets"] = nullptr;
+  }
+  const BudgetTargetCheck bt = check_budget_targets(r);
+  if (bt.available) {
+    j["budget_targets"] = {{"label", bt.label},
+                           {"backward_rel", bt.backward_rel},
+                           {"accuracy_loss_pp", bt.accuracy_loss_pp},
+                           {"min_gain_pp", bt.min_gain_pp},
+                           {"compute_target", p.budget_target_backward_rel},
+                           {"accuracy_target_pp", p.budget_target_loss_pp},
+                           {"compute_met", bt.compute_met},
+                           {"accuracy_met", bt.accuracy_met},
+                           {"above_pretrained", bt.above_pretrained},
+                           {"beats_tinyprop_default", bt.beats_tinyprop}};
+  } else {
+    j["budget_targets"] = nullptr;
   }
   return j;
 }
@@ -322,6 +391,7 @@ std::string compare_table(const CompareResult& r) {
       label = "static r=" + fixed(m.ratio_used.mean, 3) + " (= tinyprop default)";
     }
     if (v.is_default) label += " (default)";
+    if (v.is_budget_default) label += " (default)";
     o << pad(label, w_label)
       << pad(pct(m.accuracy_after.mean) + " +- " + pct(m.accuracy_after.sd), 17, true)
       << pad(fixed(m.accuracy_loss_pp.mean, 2) + " +- " + fixed(m.accuracy_loss_pp.sd, 2), 16,
@@ -352,6 +422,7 @@ std::string compare_table(const CompareResult& r) {
         << pct(t.best_backward_rel, 1) << "%, loss " << fixed(t.best_loss_pp, 2) << " pp)\n";
     }
   }
+  o << budget_targets_text(r);
   return o.str();
 }
 
