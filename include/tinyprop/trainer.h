@@ -34,7 +34,8 @@ struct LayerTrainState {
   float* v_b = nullptr;
   uint8_t* touched = nullptr;  // [n_bias] rows (filters) with gradient in the current batch
                                // (batch > 1, or a convolution)
-  float y_max = 0.0f;          // tinyprop: largest local error Y seen in this run
+  float y_max = 0.0f;          // tinyprop: largest local error Y seen in this run; budget
+                               // (output layer): the running mean of its Y
   int32_t depth = -1;          // trainable layers between this one and the output (0 = last)
   // The per-step cost model, set at bind time (docs/ALGORITHM.md, "budget" and "The per-step
   // bound"): backward MACs per selected neuron (both passes), the fixed cost of the frozen
@@ -110,6 +111,8 @@ class Trainer {
   void backward(const float* x, StepCounters* c);
   void apply_batch(StepCounters* c);
   Status plan_step_cost(const ModelSpec& spec, const TrainConfig& config);
+  uint64_t start_budget_step(const float* delta, uint32_t n, float* y_mean,
+                             uint64_t remaining) const;
 
   Model* model_ = nullptr;
   TrainConfig config_;
@@ -128,6 +131,8 @@ class Trainer {
   uint64_t full_macs_ = 0;         // full backprop's backward MACs per step
   uint64_t worst_case_macs_ = 0;   // worst_case_backward_macs()
   uint64_t step_cap_ = UINT64_MAX; // per-step bound (UINT64_MAX: none)
+  uint64_t budget_macs_ = 0;       // budget: b F, the mean step budget
+  uint64_t minimum_macs_ = 0;      // k = 1 in every trainable layer (+ frozen pass-through)
   bool budget_dense_ = false;      // budget method whose budget covers full backprop: k = N
 };
 

@@ -49,6 +49,7 @@ uint32_t checkpoint_config_hash(const TrainConfig& c) {
   if (s.method == Method::kBudget) {
     h.f32(s.budget);
     h.u32(static_cast<uint32_t>(s.budget_split));
+    h.u32(s.budget_adaptive ? 1u : 0u);
   }
   if (s.max_backward_macs > 0) {
     h.u32(static_cast<uint32_t>(s.max_backward_macs));

@@ -124,18 +124,25 @@ Status Trainer::plan_step_cost(const ModelSpec& spec, const TrainConfig& config)
   full_macs_ = full;
   step_cap_ = s.max_backward_macs > 0 ? s.max_backward_macs : UINT64_MAX;
   budget_dense_ = false;
+  minimum_macs_ = minimum;
+  budget_macs_ = full;
   if (s.method == Method::kBudget) {
-    uint64_t b = full;
-    if (s.budget < 1.0f) b = static_cast<uint64_t>(s.budget * static_cast<float>(full));
-    if (b >= full) budget_dense_ = true;
-    if (b < step_cap_) step_cap_ = b;
+    if (s.budget < 1.0f) budget_macs_ = static_cast<uint64_t>(s.budget * static_cast<float>(full));
+    if (budget_macs_ >= full) budget_dense_ = true;
+    // Adaptive: a step may take up to twice the budget (never more than full).
+    uint64_t most = budget_macs_;
+    if (s.budget_adaptive && !budget_dense_) {
+      most = s.budget < 0.5f ? static_cast<uint64_t>(2.0f * s.budget * static_cast<float>(full))
+                             : full;
+    }
+    if (most < step_cap_) step_cap_ = most;
   }
   // The budget rule's shares: walking down, layer l takes planned_l / (planned_l + planned of
   // the layers below) of what is left, which is planned_l when the layers above spent theirs.
   if (s.method == Method::kBudget && !budget_dense_) {
     float planned[kMaxLayers] = {};
-    plan_budget(layer_full, n_trainable, step_cap_ > fixed ? step_cap_ - fixed : 0, s.budget_split,
-                planned);
+    plan_budget(layer_full, n_trainable, budget_macs_ > fixed ? budget_macs_ - fixed : 0,
+                s.budget_split, planned);
     float below = 0.0f;
     for (uint32_t t = 0; t < n_trainable; ++t) {
       below += planned[t];

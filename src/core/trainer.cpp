@@ -237,6 +237,7 @@ void Trainer::backward(const float* x, StepCounters* c) {
     RatioDecision d = decide_ratio(config_.sparsity, cur, l.out_size,
                                    static_cast<uint32_t>(st.depth), &st.y_max);
     if (config_.sparsity.method == Method::kBudget && !budget_dense_) {
+      if (st.depth == 0) remaining = start_budget_step(cur, l.out_size, &st.y_max, remaining);
       d.k = budget_k(st.budget_share, remaining - st.fixed_below, st.row_cost, l.out_size);
       d.ratio = static_cast<float>(d.k) / static_cast<float>(l.out_size);
     }
@@ -321,6 +322,34 @@ void Trainer::backward(const float* x, StepCounters* c) {
   }
 
   if (!fused && ++in_batch_ >= config_.batch_size) apply_batch(c);
+}
+
+// The budget rule's budget for this step, set at the output layer with `remaining` of the
+// bound left (the frozen layers above, if any, already spent the rest). Adaptive:
+//   Y = sum |delta| of the output layer,  s = Y / Ybar  (1 on the first step),
+//   Ybar <- Ybar + (Y - Ybar) / 64       (a running mean that forgets: no anchor to the start)
+//   step budget = clamp(s, 0, 2) * b F, at least k = 1 everywhere, at most the bound.
+// E[s] = 1, so the mean step stays near b F; a sample with twice the usual error gets twice the
+// budget, one that is already learnt (Y near 0) gets k = 1.
+uint64_t Trainer::start_budget_step(const float* delta, uint32_t n, float* y_mean,
+                                    uint64_t remaining) const {
+  uint64_t budget = budget_macs_;
+  if (config_.sparsity.budget_adaptive) {
+    const float y = local_error(delta, n);
+    float scale = 1.0f;
+    if (*y_mean > 0.0f) {
+      scale = y / *y_mean;
+      *y_mean += (y - *y_mean) * (1.0f / 64.0f);
+    } else {
+      *y_mean = y;
+    }
+    if (!(scale < 2.0f)) scale = 2.0f;  // also catches NaN
+    budget = static_cast<uint64_t>(scale * static_cast<float>(budget_macs_));
+  }
+  if (budget < minimum_macs_) budget = minimum_macs_;
+  const uint64_t spent = step_cap_ - remaining;  // by frozen layers above
+  const uint64_t left = budget > spent ? budget - spent : 0;
+  return left < remaining ? left : remaining;
 }
 
 void Trainer::apply_batch(StepCounters* c) {

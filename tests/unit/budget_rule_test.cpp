@@ -76,12 +76,23 @@ TEST(BudgetRule, NeverExceedsTheBudgetAndKStaysInRange) {
         if (probe.status == Status::kInvalidArgument) continue;  // below k = 1 everywhere
         ASSERT_EQ(probe.status, Status::kOk);
         const uint64_t full = probe.trainer.full_backward_macs();
-        const uint64_t cap = static_cast<uint64_t>(budget * static_cast<float>(full));
+        // Adaptive (the default): a step may take up to twice the budget, never more than full.
+        const uint64_t cap = budget < 0.5f
+                                 ? static_cast<uint64_t>(2.0f * budget * static_cast<float>(full))
+                                 : full;
         EXPECT_EQ(probe.trainer.step_backward_cap(), cap);
         EXPECT_LE(probe.trainer.worst_case_backward_macs(), cap);
         const Steps r = run(spec, cfg, 150, seed++, cap);
         EXPECT_GT(r.max_step, 0u);
         EXPECT_LT(r.total, r.total_full);  // it did select
+        // Every step at exactly the budget when not adaptive.
+        TrainConfig fixed = cfg;
+        fixed.sparsity.budget_adaptive = false;
+        const uint64_t b = static_cast<uint64_t>(budget * static_cast<float>(full));
+        Bound fprobe(spec, fixed, seed);
+        if (!ok(fprobe.status)) continue;
+        EXPECT_EQ(fprobe.trainer.step_backward_cap(), b);
+        run(spec, fixed, 100, seed++, b);
       }
     }
   }
@@ -182,6 +193,7 @@ std::vector<uint32_t> mnist_mlp_ks(BudgetSplit split) {
   TrainConfig cfg = make_config(Method::kBudget);
   EXPECT_EQ(cfg.sparsity.budget, 0.1f);  // the default
   cfg.sparsity.budget_split = split;
+  cfg.sparsity.budget_adaptive = false;  // every step at the budget: the split alone
   Bound b(spec, cfg, 2);
   EXPECT_EQ(b.status, Status::kOk);
   std::vector<uint32_t> ks;
@@ -220,6 +232,37 @@ TEST(BudgetRule, CheapOutputLayerStaysDense) {
   }
 }
 
+TEST(BudgetRule, AdaptiveSpendsAboutTheBudgetOnAverageAndVariesPerSample) {
+  // Learnable data (Gaussian blobs), so that output errors differ between samples: the mean
+  // step stays within 10 % of the budget above it (E[Y / Ybar] = 1; the clamp at 2 only lowers
+  // it), steps differ with their output error, and none exceeds twice the budget.
+  const ModelSpec spec = mlp_spec({12, 48, 32, 5}, LayerKind::kReLU);
+  const Dataset d = make_blobs(300, 12, 5, 0.8f, 77);
+  TrainConfig cfg = make_config(Method::kBudget);
+  cfg.sparsity.budget = 0.2f;
+  Bound b(spec, cfg, 4);
+  ASSERT_EQ(b.status, Status::kOk);
+  const float full = static_cast<float>(b.trainer.full_backward_macs());
+  const uint64_t budget = static_cast<uint64_t>(0.2f * full);
+  EXPECT_EQ(b.trainer.step_backward_cap(), static_cast<uint64_t>(0.4f * full));
+  StepCounters c;
+  uint64_t total = 0, low = 0, high = 0;
+  const uint32_t steps = 900;
+  for (uint32_t s = 0; s < steps; ++s) {
+    const uint32_t i = s % d.size();
+    b.trainer.train_sample(d.row(i), Target::of_label(d.y[i]), &c);
+    EXPECT_LE(c.backward_macs, b.trainer.step_backward_cap());
+    total += c.backward_macs;
+    if (c.backward_macs < budget / 2) ++low;
+    if (c.backward_macs > budget * 3 / 2) ++high;
+  }
+  const double mean = static_cast<double>(total) / steps;
+  EXPECT_LE(mean, 1.1 * static_cast<double>(budget));
+  EXPECT_GT(mean, 0.3 * static_cast<double>(budget));
+  EXPECT_GT(low, 0u);
+  EXPECT_GT(high, 0u);
+}
+
 TEST(BudgetRule, RefusesBoundsThatCannotBeKept) {
   const ModelSpec spec = mlp_spec({12, 24, 16, 5}, LayerKind::kReLU);
   TrainConfig cfg = make_config(Method::kTinyProp);
@@ -235,7 +278,7 @@ TEST(BudgetRule, RefusesBoundsThatCannotBeKept) {
   // Channel selection cannot be steered element by element: refused when the bound bites.
   TrainConfig ch = make_config(Method::kBudget);
   ch.sparsity.conv_selection = ConvSelection::kChannel;
-  ch.sparsity.budget = 0.5f;
+  ch.sparsity.budget = 0.3f;
   Bound channel(small_cnn(6, 4), ch);
   EXPECT_EQ(channel.status, Status::kInvalidArgument);
   ch.sparsity.budget = 1.0f;

@@ -29,7 +29,11 @@ nlohmann::json sparsity_json(const SparsityConfig& s) {
     j["zeta"] = float_value(s.zeta);
   }
   if (s.method == Method::kTinyPropV2) j["skip_threshold"] = float_value(s.skip_threshold);
-  if (s.method == Method::kBudget) j["budget"] = float_value(s.budget);
+  if (s.method == Method::kBudget) {
+    j["budget"] = float_value(s.budget);
+    j["budget_split"] = s.budget_split == BudgetSplit::kEqualMacs ? "equal-macs" : "equal-ratio";
+    j["budget_adaptive"] = s.budget_adaptive;
+  }
   if (s.method != Method::kFull) j["conv_selection"] = conv_selection_name(s.conv_selection);
   return j;
 }
