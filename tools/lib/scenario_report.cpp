@@ -173,6 +173,7 @@ nlohmann::json compare_json(const CompareResult& r) {
 
   nlohmann::json proto;
   proto["model"] = p.model;
+  proto["from_scratch"] = p.from_scratch;
   proto["dataset"] = p.dataset;
   proto["conv_selection"] = conv_selection_name(p.conv_selection);
   proto["split_seed"] = p.split_seed;
