@@ -36,7 +36,10 @@ struct BudgetTargetCheck {
   bool compute_met = false, accuracy_met = false, above_pretrained = false;
   bool has_tinyprop = false;     // the paper's default ran too
   double tinyprop_backward_rel = 0.0, tinyprop_loss_pp = 0.0;
-  bool beats_tinyprop = false;   // more accurate at equal or lower backward compute
+  // A budget of the rule (its curve) more accurate at equal or lower backward compute.
+  bool beats_tinyprop = false;
+  std::string beating_label;
+  double beating_backward_rel = 0.0, beating_loss_pp = 0.0;
 };
 BudgetTargetCheck check_budget_targets(const CompareResult& r);
 std::string budget_targets_text(const CompareResult& r);
