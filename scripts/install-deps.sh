@@ -9,7 +9,7 @@ groups=("$@")
 
 declare -A PKGS=(
   [build]="cmake ninja-build g++ libgtest-dev libgmock-dev libbenchmark-dev valgrind"
-  # pkg-config: tools/lib/audio/audio.cmake finds libsndfile and fftw3f with it (only a Recommends of
+  # pkg-config: tools/CMakeLists.txt finds libsndfile and fftw3f with it (only a Recommends of
   # libsndfile1-dev). sox + python3: scripts/make-synthetic-dcase.sh, run by the audio tests.
   [cli]="libcli11-dev nlohmann-json3-dev zlib1g-dev libsndfile1-dev libfftw3-dev pkg-config sox python3"
   [plot]="python3-matplotlib python3-numpy"

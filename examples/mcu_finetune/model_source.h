@@ -1,5 +1,5 @@
 // The pretrained model built into the firmware: a header written by `tinyprop export` (or by
-// the same exporter, tools/lib/export_c.cpp, called from mcu_prepare), named by the build option
+// the same exporter, tools/formats/export_c.cpp, called from mcu_prepare), named by the build option
 // MCU_MODEL_HEADER, with the C symbol prefix MCU_MODEL_SYMBOL. Its weights are
 // `static const float <symbol>_params[]` and so live in flash; the firmware copies them into the
 // RAM arena. `<symbol>_build_spec()` rebuilds the architecture.

@@ -3,7 +3,7 @@
 //      --pretrain samples for pretraining on the host, the next --finetune for the device;
 //   2. pretrains the MLP on the host with the core library (full backprop, Adam, mini-batches);
 //   3. writes the model as a .tpm model file and as the C header `tinyprop export` writes
-//      (the same exporter, tools/lib/export_c.cpp; symbol prefix mcu_model), and the device's
+//      (the same exporter, tools/formats/export_c.cpp; symbol prefix mcu_model), and the device's
 //      fine-tuning stream as IDX files in the order the device reads them.
 //
 //   mcu_prepare --arch 784-32-16-10 --data data/mnist --out build/mcu/data/small
@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "model_file.h"
+#include "formats/model_file.h"
 #include "tinyprop/tinyprop.h"
 
 using namespace tinyprop;

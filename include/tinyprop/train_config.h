@@ -58,7 +58,7 @@ struct SparsityConfig {
   float skip_threshold = 0.1f;  // tinypropv2: skip when Y_L / Y_max,L < threshold
   float y_max_decay = 1.0f;     // extension: Y_max *= decay before each update (1 = off)
   float budget = 0.1f;          // budget: backward MACs per step, as a fraction of full's
-  BudgetSplit budget_split = BudgetSplit::kEqualMacs;  // budget: a design choice, not a knob
+  BudgetSplit budget_split = BudgetSplit::kEqualRatio;  // budget: a design choice, not a knob
   // budget: scale each step's budget by the sample's output error against its running mean
   // (at most twice the budget), so that the mean stays near the budget while samples with a
   // large error get more (docs/ALGORITHM.md). false: every step gets the budget.

@@ -5,7 +5,7 @@
 #include <memory>
 #include <vector>
 
-#include "train_loop.h"
+#include "experiments/train_loop.h"
 #include "tinyprop/tinyprop.h"
 
 namespace tinyprop::fuzz {

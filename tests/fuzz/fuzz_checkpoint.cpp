@@ -10,7 +10,7 @@
 // to match (a mutated checkpoint almost never keeps a valid CRC).
 #include <algorithm>
 
-#include "checkpoint_file.h"
+#include "formats/checkpoint_file.h"
 #include "checkpoint_fixture.h"
 #include "fuzz_common.h"
 #include "tinyprop/crc32.h"

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "error.h"
+#include "util/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 

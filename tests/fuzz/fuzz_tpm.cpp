@@ -14,7 +14,7 @@
 #include <zlib.h>
 
 #include "model_checks.h"
-#include "model_file_format.h"
+#include "formats/model_file_format.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 //     the same samples, bit for bit.
 #include <sndfile.h>
 
-#include "audio/wav.h"
+#include "data/wav.h"
 #include "fuzz_common.h"
 
 namespace {

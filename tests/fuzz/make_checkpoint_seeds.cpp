@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "checkpoint_file.h"
+#include "formats/checkpoint_file.h"
 #include "checkpoint_fixture.h"
 #include "tinyprop/flash_store.h"
 

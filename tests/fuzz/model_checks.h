@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "fuzz_common.h"
-#include "model_file.h"
+#include "formats/model_file.h"
 #include "tinyprop/tinyprop.h"
 
 namespace tinyprop::fuzz {

@@ -4,8 +4,8 @@
 #include <fstream>
 #include <set>
 
-#include "audio/dcase_layout.h"
-#include "error.h"
+#include "data/dcase_layout.h"
+#include "util/error.h"
 #include "test_audio_util.h"
 
 namespace tinyprop::host::audio {

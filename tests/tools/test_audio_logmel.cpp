@@ -6,9 +6,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "audio/logmel.h"
-#include "audio/wav.h"
-#include "error.h"
+#include "data/logmel.h"
+#include "data/wav.h"
+#include "util/error.h"
 #include "test_audio_util.h"
 
 namespace tinyprop::host::audio {

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "audio/metrics.h"
-#include "error.h"
+#include "experiments/dcase/metrics.h"
+#include "util/error.h"
 #include "tinyprop/rng.h"
 
 namespace tinyprop::host::audio {

@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 #include <math.h>
 
-#include "audio/models.h"
-#include "error.h"
+#include "experiments/dcase/models.h"
+#include "util/error.h"
 #include "tinyprop/rng.h"
 
 namespace tinyprop::host::audio {

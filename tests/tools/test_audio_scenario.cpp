@@ -7,8 +7,8 @@
 #include <mutex>
 #include <sstream>
 
-#include "audio/scenario_dcase.h"
-#include "error.h"
+#include "experiments/dcase/scenario_dcase.h"
+#include "util/error.h"
 #include "test_audio_util.h"
 #include "tinyprop/rng.h"
 #include "tinyprop/select.h"

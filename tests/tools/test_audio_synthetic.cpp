@@ -6,9 +6,9 @@
 #include <fstream>
 #include <iterator>
 
-#include "audio/dcase_layout.h"
-#include "audio/logmel.h"
-#include "audio/wav.h"
+#include "data/dcase_layout.h"
+#include "data/logmel.h"
+#include "data/wav.h"
 #include "test_audio_util.h"
 #include "../missing_dependency.h"
 

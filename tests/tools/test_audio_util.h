@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "error.h"
+#include "util/error.h"
 
 namespace tinyprop::host::audio::testing {
 

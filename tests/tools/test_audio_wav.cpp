@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "audio/wav.h"
-#include "error.h"
+#include "data/wav.h"
+#include "util/error.h"
 #include "test_audio_util.h"
 
 namespace tinyprop::host::audio {

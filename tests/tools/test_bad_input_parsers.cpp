@@ -6,14 +6,14 @@
 #include <string>
 #include <vector>
 
-#include "audio/wav.h"
+#include "data/wav.h"
 #include "data/dataset.h"
 #include "data/file_bytes.h"
-#include "error.h"
-#include "model_file.h"
+#include "util/error.h"
+#include "formats/model_file.h"
 #include "test_bad_input_util.h"
 #include "test_data_helpers.h"
-#include "train_loop.h"
+#include "experiments/train_loop.h"
 
 namespace tinyprop::host {
 namespace {

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "atomic_file.h"
-#include "model_file.h"
+#include "util/atomic_file.h"
+#include "formats/model_file.h"
 #include "test_cli_util.h"
 
 namespace tinyprop::cli_test {

@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "../unit/sim_flash.h"
-#include "checkpoint_file.h"
-#include "model_file.h"
+#include "formats/checkpoint_file.h"
+#include "formats/model_file.h"
 #include "test_cli_util.h"
 #include "tinyprop/tinyprop.h"
-#include "train_loop.h"
+#include "experiments/train_loop.h"
 
 namespace tinyprop::cli_test {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "model_file.h"
+#include "formats/model_file.h"
 #include "test_cli_util.h"
 #include "tinyprop/tinyprop.h"
 

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "data/dataset.h"
-#include "error.h"
+#include "util/error.h"
 #include "test_data_helpers.h"
 
 namespace tinyprop::host {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "error.h"
+#include "util/error.h"
 
 namespace tinyprop::test {
 

@@ -7,7 +7,7 @@
 #include <numeric>
 
 #include "data/dataset.h"
-#include "error.h"
+#include "util/error.h"
 #include "test_data_helpers.h"
 #include "../missing_dependency.h"
 

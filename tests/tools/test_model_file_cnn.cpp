@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "error.h"
-#include "model_file.h"
-#include "model_file_format.h"
+#include "util/error.h"
+#include "formats/model_file.h"
+#include "formats/model_file_format.h"
 #include "test_data_helpers.h"
 #include "test_model_file_util.h"
 #include "tinyprop/optimizer.h"

@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "error.h"
-#include "model_file.h"
+#include "util/error.h"
+#include "formats/model_file.h"
 #include "test_data_helpers.h"
 #include "test_model_file_util.h"
 #include "../missing_dependency.h"

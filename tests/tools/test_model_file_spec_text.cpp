@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "error.h"
-#include "model_file.h"
+#include "util/error.h"
+#include "formats/model_file.h"
 #include "test_data_helpers.h"
 #include "test_model_file_util.h"
 

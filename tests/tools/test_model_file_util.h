@@ -11,8 +11,8 @@
 #include <memory>
 #include <vector>
 
-#include "model_file.h"
-#include "model_file_format.h"
+#include "formats/model_file.h"
+#include "formats/model_file_format.h"
 #include "tinyprop/tinyprop.h"
 
 namespace tinyprop::test {

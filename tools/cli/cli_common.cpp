@@ -3,9 +3,9 @@
 #include <cmath>
 #include <iostream>
 
-#include "error.h"
-#include "progress.h"
-#include "report.h"
+#include "util/error.h"
+#include "util/progress.h"
+#include "experiments/report.h"
 
 namespace tinyprop::cli {
 

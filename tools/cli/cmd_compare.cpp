@@ -7,10 +7,10 @@
 
 #include "cli_common.h"
 #include "cmd_compare_dcase.h"
-#include "error.h"
-#include "report.h"
-#include "scenario.h"
-#include "scenario_report.h"
+#include "util/error.h"
+#include "experiments/report.h"
+#include "experiments/scenario.h"
+#include "experiments/scenario_report.h"
 
 namespace tinyprop::cli {
 namespace {

@@ -14,12 +14,12 @@
 #include <mutex>
 #include <sstream>
 
-#include "audio/scenario_dcase.h"
+#include "experiments/dcase/scenario_dcase.h"
 #include "data/dataset.h"
-#include "error.h"
-#include "progress.h"
-#include "report.h"
-#include "scenario_report.h"
+#include "util/error.h"
+#include "util/progress.h"
+#include "experiments/report.h"
+#include "experiments/scenario_report.h"
 
 namespace tinyprop::cli {
 namespace {

@@ -1,5 +1,5 @@
 // tinyprop compare --scenario dcase-ae: the DCASE2020-style machine-sound scenario
-// (tools/lib/audio/scenario_dcase.h) behind the compare command. cmd_compare.cpp registers the
+// (tools/experiments/dcase/scenario_dcase.h) behind the compare command. cmd_compare.cpp registers the
 // dcase options on its subcommand and hands the run over when --scenario is dcase-ae.
 #pragma once
 #include <stdint.h>

@@ -2,10 +2,10 @@
 #include <memory>
 
 #include "cli_common.h"
-#include "error.h"
-#include "model_file.h"
-#include "report.h"
-#include "train_loop.h"
+#include "util/error.h"
+#include "formats/model_file.h"
+#include "experiments/report.h"
+#include "experiments/train_loop.h"
 
 namespace tinyprop::cli {
 namespace {

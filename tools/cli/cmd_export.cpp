@@ -3,9 +3,9 @@
 #include <memory>
 
 #include "cli_common.h"
-#include "error.h"
-#include "model_file.h"
-#include "report.h"
+#include "util/error.h"
+#include "formats/model_file.h"
+#include "experiments/report.h"
 
 namespace tinyprop::cli {
 namespace {

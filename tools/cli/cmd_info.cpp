@@ -5,12 +5,12 @@
 #include <memory>
 #include <sstream>
 
-#include "checkpoint_file.h"
+#include "formats/checkpoint_file.h"
 #include "cli_common.h"
-#include "error.h"
-#include "model_file.h"
-#include "report.h"
-#include "train_loop.h"
+#include "util/error.h"
+#include "formats/model_file.h"
+#include "experiments/report.h"
+#include "experiments/train_loop.h"
 
 namespace tinyprop::cli {
 namespace {

@@ -2,12 +2,12 @@
 #include <memory>
 
 #include "cli_common.h"
-#include "error.h"
-#include "model_file.h"
-#include "progress.h"
-#include "report.h"
+#include "util/error.h"
+#include "formats/model_file.h"
+#include "util/progress.h"
+#include "experiments/report.h"
 #include "tinyprop/optimizer.h"
-#include "train_loop.h"
+#include "experiments/train_loop.h"
 
 namespace tinyprop::cli {
 namespace {
