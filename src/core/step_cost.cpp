@@ -148,6 +148,19 @@ Status Trainer::plan_step_cost(const ModelSpec& spec, const TrainConfig& config)
       below += planned[t];
       state_[layer_index[t]].budget_share = below > 0.0f ? planned[t] / below : 1.0f;
     }
+    // With softmax cross-entropy a sparse output layer that keeps only the largest |delta| (the
+    // true class) never pushes the competitors down, and the model collapses. So the output
+    // layer runs dense on every step when its whole backward fits in the mean budget (and, with
+    // k = 1 below, under the bound): a share above 1 marks it, and the step's minimum grows.
+    if (n_trainable > 0 && spec.loss == LossKind::kSoftmaxCrossEntropy) {
+      LayerTrainState& top = state_[layer_index[n_trainable - 1]];
+      const uint64_t top_full = layer_full[n_trainable - 1];
+      const uint64_t with_dense = minimum - top.row_cost + top_full;
+      if (top_full <= budget_macs_ && with_dense <= step_cap_) {
+        top.budget_share = 2.0f;
+        minimum_macs_ = with_dense;
+      }
+    }
   }
   // A bound below k = 1 everywhere cannot be kept; channel selection picks whole filters from
   // a ratio, which the element-wise bound cannot steer: both are refused when the bound bites.

@@ -238,7 +238,9 @@ void Trainer::backward(const float* x, StepCounters* c) {
                                    static_cast<uint32_t>(st.depth), &st.y_max);
     if (config_.sparsity.method == Method::kBudget && !budget_dense_) {
       if (st.depth == 0) remaining = start_budget_step(cur, l.out_size, &st.y_max, remaining);
-      d.k = budget_k(st.budget_share, remaining - st.fixed_below, st.row_cost, l.out_size);
+      d.k = st.budget_share > 1.0f  // the output layer kept dense (step_cost.cpp)
+                ? l.out_size
+                : budget_k(st.budget_share, remaining - st.fixed_below, st.row_cost, l.out_size);
       d.ratio = static_cast<float>(d.k) / static_cast<float>(l.out_size);
     }
     if (bounded) d.k = cap_k(d.k, remaining - st.reserve_below, st.row_cost);
