@@ -307,6 +307,24 @@ def budget_section(docs, dcase_docs):
                     f"{len(doc['seeds'])} | {pct(full['accuracy_after']['mean'])} | {tp_text} | "
                     f"{b['accuracy_loss_pp']['mean']:.2f} pp, {pct(b['backward_rel']['mean'], 1)}% | "
                     f"{curve_text} | {verdicts} |")
+    for name in DCASE_RUNS:  # its own JSON: AUC, the budget rule's targets in AUC points
+        doc = dcase_docs.get(name)
+        by = {m["method"]: m for m in doc["summary"]} if doc else {}
+        if "budget 0.1" not in by or "full" not in by:
+            continue
+        b, tp, full = by["budget 0.1"], by.get("tinyprop"), by["full"]
+        loss = lambda m: -100 * m["auc_delta_vs_full"]
+        curve = " / ".join(f"{loss(by[k]):.2f}" if k in by else "-" for k in ("budget 0.05", "budget 0.2"))
+        beats = tp is not None and any(
+            k in by and by[k]["backward_ratio"] <= tp["backward_ratio"] and by[k]["auc"] > tp["auc"]
+            for k in ("budget 0.05", "budget 0.1", "budget 0.2"))
+        above = b["auc"] >= by["pretrained"]["auc"] if "pretrained" in by else True
+        verdicts = ", ".join("met" if ok else "**missed**" for ok in
+                             (b["backward_ratio"] <= 0.12, loss(b) <= 1.0, above, beats))
+        tp_text = f"{loss(tp):.2f} AUC points, {pct(tp['backward_ratio'], 1)}%" if tp else "-"
+        rows.append(f"| {name} (AUC; {'synthetic data' if doc.get('synthetic') else 'DCASE2020'}, {len(doc['machines'])} machines) | "
+                    f"{len(doc['seeds'])} | {pct(full['auc'])} | {tp_text} | "
+                    f"{loss(b):.2f} AUC points, {pct(b['backward_ratio'], 1)}% | {curve} | {verdicts} |")
     rows.append("")
     for name in SCENARIOS:
         if name in docs and docs[name].get("budget_targets") is not None:
