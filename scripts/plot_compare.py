@@ -25,6 +25,7 @@ COLORS = {
     "static-matched": "tab:cyan",
     "tinyprop": "tab:red",
     "tinypropv2": "tab:green",
+    "budget": "tab:purple",
 }
 
 
@@ -77,6 +78,20 @@ def plot_accuracy_vs_backward(doc, path):
         ax.errorbar([x], [y], yerr=[100 * m["accuracy_after"]["sd"]], fmt=marker,
                     markersize=6 if grid_point else 9, capsize=3, color=COLORS[g],
                     alpha=0.6 if grid_point else 1.0, label=label)
+    # The budget rule's curve: its budgets in order of compute, the default marked.
+    budget = sorted((m for m in methods if m["group"] == "budget"
+                     and m["sparsity"].get("budget_split") == "equal-ratio"
+                     and m["sparsity"].get("budget_adaptive", True)),
+                    key=lambda m: m["backward_rel"]["mean"])
+    if budget:
+        ax.errorbar([m["backward_rel"]["mean"] for m in budget],
+                    [100 * m["accuracy_after"]["mean"] for m in budget],
+                    yerr=[100 * m["accuracy_after"]["sd"] for m in budget], color=COLORS["budget"],
+                    marker="P", markersize=8, capsize=3, label="budget rule (ours), budgets")
+        for m in budget:
+            ax.annotate(f'b={m["sparsity"]["budget"]:g}' + (" (default)" if m.get("is_budget_default") else ""),
+                        (m["backward_rel"]["mean"], 100 * m["accuracy_after"]["mean"]),
+                        textcoords="offset points", xytext=(5, 5), fontsize=7, color=COLORS["budget"])
     ax.axhline(100 * full["accuracy_after"]["mean"] - 1.0, color="grey", linestyle="--",
                linewidth=0.8, label="full - 1 pp")
     ax.axvline(0.2, color="grey", linestyle=":", linewidth=0.8, label="20% of full (5x)")

@@ -2,6 +2,7 @@
 """Writes docs/RESULTS.md from the compare.json files of `tinyprop compare` runs.
 
 usage: results_md.py RESULTS_DIR OUT_MD [--machine TEXT] [--commit TEXT]
+       results_md.py RESULTS_DIR OUT_MD --section budget   (only the budget rule's section)
 
 RESULTS_DIR holds one folder per run (mnist-mlp, mnist-shift, mnist-cnn, mnist-cnn-channel,
 fmnist-cnn, fmnist-cnn-channel, cifar10-cnn), each with compare.json, and <run>.commit, the commit
@@ -17,8 +18,9 @@ import os
 import sys
 
 SCENARIOS = ["mnist-mlp", "mnist-shift", "mnist-cnn", "mnist-cnn-channel", "fmnist-cnn",
-             "fmnist-cnn-channel", "cifar10-cnn"]
-CNN_RUNS = SCENARIOS[2:]
+             "fmnist-cnn-channel", "cifar10-cnn", "mnist-scratch", "mnist-scratch-wide"]
+CNN_RUNS = SCENARIOS[2:7]
+SCRATCH_RUNS = SCENARIOS[7:]
 DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
 COMMITS = {}  # run -> commit text, from RESULTS_DIR/<run>.commit
 DCASE_RUNS = ["dcase-ae", "dcase-ae-others"]
@@ -88,6 +90,14 @@ def protocol_line(doc):
     acc_before = doc["methods"][0]["accuracy_before"]
     clean = doc["pretrain"]["test_accuracy_clean"]
     ds = DATASET_NAMES.get(p["dataset"], p["dataset"])
+    if p.get("from_scratch"):
+        return (f"`{p['model']}` trained **from scratch** (Glorot-uniform weights, zero biases) on the "
+                f"first {p['finetune_samples']:,} {ds} training images in file order at batch "
+                f"{ft['batch']} ({ft['optimizer']} lr {ft['learning_rate']:g}, {ft['epochs']} epochs in "
+                f"file order), tested on the first {p['test_samples']:,} test images; seeds "
+                f"{', '.join(str(s) for s in doc['seeds'])}; {doc['threads']} threads, "
+                f"{doc['wall_seconds'] / 60:.1f} min wall time. Accuracy of the initialisation: "
+                f"{pm(acc_before)}%.")
     line = (f"`{p['model']}`, pretrained on {p['pretrain_samples']:,} {ds} training images "
             f"({pre['optimizer']} lr {pre['learning_rate']:g}, batch {pre['batch']}, "
             f"{pre['epochs']} epochs), fine-tuned on the other {p['finetune_samples']:,} at batch "
@@ -187,6 +197,18 @@ def claims_section(mlp):
             f"{pct(d['accuracy_after']['mean'])}% at {pct(d['backward_rel']['mean'], 1)}% | "
             f"TinyProp reaches {'the same' if abs(d['accuracy_after']['mean'] - best_static_le20['accuracy_after']['mean']) < 0.002 else ('higher' if d['accuracy_after']['mean'] > best_static_le20['accuracy_after']['mean'] else 'lower')} accuracy with "
             f"{best_static_le20['backward_rel']['mean'] / d['backward_rel']['mean']:.1f}x less backward compute |")
+    b = next((m for m in mlp["methods"] if m.get("is_budget_default")), None)
+    if b is not None:
+        lines.append(
+            f"| (ours, not the paper's) the budget rule: within 1 pp of full at ≤ 12% of its backward "
+            f"compute, more accurate than the paper's defaults | {b['label']}: "
+            f"{pct(b['backward_rel']['mean'], 1)}% of full's backward MACs at "
+            f"{b['accuracy_loss_pp']['mean']:.2f} pp loss; TinyProp defaults "
+            f"{pct(d['backward_rel']['mean'], 1)}% at {d['accuracy_loss_pp']['mean']:.2f} pp | "
+            f"{'**met**' if b['backward_rel']['mean'] <= 0.12 and b['accuracy_loss_pp']['mean'] <= 1.0 else '**missed**'}"
+            f"; {'more' if b['accuracy_after']['mean'] > d['accuracy_after']['mean'] else '**less**'} accurate "
+            f"than the paper's defaults, at {b['backward_rel']['mean'] / d['backward_rel']['mean']:.1f}x their "
+            f"backward compute (all scenarios: the budget rule's section) |")
     if v2 is not None:
         lines.append(
             f"| TinyPropv2: about 1% accuracy drop at down to about 10% of the compute | "
@@ -227,6 +249,87 @@ def claims_section(mlp):
             f"A faster forward kernel would move the measured speed-up towards the {bound:.2f}x MAC bound.",
             ""]
     return "\n".join(lines)
+
+
+def beats_paper_default(doc):
+    """As `compare` checks it: a point of the budget rule's curve (its default design, any budget)
+    more accurate than tinyprop 0.1/0.9/0.5 at equal or lower backward compute, or the curve
+    interpolated linearly in compute at tinyprop's compute. Returns (met, how)."""
+    tp = method(doc, default=True)
+    if tp is None:
+        return False, ""
+    x, acc_tp = tp["backward_rel"]["mean"], tp["accuracy_after"]["mean"]
+    curve = sorted((m["backward_rel"]["mean"], m["accuracy_after"]["mean"], m["label"])
+                   for m in doc["methods"] if m["group"] == "budget"
+                   and m["sparsity"].get("budget_split") == "equal-ratio"
+                   and m["sparsity"].get("budget_adaptive", True))
+    for bx, acc, label in curve:
+        if bx <= x and acc > acc_tp:
+            return True, label
+    for (x0, a0, _), (x1, a1, _) in zip(curve, curve[1:]):
+        if x0 <= x <= x1 and x1 > x0 and a0 + (a1 - a0) * (x - x0) / (x1 - x0) > acc_tp:
+            return True, "curve interpolated"
+    return False, ""
+
+
+def budget_section(docs, dcase_docs):
+    """The budget rule (ours) against the paper's defaults, one row per run that has it."""
+    rows = ["## The budget rule (ours) against the paper's defaults", "",
+            "`budget 0.1` is this project's rule at its default (docs/ALGORITHM.md, \"budget\"): every "
+            "step's backward MACs are scaled from 10 % of full's by the sample's output error against "
+            "its running mean, never above 20 % (the per-step bound); `tinyprop 0.1/0.9/0.5` is the "
+            "paper's rule at its defaults. *loss* = full's accuracy minus the method's (percentage "
+            "points, mean over seeds; AUC points for dcase-ae), *bwd* = backward MACs / full's. "
+            "Targets of the rule: loss ≤ 1.0 pp (from scratch ≤ 2 pp) at bwd ≤ 12 % (from scratch "
+            "≤ 20 %), never below the starting model, more accurate than the paper's defaults at "
+            "equal or lower compute.", "",
+            "| run | seeds | full % | tinyprop 0.1/0.9/0.5: loss, bwd | budget 0.1: loss, bwd | "
+            "budget 0.05 / 0.2: loss | targets (compute, accuracy, not below start, beats tinyprop) |",
+            "|---|---:|---:|---|---|---|---|"]
+    for name in SCENARIOS:
+        doc = docs.get(name)
+        if doc is None or doc.get("budget_targets") is None:
+            continue
+        t = doc["budget_targets"]
+        full = method(doc, label="full")
+        tp = method(doc, default=True)
+        b = method(doc, label=t["label"])
+        curve = [method(doc, label=f"budget {x}") for x in ("0.05", "0.2")]
+        tp_text = (f"{tp['accuracy_loss_pp']['mean']:.2f} pp, {pct(tp['backward_rel']['mean'], 1)}%"
+                   if tp else "-")
+        curve_text = " / ".join(f"{c['accuracy_loss_pp']['mean']:.2f}" if c else "-" for c in curve)
+        beats, how = beats_paper_default(doc)
+        verdicts = ", ".join("met" if ok else "**missed**" for ok in
+                             (t["compute_met"], t["accuracy_met"], t["above_pretrained"], beats))
+        if how:
+            verdicts += f" ({how})"
+        rows.append(f"| {name}{' (' + COMMITS[name] + ')' if name in COMMITS else ''} | "
+                    f"{len(doc['seeds'])} | {pct(full['accuracy_after']['mean'])} | {tp_text} | "
+                    f"{b['accuracy_loss_pp']['mean']:.2f} pp, {pct(b['backward_rel']['mean'], 1)}% | "
+                    f"{curve_text} | {verdicts} |")
+    for name in DCASE_RUNS:  # its own JSON: AUC, the budget rule's targets in AUC points
+        doc = dcase_docs.get(name)
+        by = {m["method"]: m for m in doc["summary"]} if doc else {}
+        if "budget 0.1" not in by or "full" not in by:
+            continue
+        b, tp, full = by["budget 0.1"], by.get("tinyprop"), by["full"]
+        loss = lambda m: -100 * m["auc_delta_vs_full"]
+        curve = " / ".join(f"{loss(by[k]):.2f}" if k in by else "-" for k in ("budget 0.05", "budget 0.2"))
+        beats = tp is not None and any(
+            k in by and by[k]["backward_ratio"] <= tp["backward_ratio"] and by[k]["auc"] > tp["auc"]
+            for k in ("budget 0.05", "budget 0.1", "budget 0.2"))
+        above = b["auc"] >= by["pretrained"]["auc"] if "pretrained" in by else True
+        verdicts = ", ".join("met" if ok else "**missed**" for ok in
+                             (b["backward_ratio"] <= 0.12, loss(b) <= 1.0, above, beats))
+        tp_text = f"{loss(tp):.2f} AUC points, {pct(tp['backward_ratio'], 1)}%" if tp else "-"
+        rows.append(f"| {name} (AUC; {'synthetic data' if doc.get('synthetic') else 'DCASE2020'}, {len(doc['machines'])} machines) | "
+                    f"{len(doc['seeds'])} | {pct(full['auc'])} | {tp_text} | "
+                    f"{loss(b):.2f} AUC points, {pct(b['backward_ratio'], 1)}% | {curve} | {verdicts} |")
+    rows.append("")
+    for name in SCENARIOS:
+        if name in docs and docs[name].get("budget_targets") is not None:
+            rows += [f"![{name}: accuracy against backward compute](img/budget-{name}-accuracy_vs_backward.png)", ""]
+    return "\n".join(rows)
 
 
 def cnn_section(docs):
@@ -409,6 +512,7 @@ def main():
     ap.add_argument("out_md")
     ap.add_argument("--machine", default="")
     ap.add_argument("--commit", default="")
+    ap.add_argument("--section", choices=["budget"], default=None)
     a = ap.parse_args()
     docs = {}
     dcase_docs = {}  # run -> compare.json of `compare --scenario dcase-ae` (its own format)
@@ -421,6 +525,10 @@ def main():
         if os.path.exists(path):
             with open(path) as f:
                 (docs if s in SCENARIOS else dcase_docs)[s] = json.load(f)
+    if a.section == "budget":
+        with open(a.out_md, "w") as f:
+            f.write(budget_section(docs, dcase_docs))
+        return 0
     if "mnist-mlp" not in docs:
         print("results_md.py: no mnist-mlp/compare.json in " + a.results_dir, file=sys.stderr)
         return 1
@@ -436,10 +544,11 @@ def main():
             "QEMU, instruction counts, 128 KB RAM) in [RESULTS_MCU.md](RESULTS_MCU.md) (`make mcu`); "
             "kernel benchmarks in [BENCHMARKS.md](BENCHMARKS.md) (`make bench`) and "
             "[CONV.md](CONV.md#benchmarks).", ""]
-    body = [claims_section(mlp), cnn_section(docs), scenario_section(mlp, "mnist-mlp")]
+    body = [claims_section(mlp), budget_section(docs, dcase_docs), cnn_section(docs),
+            scenario_section(mlp, "mnist-mlp")]
     if shift is not None:
         body.append(scenario_section(shift, "mnist-shift"))
-    for r in CNN_RUNS:
+    for r in CNN_RUNS + SCRATCH_RUNS:
         if r in docs:
             body.append(scenario_section(docs[r], r))
     for run in DCASE_RUNS:

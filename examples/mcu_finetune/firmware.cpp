@@ -4,8 +4,9 @@
 // evaluated on test samples streamed the same way. Prints the memory plan and one result line,
 // exits 0 on success. The host build (host_port.c) runs the very same code with stdio.
 //
-//   mcu_finetune --method full|static|tinyprop|tinypropv2|none [--ratio R] [--smin A]
-//                [--smax B] [--zeta Z] [--tau T] [--lr LR=0.001] [--epochs E=1] [--steps N]
+//   mcu_finetune --method full|static|tinyprop|tinypropv2|budget|none [--ratio R] [--smin A]
+//                [--smax B] [--zeta Z] [--tau T] [--budget F] [--max-macs N]
+//                [--lr LR=0.001] [--epochs E=1] [--steps N]
 //                --train IMAGES LABELS --test IMAGES LABELS [--test-count N]
 //                [--flash FILE [--flash-bytes N] [--checkpoint-every N] [--cut-after-bytes B]]
 //                [--resume-from CHECKPOINT] [--freeze N]
@@ -21,7 +22,8 @@
 // starts from a checkpoint file written on the host (`tinyprop finetune --checkpoint-out`).
 //
 // Exit status: 0 ok, 2 bad arguments, 3 data file error, 4 the model does not fit in RAM or
-// the stack overflowed, 5 simulated power cut, 6 checkpoint error, 99 CPU fault
+// the stack overflowed, 5 simulated power cut, 6 checkpoint error, 7 a step exceeded the
+// worst case the trainer gave before training (the per-step bound), 99 CPU fault
 // (port/cortex-m/startup.c).
 //
 // Every training step runs between tp_mark_step_begin() and tp_mark_step_end(): the QEMU plugin
@@ -45,7 +47,7 @@ using namespace tinyprop;
 
 namespace {
 
-enum Exit { kExitOk = 0, kExitUsage = 2, kExitData = 3, kExitMemory = 4 };
+enum Exit { kExitOk = 0, kExitUsage = 2, kExitData = 3, kExitMemory = 4, kExitBound = 7 };
 
 struct Options {
   TrainConfig train;
@@ -82,8 +84,9 @@ void say(const char* a, const char* b = "") { g_line.str(a).str(b).print(); }
 int usage(const char* problem, const char* what = "") {
   say("mcu_finetune: ", problem);
   if (what[0] != '\0') say("  at: ", what);
-  say("usage: mcu_finetune --method full|static|tinyprop|tinypropv2|none [--ratio R] "
-      "[--smin A] [--smax B] [--zeta Z] [--tau T] [--lr LR] [--epochs E] [--steps N] "
+  say("usage: mcu_finetune --method full|static|tinyprop|tinypropv2|budget|none [--ratio R] "
+      "[--smin A] [--smax B] [--zeta Z] [--tau T] [--budget F] [--max-macs N] [--lr LR] "
+      "[--epochs E] [--steps N] "
       "--train IMAGES LABELS --test IMAGES LABELS [--test-count N] [--flash FILE "
       "[--flash-bytes N] [--checkpoint-every N] [--cut-after-bytes B]] [--resume-from CKPT] "
       "[--freeze N]");
@@ -105,6 +108,7 @@ int parse_options(int argc, char** argv, Options* o) {
     else if (mcu::equal(a, "--smax")) float_opt = &sp.s_max;
     else if (mcu::equal(a, "--zeta")) float_opt = &sp.zeta;
     else if (mcu::equal(a, "--tau")) float_opt = &sp.skip_threshold;
+    else if (mcu::equal(a, "--budget")) float_opt = &sp.budget;
     else if (mcu::equal(a, "--lr")) float_opt = &o->train.optimizer.learning_rate;
     if (float_opt != nullptr) {
       if (!has1 || !mcu::parse_float(argv[++i], float_opt)) return usage("bad number", a);
@@ -114,6 +118,10 @@ int parse_options(int argc, char** argv, Options* o) {
       if (o->fine_tune && !parse_method(o->method, &sp.method)) {
         return usage("unknown method", o->method);
       }
+    } else if (mcu::equal(a, "--max-macs") && has1) {
+      uint32_t macs = 0;
+      if (!mcu::parse_u32(argv[++i], &macs)) return usage("bad count", a);
+      sp.max_backward_macs = macs;
     } else if (mcu::equal(a, "--epochs") && has1) {
       if (!mcu::parse_u32(argv[++i], &o->epochs)) return usage("bad count", a);
     } else if (mcu::equal(a, "--steps") && has1) {
@@ -291,6 +299,7 @@ int main(int argc, char** argv) {
   RunCounters& run = g_run;
   StepCounters step;
   double train_loss = 0.0;
+  uint64_t most_step_macs = 0;  // the most backward MACs of one step, against the worst case
   if (o.fine_tune) {
     const char* error = "";
     if (!g_stream.open(o.train_images, o.train_labels, g_model.input_size(), &error)) {
@@ -311,6 +320,7 @@ int main(int argc, char** argv) {
         g_trainer.train_sample(g_x, Target::of_label(label), &step);
         tp_mark_step_end();
         run.add(step);
+        if (step.backward_macs > most_step_macs) most_step_macs = step.backward_macs;
         train_loss += static_cast<double>(g_trainer.last_loss());
         ++position;
         if (o.checkpoint_every > 0 && position % o.checkpoint_every == 0 &&
@@ -351,6 +361,16 @@ int main(int argc, char** argv) {
     first = 0;
   }
   line.print();
+  // The per-step bound, checked on the device: no step above the worst case known at bind time.
+  const uint64_t worst = g_trainer.worst_case_backward_macs();
+  line.str("bound").key("worst_case_backward_macs").u64(worst)
+      .key("most_step_backward_macs").u64(most_step_macs)
+      .key("full_backward_macs").u64(g_trainer.full_backward_macs());
+  line.print();
+  if (most_step_macs > worst) {
+    say("mcu_finetune: a step exceeded the worst case of its configuration");
+    return kExitBound;
+  }
   const size_t stack_used = tp_port_stack_used(), stack_reserved = tp_port_stack_reserved();
   line.str("memory").key("arena").u64(arena_bytes).key("planned").u64(plan.total())
       .key("stack_reserved").u64(stack_reserved).key("stack_used").u64(stack_used)

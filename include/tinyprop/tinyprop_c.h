@@ -48,7 +48,7 @@ extern "C" {
 #define TP_SPEC_BYTES (32u + 36u * TP_MAX_LAYERS)
 #define TP_MODEL_BYTES (TP_SPEC_BYTES + 32u + (92u + 4u * (unsigned)sizeof(void*)) * TP_MAX_LAYERS)
 #define TP_TRAINER_BYTES \
-  (128u + 8u * (unsigned)sizeof(void*) + (8u + 8u * (unsigned)sizeof(void*)) * TP_MAX_LAYERS)
+  (192u + 16u * (unsigned)sizeof(void*) + (40u + 8u * (unsigned)sizeof(void*)) * TP_MAX_LAYERS)
 
 #define TP_STORAGE_(bytes)    \
   union {                     \
@@ -177,6 +177,7 @@ typedef enum tp_method {
   TP_METHOD_STATIC,     /* meProp: fixed top-k ratio */
   TP_METHOD_TINYPROP,   /* adaptive ratio per layer and sample */
   TP_METHOD_TINYPROP_V2, /* tinyprop plus skipping samples with a small output error */
+  TP_METHOD_BUDGET,     /* a per-step budget of backward MACs, split across layers by cost */
   TP_METHOD_ENUM_MAX_ = TP_ENUM_MAX_
 } tp_method;
 typedef enum tp_conv_selection {
@@ -198,12 +199,14 @@ typedef struct tp_train_config {
   int sparse_bias;                  /* 0: every bias is updated */
   tp_conv_selection conv_selection; /* element */
   uint32_t batch_size;              /* 1: fused row updates, no gradient buffers */
+  float budget;                     /* budget: backward MACs per step / full's, 0.1 */
+  uint64_t max_backward_macs;       /* hard per-step bound, any method; 0 = none */
 } tp_train_config;
 
 /* The C++ defaults (TrainConfig{}). */
 void tp_train_config_default(tp_train_config* config);
 tp_status tp_train_config_validate(const tp_train_config* config);
-/* "full", "static", "tinyprop", "tinypropv2" -> *method; TP_INVALID_ARGUMENT otherwise. */
+/* "full", "static", "tinyprop", "tinypropv2", "budget" -> *method; else TP_INVALID_ARGUMENT. */
 tp_status tp_method_parse(const char* text, tp_method* method);
 const char* tp_method_name(tp_method method);
 
@@ -335,6 +338,10 @@ void tp_trainer_set_learning_rate(tp_trainer* trainer, float learning_rate);
 float tp_trainer_last_loss(const tp_trainer* trainer); /* of the last training sample */
 float tp_trainer_loss_label(tp_trainer* trainer, const float* x, uint32_t label); /* no update */
 uint64_t tp_trainer_optimizer_steps(const tp_trainer* trainer);
+/* Known once bound: the most backward MACs one step can do (the method's worst case, never
+ * above max_backward_macs or the budget), and what full backpropagation does per step. */
+uint64_t tp_trainer_worst_case_backward_macs(const tp_trainer* trainer);
+uint64_t tp_trainer_full_backward_macs(const tp_trainer* trainer);
 /* Divergence guard: TP_NON_FINITE (sticky) once a step's loss was NaN or infinite; such a step
  * changes nothing. Cleared by tp_trainer_reset_run and tp_trainer_reset_health; else TP_OK. */
 tp_status tp_trainer_health(const tp_trainer* trainer);

@@ -17,16 +17,17 @@ struct OptimizerConfig {
   float epsilon = 1e-8f;   // Adam
 };
 
-// The four backpropagation methods of docs/ALGORITHM.md ("The methods compared").
+// The backpropagation methods of docs/ALGORITHM.md ("The methods compared").
 enum class Method : uint8_t {
   kFull = 0,     // every neuron
   kStatic,       // meProp: k = clamp(floor(r N), 1, N) by top-k |delta|
   kTinyProp,     // adaptive ratio per layer and sample
   kTinyPropV2,   // tinyprop plus skipping samples whose output error is relatively small
+  kBudget,       // our rule: a per-step budget of backward MACs, split across layers by cost
 };
 
 const char* method_name(Method m);
-// Parses "full", "static", "tinyprop", "tinypropv2"; returns false for anything else.
+// Parses "full", "static", "tinyprop", "tinypropv2", "budget"; returns false for anything else.
 bool parse_method(const char* text, Method* out);
 
 // What the top-k of a convolution chooses from (docs/CONV.md). Dense layers ignore it.
@@ -40,6 +41,14 @@ const char* conv_selection_name(ConvSelection s);
 // Parses "element" or "channel"; returns false for anything else.
 bool parse_conv_selection(const char* text, ConvSelection* out);
 
+// How the budget rule splits its budget across trainable layers (docs/ALGORITHM.md, "budget").
+// Either way a layer whose full backward costs no more than an equal share of the budget runs
+// dense (typically the output layer); the rest goes to the other layers
+enum class BudgetSplit : uint8_t {
+  kEqualRatio = 0,  // at one ratio k/N (the same fraction of every remaining layer's work)
+  kEqualMacs,       // in equal MACs (cheap layers get a higher ratio than expensive ones)
+};
+
 struct SparsityConfig {
   Method method = Method::kFull;
   float ratio = 0.1f;           // static: backpropagation ratio r in (0, 1]
@@ -48,6 +57,15 @@ struct SparsityConfig {
   float zeta = 0.5f;            // tinyprop: damping per trainable layer away from the output
   float skip_threshold = 0.1f;  // tinypropv2: skip when Y_L / Y_max,L < threshold
   float y_max_decay = 1.0f;     // extension: Y_max *= decay before each update (1 = off)
+  float budget = 0.1f;          // budget: backward MACs per step, as a fraction of full's
+  BudgetSplit budget_split = BudgetSplit::kEqualRatio;  // budget: a design choice, not a knob
+  // budget: scale each step's budget by the sample's output error against its running mean
+  // (at most twice the budget), so that the mean stays near the budget while samples with a
+  // large error get more (docs/ALGORITHM.md). false: every step gets the budget.
+  bool budget_adaptive = true;
+  // The hard per-step bound, for every method: a step never does more backward MACs than this
+  // (0 = no bound). Binding fails (kInvalidArgument) if even k = 1 in every layer exceeds it.
+  uint64_t max_backward_macs = 0;
   bool sparse_bias = false;     // update only the selected neurons' biases (reference: dense)
   ConvSelection conv_selection = ConvSelection::kElement;  // granularity for convolutions
 };

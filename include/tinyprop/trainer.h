@@ -34,8 +34,17 @@ struct LayerTrainState {
   float* v_b = nullptr;
   uint8_t* touched = nullptr;  // [n_bias] rows (filters) with gradient in the current batch
                                // (batch > 1, or a convolution)
-  float y_max = 0.0f;          // tinyprop: largest local error Y seen in this run
+  float y_max = 0.0f;          // tinyprop: largest local error Y seen in this run; budget
+                               // (output layer): the running mean of its Y
   int32_t depth = -1;          // trainable layers between this one and the output (0 = last)
+  // The per-step cost model, set at bind time (docs/ALGORITHM.md, "budget" and "The per-step
+  // bound"): backward MACs per selected neuron (both passes), the fixed cost of the frozen
+  // layers below that pass the error through, and that plus k = 1 in every trainable layer
+  // below (what must stay in the budget for them).
+  uint64_t row_cost = 0;
+  uint64_t fixed_below = 0;
+  uint64_t reserve_below = 0;
+  float budget_share = 1.0f;   // budget: this layer's fraction of what is left for it and below
   bool trainable = false;      // has params and spec.trainable
 };
 
@@ -87,11 +96,23 @@ class Trainer {
   const LayerTrainState& state(uint32_t i) const { return state_[i]; }
   uint64_t optimizer_steps() const { return opt_step_; }
 
+  // The most backward MACs one training step can do with this configuration (known at bind
+  // time, for real-time schedules): the method's own worst case, and never more than the
+  // per-step bound (SparsityConfig::max_backward_macs, the budget method's budget).
+  uint64_t worst_case_backward_macs() const { return worst_case_macs_; }
+  // What full backpropagation does in one step (the budget's reference).
+  uint64_t full_backward_macs() const { return full_macs_; }
+  // The per-step bound in force (UINT64_MAX: none).
+  uint64_t step_backward_cap() const { return step_cap_; }
+
  private:
   friend struct CheckpointAccess;  // checkpoint.cpp: saves and restores the state below
   Status layout(const ModelSpec& spec, const TrainConfig& config, Arena& arena);
   void backward(const float* x, StepCounters* c);
   void apply_batch(StepCounters* c);
+  Status plan_step_cost(const ModelSpec& spec, const TrainConfig& config);
+  uint64_t start_budget_step(const float* delta, uint32_t n, float* y_mean,
+                             uint64_t remaining) const;
 
   Model* model_ = nullptr;
   TrainConfig config_;
@@ -107,6 +128,12 @@ class Trainer {
   float beta1_pow_ = 1.0f, beta2_pow_ = 1.0f;
   float last_loss_ = 0.0f;
   Status health_ = Status::kOk;
+  uint64_t full_macs_ = 0;         // full backprop's backward MACs per step
+  uint64_t worst_case_macs_ = 0;   // worst_case_backward_macs()
+  uint64_t step_cap_ = UINT64_MAX; // per-step bound (UINT64_MAX: none)
+  uint64_t budget_macs_ = 0;       // budget: b F, the mean step budget
+  uint64_t minimum_macs_ = 0;      // k = 1 in every trainable layer (+ frozen pass-through)
+  bool budget_dense_ = false;      // budget method whose budget covers full backprop: k = N
 };
 
 // Plans and binds in one go: model + trainer on one arena. Convenience for the common case.

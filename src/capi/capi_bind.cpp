@@ -9,7 +9,7 @@ namespace {
 
 bool config_in_range(const tp_train_config& c) {
   return static_cast<uint32_t>(c.optimizer) <= static_cast<uint32_t>(OptimizerKind::kAdam) &&
-         static_cast<uint32_t>(c.method) <= static_cast<uint32_t>(Method::kTinyPropV2) &&
+         static_cast<uint32_t>(c.method) <= static_cast<uint32_t>(Method::kBudget) &&
          static_cast<uint32_t>(c.conv_selection) <= static_cast<uint32_t>(ConvSelection::kChannel);
 }
 

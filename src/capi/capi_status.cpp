@@ -23,6 +23,8 @@ TrainConfig to_cpp(const tp_train_config& c) {
   t.sparsity.y_max_decay = c.y_max_decay;
   t.sparsity.sparse_bias = c.sparse_bias != 0;
   t.sparsity.conv_selection = static_cast<ConvSelection>(c.conv_selection);
+  t.sparsity.budget = c.budget;
+  t.sparsity.max_backward_macs = c.max_backward_macs;
   t.batch_size = c.batch_size;
   return t;
 }
@@ -60,6 +62,8 @@ void tp_train_config_default(tp_train_config* config) {
   config->y_max_decay = t.sparsity.y_max_decay;
   config->sparse_bias = t.sparsity.sparse_bias ? 1 : 0;
   config->conv_selection = static_cast<tp_conv_selection>(t.sparsity.conv_selection);
+  config->budget = t.sparsity.budget;
+  config->max_backward_macs = t.sparsity.max_backward_macs;
   config->batch_size = t.batch_size;
 }
 

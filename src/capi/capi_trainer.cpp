@@ -75,6 +75,14 @@ uint64_t tp_trainer_optimizer_steps(const tp_trainer* trainer) {
   return trainer_of(trainer)->optimizer_steps();
 }
 
+uint64_t tp_trainer_worst_case_backward_macs(const tp_trainer* trainer) {
+  return trainer_of(trainer)->worst_case_backward_macs();
+}
+
+uint64_t tp_trainer_full_backward_macs(const tp_trainer* trainer) {
+  return trainer_of(trainer)->full_backward_macs();
+}
+
 tp_status tp_trainer_health(const tp_trainer* trainer) {
   return to_c(trainer_of(trainer)->health());
 }

@@ -44,6 +44,17 @@ uint32_t checkpoint_config_hash(const TrainConfig& c) {
   h.u32(s.sparse_bias ? 1u : 0u);
   h.u32(static_cast<uint32_t>(s.conv_selection));
   h.u32(c.batch_size);
+  // Newer settings enter the hash only when they are in use, so that the hashes of
+  // configurations without them (and the checkpoints that carry those) stay as they were.
+  if (s.method == Method::kBudget) {
+    h.f32(s.budget);
+    h.u32(static_cast<uint32_t>(s.budget_split));
+    h.u32(s.budget_adaptive ? 1u : 0u);
+  }
+  if (s.max_backward_macs > 0) {
+    h.u32(static_cast<uint32_t>(s.max_backward_macs));
+    h.u32(static_cast<uint32_t>(s.max_backward_macs >> 32));
+  }
   return h.crc;
 }
 

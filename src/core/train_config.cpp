@@ -21,13 +21,15 @@ const char* method_name(Method m) {
     case Method::kStatic: return "static";
     case Method::kTinyProp: return "tinyprop";
     case Method::kTinyPropV2: return "tinypropv2";
+    case Method::kBudget: return "budget";
   }
   return "unknown";
 }
 
 bool parse_method(const char* text, Method* out) {
   if (text == nullptr || out == nullptr) return false;
-  const Method all[] = {Method::kFull, Method::kStatic, Method::kTinyProp, Method::kTinyPropV2};
+  const Method all[] = {Method::kFull, Method::kStatic, Method::kTinyProp, Method::kTinyPropV2,
+                        Method::kBudget};
   for (Method m : all) {
     if (same(text, method_name(m))) {
       *out = m;
@@ -76,6 +78,10 @@ Status TrainConfig::validate() const {
   if (!(s.zeta > 0.0f && s.zeta <= 1.0f)) return Status::kInvalidArgument;
   if (!in_unit_interval(s.skip_threshold)) return Status::kInvalidArgument;
   if (!(s.y_max_decay > 0.0f && s.y_max_decay <= 1.0f)) return Status::kInvalidArgument;
+  if (!(s.budget > 0.0f && s.budget <= 1.0f)) return Status::kInvalidArgument;
+  if (s.budget_split != BudgetSplit::kEqualRatio && s.budget_split != BudgetSplit::kEqualMacs) {
+    return Status::kInvalidArgument;
+  }
   if (s.conv_selection != ConvSelection::kElement && s.conv_selection != ConvSelection::kChannel) {
     return Status::kInvalidArgument;
   }
@@ -84,6 +90,7 @@ Status TrainConfig::validate() const {
     case Method::kStatic:
     case Method::kTinyProp:
     case Method::kTinyPropV2:
+    case Method::kBudget:
       return Status::kOk;
   }
   return Status::kInvalidArgument;

@@ -129,7 +129,7 @@ Status Trainer::layout(const ModelSpec& spec, const TrainConfig& config, Arena& 
     channel_error_ = arena.take_array<float>(Region::kScratch, widest_conv);
     channel_idx_ = arena.take_array<uint32_t>(Region::kIndices, widest_conv);
   }
-  return Status::kOk;
+  return plan_step_cost(spec, config);
 }
 
 void Trainer::reset_run() {
@@ -191,6 +191,10 @@ void Trainer::backward(const float* x, StepCounters* c) {
   const bool fused = config_.batch_size == 1;
   OptimizerStep step;
   bool step_ready = false;
+  // What is left of the per-step bound (UINT64_MAX: none). Binding checked that k = 1 in every
+  // layer fits, so each layer can leave the layers below their reserve (st.reserve_below).
+  const bool bounded = step_cap_ != UINT64_MAX;
+  uint64_t remaining = step_cap_;
 
   for (uint32_t i = m.n_layers(); i-- > lowest_trainable_;) {
     Layer& l = m.layer(i);
@@ -218,12 +222,21 @@ void Trainer::backward(const float* x, StepCounters* c) {
       c->backward_macs += row_macs * l.out_size;
       c->backward_macs_done += row_macs * l.out_size;
       c->backward_macs_full += row_macs * l.out_size;
+      if (bounded) remaining -= row_macs * l.out_size;  // fixed, within the reserve
       float* t = cur; cur = other; other = t;
       continue;
     }
 
-    const RatioDecision d = decide_ratio(config_.sparsity, cur, l.out_size,
-                                         static_cast<uint32_t>(st.depth), &st.y_max);
+    RatioDecision d = decide_ratio(config_.sparsity, cur, l.out_size,
+                                   static_cast<uint32_t>(st.depth), &st.y_max);
+    if (config_.sparsity.method == Method::kBudget && !budget_dense_) {
+      if (st.depth == 0) remaining = start_budget_step(cur, l.out_size, &st.y_max, remaining);
+      d.k = st.budget_share > 1.0f  // the output layer kept dense (step_cost.cpp)
+                ? l.out_size
+                : budget_k(st.budget_share, remaining - st.fixed_below, st.row_cost, l.out_size);
+      d.ratio = static_cast<float>(d.k) / static_cast<float>(l.out_size);
+    }
+    if (bounded) d.k = cap_k(d.k, remaining - st.reserve_below, st.row_cost);
     c->backward_macs_full += passes * row_macs * l.out_size;
     if (config_.sparsity.method == Method::kTinyPropV2 && st.depth == 0 &&
         d.relative_error < config_.sparsity.skip_threshold) {
@@ -260,6 +273,7 @@ void Trainer::backward(const float* x, StepCounters* c) {
                                           &c->selection_comparisons, &wgrad_done);
       c->k[i] = done;
       c->n[i] = l.out_size;
+      if (bounded) remaining -= st.row_cost * done;
       c->backward_macs += passes * row_macs * done;
       // The error below is dense; the weight gradient may skip zero input rows.
       c->backward_macs_done += (passes - 1) * row_macs * done + wgrad_done;
@@ -281,6 +295,7 @@ void Trainer::backward(const float* x, StepCounters* c) {
     }
     c->k[i] = k;
     c->n[i] = l.out_size;
+    if (bounded) remaining -= st.row_cost * k;
     c->backward_macs += passes * row_macs * k;
 
     // The error below must use W before this step changes it.
@@ -304,6 +319,34 @@ void Trainer::backward(const float* x, StepCounters* c) {
   }
 
   if (!fused && ++in_batch_ >= config_.batch_size) apply_batch(c);
+}
+
+// The budget rule's budget for this step, set at the output layer with `remaining` of the
+// bound left (the frozen layers above, if any, already spent the rest). Adaptive:
+//   Y = sum |delta| of the output layer,  s = Y / Ybar  (1 on the first step),
+//   Ybar <- Ybar + (Y - Ybar) / 64       (a running mean that forgets: no anchor to the start)
+//   step budget = clamp(s, 0, 2) * b F, at least k = 1 everywhere, at most the bound.
+// E[s] = 1, so the mean step stays near b F; a sample with twice the usual error gets twice the
+// budget, one that is already learnt (Y near 0) gets k = 1.
+uint64_t Trainer::start_budget_step(const float* delta, uint32_t n, float* y_mean,
+                                    uint64_t remaining) const {
+  uint64_t budget = budget_macs_;
+  if (config_.sparsity.budget_adaptive) {
+    const float y = local_error(delta, n);
+    float scale = 1.0f;
+    if (*y_mean > 0.0f) {
+      scale = y / *y_mean;
+      *y_mean += (y - *y_mean) * (1.0f / 64.0f);
+    } else {
+      *y_mean = y;
+    }
+    if (!(scale < 2.0f)) scale = 2.0f;  // also catches NaN
+    budget = static_cast<uint64_t>(scale * static_cast<float>(budget_macs_));
+  }
+  if (budget < minimum_macs_) budget = minimum_macs_;
+  const uint64_t spent = step_cap_ - remaining;  // by frozen layers above
+  const uint64_t left = budget > spent ? budget - spent : 0;
+  return left < remaining ? left : remaining;
 }
 
 void Trainer::apply_batch(StepCounters* c) {

@@ -28,6 +28,10 @@ RatioDecision decide_ratio(const SparsityConfig& cfg, const float* delta, uint32
       d.k = k_for_ratio(cfg.ratio, n);
       d.ratio = cfg.ratio;
       return d;
+    case Method::kBudget:  // the trainer sets k from the step's budget (budget_k)
+      d.k = n;
+      d.ratio = 1.0f;
+      return d;
     case Method::kTinyProp:
     case Method::kTinyPropV2:
       break;
@@ -50,6 +54,29 @@ RatioDecision decide_ratio(const SparsityConfig& cfg, const float* delta, uint32
   d.ratio = bpr;
   d.k = k_for_ratio(bpr, n);
   return d;
+}
+
+// budget: k = clamp(floor(share * remaining / row_cost), 1, n), in float32 (no double on the
+// device path). As in k_for_ratio, floor gets a relative nudge of 1e-6, so that a share of
+// exactly a layer's full cost (a dense layer) is not rounded to one neuron less; the hard
+// bound that the trainer applies next keeps the step within the budget whatever the rounding.
+uint32_t budget_k(float share, uint64_t remaining_macs, uint64_t row_cost, uint32_t n) {
+  if (n == 0) return 0;
+  if (row_cost == 0) return n;
+  const float macs = share * static_cast<float>(remaining_macs);
+  float kf = macs / static_cast<float>(row_cost);
+  kf += kf * 1e-6f;
+  if (!(kf >= 1.0f)) return 1;
+  if (kf >= static_cast<float>(n)) return n;
+  const uint32_t k = static_cast<uint32_t>(kf);
+  return k < 1 ? 1 : k;
+}
+
+uint32_t cap_k(uint32_t k, uint64_t spendable, uint64_t row_cost) {
+  if (row_cost == 0) return k;
+  const uint64_t fits = spendable / row_cost;
+  if (fits < 1) return 1;
+  return static_cast<uint64_t>(k) > fits ? static_cast<uint32_t>(fits) : k;
 }
 
 }  // namespace tinyprop

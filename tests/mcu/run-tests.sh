@@ -161,7 +161,7 @@ same_bits() {
   before="$(field result checksum "$("$host" --method none --test-count 0)")"
   # tinypropv2 twice: at its default skip threshold and at 0.5, where it also skips samples on
   # the small model.
-  for method in "full" "static --ratio 0.1" "tinyprop" "tinypropv2" "tinypropv2 --tau 0.5"; do
+  for method in "full" "static --ratio 0.1" "tinyprop" "tinypropv2" "tinypropv2 --tau 0.5" "budget"; do
     # shellcheck disable=SC2086
     host_sum="$(field result checksum "$("$host" --method $method --lr 0.001 --steps "$steps" --train "${stream[@]}" --test-count 0)")"
     if [ -z "$host_sum" ] || [ "$host_sum" = "$before" ]; then
@@ -353,6 +353,33 @@ if awk -v s="$speedup" -v p="$predicted" 'BEGIN { exit !(s >= 0.8 * p) }'; then
   pass "tinyprop's step speed-up ${speedup}x >= 80% of the cost model's ${predicted}x"
 else
   fail "tinyprop's step speed-up ${speedup}x < 80% of the cost model's ${predicted}x"
+fi
+
+# ---- the budget rule and the per-step bound on the device -----------------------------------
+echo "== budget rule on mps2-an386: selection overhead against the backward work it saves, the per-step bound"
+bud="$(count --method budget)"
+# The firmware checks every step against the worst case the trainer gave at bind time (exit 7).
+bounded="$(count --method tinyprop --smax 1 --zeta 1 --max-macs 20000)"
+bstatus=$?
+sel_b=$(field insns selection "$bud"); saved=$(( $(bp "$full") - $(bp "$bud") ))
+echo "   budget:   $(per "$bud" forward) fwd, $(per "$bud" selection) sel, $(per "$bud" backward) bwd, $(per "$bud" update) upd per step"
+if [ -n "$sel_b" ] && [ "$saved" -gt 0 ] && awk -v s="$sel_b" -v d="$saved" 'BEGIN { exit !(s <= 0.1 * d) }'; then
+  pass "budget: selection = $(awk -v s="$sel_b" -v d="$saved" 'BEGIN { printf "%.4f", s / d }') of the backward instructions it saves (<= 0.1)"
+else
+  echo "$bud"; fail "budget: selection $sel_b instructions against $saved saved"
+fi
+worst_b=$(field bound worst_case_backward_macs "$bud"); most_b=$(field bound most_step_backward_macs "$bud")
+full_b=$(field bound full_backward_macs "$bud")
+if [ -n "$most_b" ] && [ "$most_b" -le "$worst_b" ] && [ "$worst_b" -le $(( full_b / 10 )) ]; then
+  pass "budget: every step <= $worst_b backward MACs (most $most_b, 10% of full $full_b)"
+else
+  echo "$bud"; fail "budget: per-step bound ($most_b of $worst_b, full $full_b)"
+fi
+most_t=$(field bound most_step_backward_macs "$bounded")
+if [ $bstatus = 0 ] && [ -n "$most_t" ] && [ "$most_t" -le 20000 ] && [ "$(field bound worst_case_backward_macs "$bounded")" = 20000 ]; then
+  pass "bound: tinyprop at S_max 1 under --max-macs 20000: every step <= 20000 (most $most_t)"
+else
+  echo "$bounded"; fail "bound: tinyprop under --max-macs 20000 (status $bstatus, most $most_t)"
 fi
 
 # ---- checkpoints: power cuts and restarts ---------------------------------------------------

@@ -78,6 +78,9 @@ TEST_F(CliWorkflow, FinetuneWithEachMethodWritesModelAndReport) {
       {{"--method", "static", "--ratio", "0.25"}, "static"},
       {{"--method", "tinyprop", "--s-min", "0.1", "--s-max", "0.9", "--zeta", "0.5"}, "tinyprop"},
       {{"--method", "tinypropv2", "--skip-threshold", "0.5"}, "tinypropv2"},
+      {{"--method", "budget", "--budget", "0.2"}, "budget"},
+      {{"--method", "tinyprop", "--s-max", "1", "--zeta", "1", "--max-backward-macs", "9000"},
+       "tinyprop-bounded"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.method);
@@ -91,7 +94,7 @@ TEST_F(CliWorkflow, FinetuneWithEachMethodWritesModelAndReport) {
     ASSERT_EQ(r.status, 0) << r.err;
     ASSERT_TRUE(exists(out));
     const nlohmann::json j = nlohmann::json::parse(read_text(report));
-    EXPECT_EQ(j["config"]["method"], c.method);
+    EXPECT_EQ(j["config"]["method"], c.method == "tinyprop-bounded" ? "tinyprop" : c.method);
     EXPECT_EQ(j["train_samples"], 200);
     EXPECT_EQ(j["eval"]["samples"], 200);
     EXPECT_EQ(j["eval"]["accuracy_before"], (*train_json_)["accuracy"]["test"]);
@@ -123,6 +126,9 @@ TEST_F(CliWorkflow, FinetuneWithEachMethodWritesModelAndReport) {
       EXPECT_NEAR(k["layers"][1]["mean_k_over_n"].get<double>(), 0.25, 1e-9);
       EXPECT_NEAR(k["layers"][2]["mean_k_over_n"].get<double>(), 0.2, 1e-9);
     }
+    if (c.method == "tinyprop-bounded") {  // S_max 1, zeta 1 would reach 26,432 per step
+      EXPECT_LE(k["backward_macs"].get<uint64_t>(), 200u * 9000u);
+    }
     if (c.method == "tinypropv2") {
       EXPECT_GT(j["skip_rate"].get<double>(), 0.0);
       EXPECT_GT(k["skipped_steps"].get<uint64_t>(), 0u);
@@ -134,6 +140,17 @@ TEST_F(CliWorkflow, FinetuneWithEachMethodWritesModelAndReport) {
     ASSERT_EQ(e.status, 0) << e.err;
     EXPECT_DOUBLE_EQ(e.json()["accuracy"].get<double>(), j["eval"]["accuracy_after"].get<double>());
   }
+}
+
+TEST_F(CliWorkflow, FinetuneRefusesABoundBelowOneNeuronPerLayer) {
+  // 784-32-16-10: k = 1 everywhere costs 784 + 2 x 32 + 2 x 16 = 880 backward MACs.
+  const CliResult r = run_cli({"finetune", "--model-in", model_, "--data-dir", data_, "--subset",
+                               "400:410", "--out", *root_ / "ft-bound.tpm", "--max-backward-macs",
+                               "879"});
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("tinyprop: error: the per-step bound cannot be kept"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(exists(*root_ / "ft-bound.tpm"));
 }
 
 TEST_F(CliWorkflow, FinetuneIsDeterministicForASeed) {

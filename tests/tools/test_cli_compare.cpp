@@ -33,12 +33,30 @@ class CliCompare : public ::testing::Test {
 ScratchDir* CliCompare::root_ = nullptr;
 std::string CliCompare::data_;
 
+TEST_F(CliCompare, MethodsKeepsTheListedLabelsAndFull) {
+  const std::string dir = *root_ / "cmp-methods";
+  const CliResult r = compare(dir, "1", {"--no-plots", "--methods",
+                                         "budget 0.1,static = tinyprop 0.1/0.9/0.5"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(read_text(dir + "/compare.json"));
+  std::set<std::string> labels;
+  for (const auto& m : j["methods"]) labels.insert(m["label"].get<std::string>());
+  // The matched static run brings the run it is matched to.
+  EXPECT_EQ(labels, (std::set<std::string>{"full", "budget 0.1", "tinyprop 0.1/0.9/0.5",
+                                           "static = tinyprop 0.1/0.9/0.5"}));
+  const CliResult bad = compare(*root_ / "cmp-bad", "1", {"--methods", "budget 0.7"});
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("tinyprop: error: --methods: scenario mnist-mlp has no method 'budget 0.7'"),
+            std::string::npos) << bad.err;
+}
+
 TEST_F(CliCompare, QuickRunWritesTableJsonAndCsv) {
   const std::string dir = *root_ / "cmp";
   const CliResult r = compare(dir, "2", {"--no-plots"});
   ASSERT_EQ(r.status, 0) << r.err;
   for (const char* needle : {"full", "static r=0.05", "static r=0.5", "tinyprop 0.1/0.9/0.5",
-                             "tinypropv2", "= tinyprop default", "targets"}) {
+                             "tinypropv2", "= tinyprop default", "targets", "budget 0.1 (default)",
+                             "budget 0.05", "budget 0.2", "targets of the budget rule"}) {
     EXPECT_NE(r.out.find(needle), std::string::npos) << needle << "\n" << r.out;
   }
   const nlohmann::json j = nlohmann::json::parse(read_text(dir + "/compare.json"));
@@ -50,7 +68,9 @@ TEST_F(CliCompare, QuickRunWritesTableJsonAndCsv) {
   std::set<std::string> groups;
   for (const auto& m : j["methods"]) groups.insert(m["group"].get<std::string>());
   EXPECT_EQ(groups, (std::set<std::string>{"full", "static", "static-matched", "tinyprop",
-                                           "tinypropv2"}));
+                                           "tinypropv2", "budget"}));
+  EXPECT_TRUE(j["budget_targets"].is_object());
+  EXPECT_EQ(j["budget_targets"]["label"], "budget 0.1");
   EXPECT_EQ(j["runs"].size(), 2 * j["methods"].size());
   std::set<double> static_ratios;
   for (const auto& m : j["methods"]) {

@@ -37,8 +37,9 @@ int run_compare(const CompareFlags& f) {
   require(f.threads >= 1 && f.threads <= 256, "--threads must be in [1, 256]");
   require(f.seeds <= 100, "--seeds must be at most 100");
   const ConvSelection conv_selection = conv_selection_flag(f.conv_selection);
-  const host::Protocol protocol =
+  host::Protocol protocol =
       host::make_protocol(f.scenario, f.quick, f.seeds, conv_selection);
+  if (!f.dcase.methods.empty()) host::keep_methods(&protocol, f.dcase.methods);
   const std::string default_dir =
       "out/" + f.scenario + (conv_selection == ConvSelection::kChannel ? "-channel" : "");
   const std::string out_dir = f.out_dir.empty() ? default_dir : f.out_dir;

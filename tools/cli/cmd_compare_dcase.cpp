@@ -222,11 +222,12 @@ void add_dcase_options(CLI::App* cmd, DcaseCompareFlags* d) {
                                 "all: one model per type; others: per machine, without its clips")
                     ->check(CLI::IsMember({"all", "others"}))
                     ->group(group));
-  own.push_back(cmd->add_option("--methods", d->methods,
-                                "Comma-separated: default labels ('static r=0.1'), static:R, "
-                                "tinyprop:SMIN:SMAX:ZETA, tinypropv2:SMIN:SMAX:ZETA:SKIP")
-                    ->delimiter(',')
-                    ->group(group));
+  // --methods serves every scenario: image scenarios keep the listed labels of their list.
+  cmd->add_option("--methods", d->methods,
+                  "Comma-separated labels of the scenario's list ('static r=0.1', 'budget 0.1'; "
+                  "full is always run); dcase-ae also takes static:R, tinyprop:SMIN:SMAX:ZETA, "
+                  "tinypropv2:SMIN:SMAX:ZETA:SKIP, budget:B")
+      ->delimiter(',');
   own.push_back(cmd->add_option("--pretrain-epochs", d->pretrain_epochs, "Host pretraining epochs")
                     ->check(CLI::Range(1u, 10000u))
                     ->group(group));

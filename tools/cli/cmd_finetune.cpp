@@ -1,5 +1,5 @@
-// tinyprop finetune: load a model, fine-tune it with full, static, tinyprop or tinypropv2
-// backpropagation, write the new model and (optionally) a JSON report. Checkpoints
+// tinyprop finetune: load a model, fine-tune it with full, static, tinyprop, tinypropv2 or
+// budget backpropagation, write the new model and (optionally) a JSON report. Checkpoints
 // (docs/CHECKPOINTS.md): --checkpoint-out writes the whole training state (every
 // --checkpoint-every samples and at the end), --resume continues a run from one (or from a
 // device's flash image) bit for bit, --load-optimizer-state takes the moments that
@@ -25,6 +25,8 @@ struct FinetuneFlags {
   float ratio = 0.1f;
   float s_min = 0.1f, s_max = 0.9f, zeta = 0.5f;
   float skip_threshold = 0.1f;
+  float budget = 0.1f;
+  uint64_t max_backward_macs = 0;
   float lr_end = 1.0f;
   std::string conv_selection = "element";
   DataFlags data;
@@ -61,7 +63,7 @@ bool in_range(float x, float lo, float hi) { return std::isfinite(x) && x >= lo 
 SparsityConfig sparsity_from(const FinetuneFlags& f) {
   SparsityConfig s;
   require(parse_method(f.method.c_str(), &s.method),
-          "--method '" + f.method + "': expected full, static, tinyprop or tinypropv2");
+          "--method '" + f.method + "': expected full, static, tinyprop, tinypropv2 or budget");
   require(in_range(f.ratio, 0.0f, 1.0f) && f.ratio > 0.0f,
           "--ratio " + host::fixed(f.ratio, 4) + ": must be in (0, 1]");
   require(in_range(f.s_min, 0.0f, 1.0f), "--s-min " + host::fixed(f.s_min, 4) + ": must be in [0, 1]");
@@ -72,6 +74,10 @@ SparsityConfig sparsity_from(const FinetuneFlags& f) {
           "--zeta " + host::fixed(f.zeta, 4) + ": must be in (0, 1]");
   require(in_range(f.skip_threshold, 0.0f, 1.0f),
           "--skip-threshold " + host::fixed(f.skip_threshold, 4) + ": must be in [0, 1]");
+  require(in_range(f.budget, 0.0f, 1.0f) && f.budget > 0.0f,
+          "--budget " + host::fixed(f.budget, 4) + ": must be in (0, 1]");
+  s.budget = f.budget;
+  s.max_backward_macs = f.max_backward_macs;
   s.ratio = f.ratio;
   s.s_min = f.s_min;
   s.s_max = f.s_max;
@@ -270,13 +276,17 @@ Action add_finetune(CLI::App& app, const Invocation& inv) {
   f->opt.epochs = 1;
   CLI::App* cmd = app.add_subcommand("finetune", "Fine-tune a model with sparse backprop");
   cmd->add_option("--model-in", f->model_in, "Model file to start from (.tpm)")->required();
-  cmd->add_option("--method", f->method, "full | static | tinyprop | tinypropv2");
+  cmd->add_option("--method", f->method, "full | static | tinyprop | tinypropv2 | budget");
   cmd->add_option("--ratio", f->ratio, "static: backpropagation ratio in (0, 1]");
   cmd->add_option("--s-min", f->s_min, "tinyprop: lower bound of the ratio");
   cmd->add_option("--s-max", f->s_max, "tinyprop: upper bound of the ratio");
   cmd->add_option("--zeta", f->zeta, "tinyprop: damping per layer away from the output, (0, 1]");
   cmd->add_option("--skip-threshold", f->skip_threshold,
                   "tinypropv2: skip a sample when Y_L / Y_max,L is below this");
+  cmd->add_option("--budget", f->budget,
+                  "budget: backward MACs per step as a fraction of full backprop's, (0, 1]");
+  cmd->add_option("--max-backward-macs", f->max_backward_macs,
+                  "Hard bound on the backward MACs of every step, any method (0 = none)");
   cmd->add_option("--conv-selection", f->conv_selection,
                   "Convolutions: top-k over output elements, or whole channels (element | channel)");
   cmd->add_option("--lr-end", f->lr_end,

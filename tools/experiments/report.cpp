@@ -83,7 +83,11 @@ nlohmann::json train_config_json(const TrainConfig& cfg) {
       j["s_max"] = float_value(s.s_max);
       j["zeta"] = float_value(s.zeta);
       break;
+    case Method::kBudget:
+      j["budget"] = float_value(s.budget);
+      break;
   }
+  if (s.max_backward_macs > 0) j["max_backward_macs"] = s.max_backward_macs;
   if (s.method != Method::kFull) j["conv_selection"] = conv_selection_name(s.conv_selection);
   return j;
 }

@@ -17,9 +17,10 @@ namespace tinyprop::host {
 // One fine-tuning method of a comparison.
 struct MethodVariant {
   std::string label;        // unique, e.g. "static r=0.05", "tinyprop 0.1/0.9/0.5"
-  std::string group;        // "full" | "static" | "static-matched" | "tinyprop" | "tinypropv2"
+  std::string group;        // "full" | "static" | "static-matched" | "tinyprop" | "tinypropv2" | "budget"
   SparsityConfig sparsity;
   bool is_default = false;  // tinyprop at the paper's defaults (S_min 0.1, S_max 0.9, zeta 0.5)
+  bool is_budget_default = false;  // the budget rule at its default budget
   // static-matched: the ratio is the MAC-weighted backward ratio that this variant (a label)
   // measured with the same seed.
   std::string matched_to;
@@ -54,11 +55,22 @@ struct Protocol {
   double target_backward_rel = 0.20;
   double target_loss_pp = 1.0;
   std::string target_source = "set for mnist-mlp";  // where the targets were set
+  // The budget rule's targets, checked on its default: backward MACs at most this fraction of
+  // full's and accuracy within this many points of full (from scratch: 20 % and 2 pp).
+  double budget_target_backward_rel = 0.12;
+  double budget_target_loss_pp = 1.0;
+  // From scratch (mnist-scratch*): no pretraining; the "pretrained" model is the Glorot-uniform
+  // initialisation (zero biases); the first finetune_count training and test_count test
+  // samples in file order, visited in file order every epoch.
+  bool from_scratch = false;
 };
 
 // Throws host::Error for an unknown scenario or seeds == 0.
 Protocol make_protocol(const std::string& scenario, bool quick, uint32_t seeds,
                        ConvSelection conv_selection = ConvSelection::kElement);
+// Keeps only the methods with these labels (and full, and the runs a kept static-matched run is
+// matched to); throws host::Error naming an unknown label.
+void keep_methods(Protocol* p, const std::vector<std::string>& labels);
 // The scenario names make_protocol knows.
 std::vector<std::string> scenario_names();
 
@@ -116,6 +128,7 @@ struct CompareResult {
 
   const MethodSummary* find(const std::string& label) const;
   const MethodSummary* default_tinyprop() const;
+  const MethodSummary* default_budget() const;
 };
 
 struct CompareOptions {

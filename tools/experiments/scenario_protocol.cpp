@@ -1,5 +1,7 @@
 // The scenarios' protocols (docs/SCENARIOS.md): model, data set, targets and the methods compared
 // (make_protocol); run_compare in scenario.cpp runs them.
+#include <algorithm>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -54,6 +56,17 @@ MethodVariant tinypropv2_variant(float s_min, float s_max, float zeta, float tau
   return m;
 }
 
+// The budget rule (docs/ALGORITHM.md): one knob, the step's backward MACs / full's.
+MethodVariant budget_variant(float budget) {
+  MethodVariant m;
+  m.label = "budget " + num(budget);
+  m.group = "budget";
+  m.sparsity.method = Method::kBudget;
+  m.sparsity.budget = budget;
+  m.is_budget_default = budget == SparsityConfig{}.budget;
+  return m;
+}
+
 MethodVariant matched_variant(const MethodVariant& to) {
   MethodVariant m;
   m.label = "static = " + to.label;
@@ -66,7 +79,8 @@ MethodVariant matched_variant(const MethodVariant& to) {
 }  // namespace
 
 std::vector<std::string> scenario_names() {
-  return {"mnist-mlp", "mnist-shift", "mnist-cnn", "fmnist-cnn", "cifar10-cnn"};
+  return {"mnist-mlp",   "mnist-shift",   "mnist-cnn",         "fmnist-cnn",
+          "cifar10-cnn", "mnist-scratch", "mnist-scratch-wide"};
 }
 
 namespace {
@@ -78,6 +92,13 @@ bool is_cnn_scenario(const std::string& scenario) {
 // The model, data set and targets of each scenario (docs/SCENARIOS.md).
 void set_scenario_model(Protocol* p) {
   const std::string& s = p->scenario;
+  if (s == "mnist-scratch" || s == "mnist-scratch-wide") {
+    p->model = s == "mnist-scratch" ? "mlp:784-32-16-10" : "mlp:784-128-64-10";
+    p->dataset = "mnist";
+    p->budget_target_backward_rel = 0.20;
+    p->budget_target_loss_pp = 2.0;
+    return;
+  }
   if (s == "mnist-mlp" || s == "mnist-shift") {
     p->model = "mlp:784-128-64-10";
     p->dataset = "mnist";
@@ -96,6 +117,30 @@ void set_scenario_model(Protocol* p) {
   p->target_backward_rel = 0.25;
   p->target_loss_pp = 1.5;
   p->target_source = "set for fmnist-cnn, applied to every CNN scenario";
+}
+
+// Training from scratch as in the TinyProp authors' MNIST example: the first 6,000 training and
+// 1,000 test images in file order, Adam lr 1e-3 at batch 200 (per-sample selection, one update
+// per batch), 15 epochs in file order, Glorot-uniform weights and zero biases.
+void set_scratch_protocol(Protocol* p) {
+  p->from_scratch = true;
+  p->pretrain_count = 0;
+  p->finetune_count = p->quick ? 400 : 6000;
+  p->test_count = p->quick ? 200 : 1000;
+  p->finetune.optimizer = OptimizerConfig{};
+  p->finetune.optimizer.kind = OptimizerKind::kAdam;
+  p->finetune.optimizer.learning_rate = 1e-3f;
+  p->finetune.batch_size = 200;
+  p->finetune_epochs = p->quick ? 2 : 15;
+  p->finetune_lr_end_factor = 1.0f;
+  p->eval_points = p->quick ? 2 : 5;
+  // The same list, without the S_min / zeta grid's zeta = 1 points.
+  std::vector<MethodVariant> kept;
+  for (const MethodVariant& m : p->methods) {
+    if (m.group == "tinyprop" && m.sparsity.zeta != 0.5f) continue;
+    kept.push_back(m);
+  }
+  p->methods = kept;
 }
 
 }  // namespace
@@ -155,8 +200,45 @@ Protocol make_protocol(const std::string& scenario, bool quick, uint32_t seeds,
   }
   p.methods.push_back(tinypropv2_variant(0.1f, 0.9f, 0.5f, 0.1f));
   p.methods.push_back(matched_variant(def));
+  // The budget rule at its default and a few more budgets (its accuracy-compute curve). Channel
+  // selection picks whole filters from a ratio, which the budget cannot steer element by element.
+  if (conv_selection == ConvSelection::kElement) {
+    for (float b : {0.1f, 0.05f, 0.2f}) p.methods.push_back(budget_variant(b));
+    // The design alternatives, for comparison: the other split, and every step at the budget.
+    MethodVariant macs = budget_variant(0.1f);
+    macs.label += " equal-macs";
+    macs.sparsity.budget_split = BudgetSplit::kEqualMacs;
+    macs.is_budget_default = false;
+    p.methods.push_back(macs);
+    MethodVariant fixed = budget_variant(0.1f);
+    fixed.label += " fixed-step";
+    fixed.sparsity.budget_adaptive = false;
+    fixed.is_budget_default = false;
+    p.methods.push_back(fixed);
+  }
   for (MethodVariant& m : p.methods) m.sparsity.conv_selection = conv_selection;
+  if (scenario == "mnist-scratch" || scenario == "mnist-scratch-wide") set_scratch_protocol(&p);
   return p;
+}
+
+void keep_methods(Protocol* p, const std::vector<std::string>& labels) {
+  std::vector<std::string> keep = labels;
+  for (const std::string& l : labels) {
+    bool known = false;
+    for (const MethodVariant& m : p->methods) {
+      if (m.label != l) continue;
+      known = true;
+      if (!m.matched_to.empty()) keep.push_back(m.matched_to);
+    }
+    if (!known) throw Error("--methods: scenario " + p->scenario + " has no method '" + l + "'");
+  }
+  std::vector<MethodVariant> kept;
+  for (const MethodVariant& m : p->methods) {
+    if (m.label == "full" || std::find(keep.begin(), keep.end(), m.label) != keep.end()) {
+      kept.push_back(m);
+    }
+  }
+  p->methods = kept;
 }
 
 }  // namespace tinyprop::host

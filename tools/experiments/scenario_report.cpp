@@ -3,10 +3,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "experiments/report.h"
 
@@ -28,6 +31,11 @@ nlohmann::json sparsity_json(const SparsityConfig& s) {
     j["zeta"] = float_value(s.zeta);
   }
   if (s.method == Method::kTinyPropV2) j["skip_threshold"] = float_value(s.skip_threshold);
+  if (s.method == Method::kBudget) {
+    j["budget"] = float_value(s.budget);
+    j["budget_split"] = s.budget_split == BudgetSplit::kEqualMacs ? "equal-macs" : "equal-ratio";
+    j["budget_adaptive"] = s.budget_adaptive;
+  }
   if (s.method != Method::kFull) j["conv_selection"] = conv_selection_name(s.conv_selection);
   return j;
 }
@@ -116,6 +124,7 @@ nlohmann::json compare_json(const CompareResult& r) {
 
   nlohmann::json proto;
   proto["model"] = p.model;
+  proto["from_scratch"] = p.from_scratch;
   proto["dataset"] = p.dataset;
   proto["conv_selection"] = conv_selection_name(p.conv_selection);
   proto["split_seed"] = p.split_seed;
@@ -156,6 +165,7 @@ nlohmann::json compare_json(const CompareResult& r) {
     mj["label"] = v.label;
     mj["group"] = v.group;
     mj["is_default"] = v.is_default;
+    mj["is_budget_default"] = v.is_budget_default;
     mj["matched_to"] = v.matched_to.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.matched_to);
     mj["sparsity"] = sparsity_json(v.sparsity);
     mj["accuracy_before"] = stat_json(m.accuracy_before);
@@ -225,6 +235,22 @@ nlohmann::json compare_json(const CompareResult& r) {
                     {"best_accuracy_loss_pp", t.best_loss_pp}};
   } else {
     j["targets"] = nullptr;
+  }
+  const BudgetTargetCheck bt = check_budget_targets(r);
+  if (bt.available) {
+    j["budget_targets"] = {{"label", bt.label},
+                           {"backward_rel", bt.backward_rel},
+                           {"accuracy_loss_pp", bt.accuracy_loss_pp},
+                           {"min_gain_pp", bt.min_gain_pp},
+                           {"compute_target", p.budget_target_backward_rel},
+                           {"accuracy_target_pp", p.budget_target_loss_pp},
+                           {"compute_met", bt.compute_met},
+                           {"accuracy_met", bt.accuracy_met},
+                           {"above_pretrained", bt.above_pretrained},
+                           {"beats_tinyprop_default", bt.beats_tinyprop},
+                           {"beating_label", bt.beating_label}};
+  } else {
+    j["budget_targets"] = nullptr;
   }
   return j;
 }
@@ -322,6 +348,7 @@ std::string compare_table(const CompareResult& r) {
       label = "static r=" + fixed(m.ratio_used.mean, 3) + " (= tinyprop default)";
     }
     if (v.is_default) label += " (default)";
+    if (v.is_budget_default) label += " (default)";
     o << pad(label, w_label)
       << pad(pct(m.accuracy_after.mean) + " +- " + pct(m.accuracy_after.sd), 17, true)
       << pad(fixed(m.accuracy_loss_pp.mean, 2) + " +- " + fixed(m.accuracy_loss_pp.sd, 2), 16,
@@ -352,6 +379,7 @@ std::string compare_table(const CompareResult& r) {
         << pct(t.best_backward_rel, 1) << "%, loss " << fixed(t.best_loss_pp, 2) << " pp)\n";
     }
   }
+  o << budget_targets_text(r);
   return o.str();
 }
 

@@ -27,6 +27,23 @@ struct TargetCheck {
 };
 TargetCheck check_targets(const CompareResult& r);
 
+// The budget rule's targets, checked on its default (Protocol::budget_target_*).
+struct BudgetTargetCheck {
+  bool available = false;        // the protocol ran the budget default and full
+  std::string label;
+  double backward_rel = 0.0, accuracy_loss_pp = 0.0;
+  double min_gain_pp = 0.0;      // smallest (after - before) over seeds, percentage points
+  bool compute_met = false, accuracy_met = false, above_pretrained = false;
+  bool has_tinyprop = false;     // the paper's default ran too
+  double tinyprop_backward_rel = 0.0, tinyprop_loss_pp = 0.0;
+  // A budget of the rule (its curve) more accurate at equal or lower backward compute.
+  bool beats_tinyprop = false;
+  std::string beating_label;
+  double beating_backward_rel = 0.0, beating_loss_pp = 0.0;
+};
+BudgetTargetCheck check_budget_targets(const CompareResult& r);
+std::string budget_targets_text(const CompareResult& r);
+
 // Everything: protocol, per-method summaries, per-run results with traces and curves, targets.
 nlohmann::json compare_json(const CompareResult& r);
 // One row per method (summary.csv) and one row per run (runs.csv).

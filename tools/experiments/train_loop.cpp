@@ -109,6 +109,18 @@ InferenceModel::InferenceModel(const ModelSpec& spec) {
 
 Session::Session(const ModelSpec& spec, const TrainConfig& config) {
   Status s = Trainer::plan(spec, config, &plan_);
+  if (s == Status::kInvalidArgument) {
+    // Planning without the per-step bound (docs/ALGORITHM.md) tells whether the bound is why.
+    TrainConfig unbounded = config;
+    unbounded.sparsity.max_backward_macs = 0;
+    if (unbounded.sparsity.method == Method::kBudget) unbounded.sparsity.budget = 1.0f;
+    MemoryPlan probe;
+    if (ok(Trainer::plan(spec, unbounded, &probe))) {
+      throw Error("the per-step bound cannot be kept: it is below one neuron per trainable layer "
+                  "(--max-backward-macs or --budget too small for this model), or it would have "
+                  "to steer convolutions with channel selection");
+    }
+  }
   if (!ok(s)) throw Error("cannot plan training memory: " + status_text(s));
   arena_.reserve_bytes(plan_.total());
   s = bind_training(spec, config, arena_.data(), arena_.bytes(), &model_, &trainer_);

@@ -54,6 +54,8 @@ DcaseMethod dcase_tinyprop_variant(Method method, float s_min, float s_max, floa
 // TinyProp tuned for this scenario's compute target: S_min 0.1, S_max 0.5, zeta 0.5, labelled
 // "tinyprop 0.1/0.5/0.5".
 DcaseMethod dcase_tuned_tinyprop();
+// The budget rule at a budget (backward MACs per step / full's), labelled "budget B".
+DcaseMethod dcase_budget_variant(float budget);
 
 // A method from its text: a label of dcase_default_methods ("full", "static r=0.1",
 // "tinyprop", ...), "static:R", "tinyprop:S_MIN:S_MAX:ZETA" or

@@ -33,7 +33,18 @@ std::vector<DcaseMethod> dcase_default_methods() {
   m.push_back(make_method("tinyprop", Method::kTinyProp));
   m.push_back(dcase_tuned_tinyprop());
   m.push_back(make_method("tinypropv2", Method::kTinyPropV2));
+  for (float b : {0.1f, 0.05f, 0.2f}) m.push_back(dcase_budget_variant(b));
   return m;
+}
+
+DcaseMethod dcase_budget_variant(float budget) {
+  DcaseMethod d;
+  d.sparsity.method = Method::kBudget;
+  d.sparsity.budget = budget;
+  std::ostringstream label;
+  label << "budget " << budget;
+  d.label = label.str();
+  return d;
 }
 
 // S_max 0.5 instead of 0.9: the 128 -> 640 output layer is 43 % of the full backward work and
@@ -81,13 +92,15 @@ DcaseMethod parse_dcase_method(const std::string& text) {
     m.label = label.str();
   } else if (!parts.empty() && parts[0] == "tinyprop" && parts.size() == 4) {
     m = dcase_tinyprop_variant(Method::kTinyProp, number(parts[1]), number(parts[2]), number(parts[3]));
+  } else if (!parts.empty() && parts[0] == "budget" && parts.size() == 2) {
+    m = dcase_budget_variant(number(parts[1]));
   } else if (!parts.empty() && parts[0] == "tinypropv2" && parts.size() == 5) {
     m = dcase_tinyprop_variant(Method::kTinyPropV2, number(parts[1]), number(parts[2]),
                                number(parts[3]), number(parts[4]));
   } else {
     throw Error("unknown method '" + text +
                 "' (a default label such as 'static r=0.1', or static:R, tinyprop:S_MIN:S_MAX:ZETA, "
-                "tinypropv2:S_MIN:S_MAX:ZETA:SKIP)");
+                "tinypropv2:S_MIN:S_MAX:ZETA:SKIP, budget:B)");
   }
   TrainConfig t;
   t.sparsity = m.sparsity;

@@ -34,6 +34,7 @@ std::string describe_sparsity(const SparsityConfig& c) {
       s << "S_min " << c.s_min << ", S_max " << c.s_max << ", zeta " << c.zeta << ", skip below "
         << c.skip_threshold;
       break;
+    case Method::kBudget: s << "budget " << c.budget << " of full's backward MACs"; break;
   }
   if (c.y_max_decay < 1.0f) s << ", Y_max decay " << c.y_max_decay;
   return s.str();
@@ -45,6 +46,7 @@ const char* method_kind(Method m) {
     case Method::kStatic: return "static";
     case Method::kTinyProp: return "tinyprop";
     case Method::kTinyPropV2: return "tinypropv2";
+    case Method::kBudget: return "budget";
   }
   return "?";
 }
