@@ -107,23 +107,40 @@ InferenceModel::InferenceModel(const ModelSpec& spec) {
   if (!ok(s)) throw Error("cannot bind the model: " + status_text(s));
 }
 
+namespace {
+
+// The configuration without the per-step bound (docs/ALGORITHM.md): planning or binding with it
+// tells whether the bound is why a plan or bind was refused as an invalid argument.
+TrainConfig without_step_bound(const TrainConfig& config) {
+  TrainConfig unbounded = config;
+  unbounded.sparsity.max_backward_macs = 0;
+  if (unbounded.sparsity.method == Method::kBudget) unbounded.sparsity.budget = 1.0f;
+  return unbounded;
+}
+
+[[noreturn]] void throw_bound_cannot_be_kept() {
+  throw Error("the per-step bound cannot be kept: it is below one neuron per trainable layer "
+              "(--max-backward-macs or --budget too small for this model), or it would have "
+              "to steer convolutions with channel selection");
+}
+
+}  // namespace
+
 Session::Session(const ModelSpec& spec, const TrainConfig& config) {
   Status s = Trainer::plan(spec, config, &plan_);
   if (s == Status::kInvalidArgument) {
-    // Planning without the per-step bound (docs/ALGORITHM.md) tells whether the bound is why.
-    TrainConfig unbounded = config;
-    unbounded.sparsity.max_backward_macs = 0;
-    if (unbounded.sparsity.method == Method::kBudget) unbounded.sparsity.budget = 1.0f;
     MemoryPlan probe;
-    if (ok(Trainer::plan(spec, unbounded, &probe))) {
-      throw Error("the per-step bound cannot be kept: it is below one neuron per trainable layer "
-                  "(--max-backward-macs or --budget too small for this model), or it would have "
-                  "to steer convolutions with channel selection");
-    }
+    if (ok(Trainer::plan(spec, without_step_bound(config), &probe))) throw_bound_cannot_be_kept();
   }
   if (!ok(s)) throw Error("cannot plan training memory: " + status_text(s));
   arena_.reserve_bytes(plan_.total());
   s = bind_training(spec, config, arena_.data(), arena_.bytes(), &model_, &trainer_);
+  if (s == Status::kInvalidArgument &&
+      ok(bind_training(spec, without_step_bound(config), arena_.data(), arena_.bytes(), &model_,
+                       &trainer_))) {
+    // The plan comes from the spec alone; the bound is checked against the bound layers.
+    throw_bound_cannot_be_kept();
+  }
   if (!ok(s)) throw Error("cannot bind model and trainer: " + status_text(s));
 }
 
