@@ -1,6 +1,7 @@
 // The per-step backward cost model, fixed at bind time: the full step's MACs, the budget
 // rule's shares, the hard per-step bound and the worst case a step can reach
 // (docs/ALGORITHM.md, "budget" and "The per-step bound").
+#include "core/u64_float.h"
 #include "layers/layer.h"
 #include "tinyprop/select.h"
 #include "tinyprop/trainer.h"
@@ -59,9 +60,9 @@ void plan_budget(const uint64_t* full, uint32_t n, uint64_t budget, BudgetSplit 
       }
     }
     if (sparse == 0) break;
-    const float share = static_cast<float>(left) / static_cast<float>(sparse);
+    const float share = u64_to_float(left) / static_cast<float>(sparse);
     for (uint32_t i = 0; i < n; ++i) {
-      if (!dense[i] && static_cast<float>(full[i]) <= share) dense[i] = changed = true;
+      if (!dense[i] && u64_to_float(full[i]) <= share) dense[i] = changed = true;
     }
   }
   uint64_t left = budget, sparse_full = 0;
@@ -76,12 +77,12 @@ void plan_budget(const uint64_t* full, uint32_t n, uint64_t budget, BudgetSplit 
   }
   for (uint32_t i = 0; i < n; ++i) {
     if (dense[i]) {
-      planned[i] = static_cast<float>(full[i]);
+      planned[i] = u64_to_float(full[i]);
     } else if (split == BudgetSplit::kEqualMacs) {
-      planned[i] = static_cast<float>(left) / static_cast<float>(sparse);
+      planned[i] = u64_to_float(left) / static_cast<float>(sparse);
     } else {
-      planned[i] = static_cast<float>(left) *
-                   (static_cast<float>(full[i]) / static_cast<float>(sparse_full));
+      planned[i] = u64_to_float(left) *
+                   (u64_to_float(full[i]) / u64_to_float(sparse_full));
     }
   }
 }
@@ -127,12 +128,12 @@ Status Trainer::plan_step_cost(const ModelSpec& spec, const TrainConfig& config)
   minimum_macs_ = minimum;
   budget_macs_ = full;
   if (s.method == Method::kBudget) {
-    if (s.budget < 1.0f) budget_macs_ = static_cast<uint64_t>(s.budget * static_cast<float>(full));
+    if (s.budget < 1.0f) budget_macs_ = float_to_u64(s.budget * u64_to_float(full));
     if (budget_macs_ >= full) budget_dense_ = true;
     // Adaptive: a step may take up to twice the budget (never more than full).
     uint64_t most = budget_macs_;
     if (s.budget_adaptive && !budget_dense_) {
-      most = s.budget < 0.5f ? static_cast<uint64_t>(2.0f * s.budget * static_cast<float>(full))
+      most = s.budget < 0.5f ? float_to_u64(2.0f * s.budget * u64_to_float(full))
                              : full;
     }
     if (most < step_cap_) step_cap_ = most;

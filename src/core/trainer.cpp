@@ -2,6 +2,7 @@
 
 #include <math.h>
 
+#include "core/u64_float.h"
 #include "layers/conv_layer.h"
 #include "layers/layer.h"
 #include "layers/pool_layer.h"
@@ -341,7 +342,7 @@ uint64_t Trainer::start_budget_step(const float* delta, uint32_t n, float* y_mea
       *y_mean = y;
     }
     if (!(scale < 2.0f)) scale = 2.0f;  // also catches NaN
-    budget = static_cast<uint64_t>(scale * static_cast<float>(budget_macs_));
+    budget = float_to_u64(scale * u64_to_float(budget_macs_));
   }
   if (budget < minimum_macs_) budget = minimum_macs_;
   const uint64_t spent = step_cap_ - remaining;  // by frozen layers above

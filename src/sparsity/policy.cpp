@@ -2,6 +2,7 @@
 
 #include <math.h>
 
+#include "core/u64_float.h"
 #include "tinyprop/select.h"
 
 namespace tinyprop {
@@ -63,8 +64,8 @@ RatioDecision decide_ratio(const SparsityConfig& cfg, const float* delta, uint32
 uint32_t budget_k(float share, uint64_t remaining_macs, uint64_t row_cost, uint32_t n) {
   if (n == 0) return 0;
   if (row_cost == 0) return n;
-  const float macs = share * static_cast<float>(remaining_macs);
-  float kf = macs / static_cast<float>(row_cost);
+  const float macs = share * u64_to_float(remaining_macs);
+  float kf = macs / u64_to_float(row_cost);
   kf += kf * 1e-6f;
   if (!(kf >= 1.0f)) return 1;
   if (kf >= static_cast<float>(n)) return n;
