@@ -13,11 +13,12 @@ build: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
 
-# Everything any test needs (plots, datasets, the ARM toolchain and QEMU), installed up front so
+# Everything any test needs (plots, datasets, the ARM toolchain and QEMU, torch for the Python
+# package's conversion tests), installed up front so
 # that `make test` runs every test: with TINYPROP_REQUIRE_ALL=1 a test whose dependency is missing
 # fails instead of skipping (tests/missing_dependency.h).
 test-deps:
-	@scripts/install-deps.sh build cli plot data mcu
+	@scripts/install-deps.sh build cli plot data mcu refgen
 
 test-release test-asan: export TINYPROP_REQUIRE_ALL := 1
 

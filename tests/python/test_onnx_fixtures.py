@@ -16,6 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "python"))
 import tinyprop  # noqa: E402
+from tp_testutil import requires_torch  # noqa: E402
 
 FIXTURES = os.path.join(REPO, "tests", "fixtures", "onnx")
 MODELS = ("mlp", "cnn", "keras", "cnn_gap")
@@ -86,7 +87,7 @@ class OnnxFixtureOutputs(unittest.TestCase):
             self.assertTrue(c["error_contains"])
 
 
-@unittest.skipUnless(__import__("importlib").util.find_spec("torch"), "torch not installed")
+@requires_torch
 class OnnxFixturesRegenerate(unittest.TestCase):
     """With torch: the generator's conversion reproduces the committed .tpm bytes."""
 

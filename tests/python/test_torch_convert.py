@@ -4,7 +4,7 @@ import unittest
 
 import numpy as np
 
-from tp_testutil import TempDirCase, have_torch, mean_ce, run, run_json, toy_data, write_csv
+from tp_testutil import TempDirCase, have_torch, mean_ce, requires_torch, run, run_json, toy_data, write_csv
 import tinyprop
 
 if have_torch():
@@ -32,7 +32,7 @@ def randomised(model, seed=0):
     return model.eval()
 
 
-@unittest.skipUnless(have_torch(), "torch not installed")
+@requires_torch
 class TorchToTpm(TempDirCase):
     def setUp(self):
         super().setUp()

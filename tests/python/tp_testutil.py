@@ -29,6 +29,20 @@ def have_torch():
     return importlib.util.find_spec("torch") is not None
 
 
+def requires_torch(cls):
+    """Class decorator: the tests need torch. Without it they skip, except under make test
+    (TINYPROP_REQUIRE_ALL=1, which installs python3-torch), where a missing torch fails them."""
+    if have_torch():
+        return cls
+    if os.environ.get("TINYPROP_REQUIRE_ALL") == "1":
+        def setUp(self):
+            raise AssertionError("torch is not installed (Debian's python3-torch; "
+                                 "scripts/install-deps.sh refgen)")
+        cls.setUp = setUp
+        return cls
+    return unittest.skip("torch not installed")(cls)
+
+
 def run(*args, ok=True):
     """Runs tinyprop with args; returns (returncode, stdout, stderr)."""
     p = subprocess.run([tinyprop_bin(), *map(str, args)], capture_output=True, text=True)

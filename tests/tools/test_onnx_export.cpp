@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <string.h>
 
+#include "../missing_dependency.h"
 #include "experiments/train_loop.h"
 #include "formats/onnx_model.h"
 #include "onnx_test_models.h"
@@ -92,7 +93,7 @@ TEST(OnnxExport, ImportExportImportIsBitIdentical) {
 // onnx.checker (full check, with shape inference) on every export.
 TEST(OnnxExport, OnnxCheckerAcceptsTheExport) {
   if (system("/usr/bin/python3 -c 'import onnx' >/dev/null 2>&1") != 0) {
-    GTEST_SKIP() << "python3-onnx is not installed (scripts/install-deps.sh test)";
+    TINYPROP_MISSING_DEPENDENCY("python3-onnx is not installed (scripts/install-deps.sh cli)");
   }
   cli_test::ScratchDir dir;
   uint64_t seed = 1;
