@@ -48,7 +48,7 @@ extern "C" {
 #define TP_SPEC_BYTES (32u + 36u * TP_MAX_LAYERS)
 #define TP_MODEL_BYTES (TP_SPEC_BYTES + 32u + (92u + 4u * (unsigned)sizeof(void*)) * TP_MAX_LAYERS)
 #define TP_TRAINER_BYTES \
-  (128u + 8u * (unsigned)sizeof(void*) + (8u + 8u * (unsigned)sizeof(void*)) * TP_MAX_LAYERS)
+  (128u + 8u * (unsigned)sizeof(void*) + (16u + 8u * (unsigned)sizeof(void*)) * TP_MAX_LAYERS)
 
 #define TP_STORAGE_(bytes)    \
   union {                     \
