@@ -391,6 +391,9 @@ void finish_with_heap(const float* v, uint32_t n, uint32_t k, bool bounded, floa
 //    step is a fixed vector pass without data-dependent branches: on x86 a mispredicted branch
 //    costs more than the comparisons around it, and for errors in random order nearly every
 //    decision of a heap is a coin toss.
+//  * small-k path (k <= kMaxSmallSelect on the cases the rank path leaves, so every small k on
+//    a target without SSE): one pass keeping the k best in a short sorted array, O(n k) at
+//    worst, then the k indices in ascending order (select_top_k_small).
 //  * heap path (every other case, and every target without SSE, where no branch predictor
 //    misses and the heap needs fewer instructions): a bounded min-heap seeded from a
 //    block-maximum bound, O(n log k), then the k indices in ascending order.
@@ -414,6 +417,62 @@ uint64_t select_top_k_heap(const float* v, uint32_t n, uint32_t k, uint32_t* idx
   return cmps;
 }
 
+// Elements come in index order, so a new one ranks above a kept one exactly when its magnitude
+// is strictly larger (a tie goes to the kept, lower index), and it enters when it ranks above
+// the weakest kept (the first k enter as they come, a NaN with the rank magnitude -1). The
+// kept indices live in idx itself, best first, with their magnitudes beside them; insertion
+// moves the weaker ones down one place (k small: a few moves).
+// The scan compares magnitudes as integers: for numbers, |a| > |b| exactly when the bits
+// without the sign bit (shifted out: bits << 1) are larger as unsigned integers, and a NaN's
+// shifted bits are above 0xFF000000 (infinity's), so a NaN that passes the compare is told
+// apart inside the (rare) entry branch and never enters. A NaN among the kept ranks below every
+// number, which no unsigned key can express: then the rest of the scan compares rank_mag.
+// That makes 5 instructions per element that does not enter on a Cortex-M4 (LDR, LSLS, CMP,
+// BHI, and the loop's compare-and-branch), against the heap path's bound pass, seeding,
+// heapify and offers.
+uint64_t select_top_k_small(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
+  float mag[kMaxSmallSelect];  // magnitudes of idx[0..k), best first
+  uint32_t moves = 0;
+  const auto insert = [&](uint32_t size, float m, uint32_t i) {
+    uint32_t j = size;
+    for (; j > 0 && mag[j - 1] < m; --j) {
+      mag[j] = mag[j - 1];
+      idx[j] = idx[j - 1];
+    }
+    moves += size - j;
+    mag[j] = m;
+    idx[j] = i;
+  };
+  for (uint32_t i = 0; i < k; ++i) insert(i, rank_mag(v[i]), i);
+  const auto key_of = [](float m) {  // m >= 0, not NaN
+    uint32_t bits;
+    memcpy(&bits, &m, sizeof bits);
+    return bits << 1;
+  };
+  uint32_t i = k;
+  if (mag[k - 1] >= 0.0f) {
+    uint32_t weakest = key_of(mag[k - 1]);
+    for (; i < n; ++i) {
+      uint32_t key;
+      memcpy(&key, v + i, sizeof key);
+      key <<= 1;
+      if (key > weakest) {
+        if (key > 0xFF000000u) continue;  // NaN
+        insert(k - 1, fabsf(v[i]), i);  // drops the weakest: the k - 1 others stay, in order
+        weakest = key_of(mag[k - 1]);
+      }
+    }
+  }
+  for (float weakest = mag[k - 1]; i < n; ++i) {  // a NaN is kept
+    if (fabsf(v[i]) > weakest) {  // false for a NaN
+      insert(k - 1, fabsf(v[i]), i);
+      weakest = mag[k - 1];
+    }
+  }
+  insertion_sort_indices(idx, k);
+  return static_cast<uint64_t>(n) + moves + static_cast<uint64_t>(k) * k / 4;
+}
+
 uint64_t select_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
 #if defined(TINYPROP_FLOAT4)
   if (k < n && k > 0 && k <= kMaxCandidates && n <= 65535u &&  // positions fit in uint16
@@ -426,6 +485,7 @@ uint64_t select_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
     return cmps;
   }
 #endif
+  if (k > 0 && k < n && k <= kMaxSmallSelect) return select_top_k_small(v, n, k, idx);
   return select_top_k_heap(v, n, k, idx);
 }
 
