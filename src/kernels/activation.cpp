@@ -1,5 +1,7 @@
 #include "tinyprop/kernels/activation.h"
 
+#include <string.h>
+
 #include "tinyprop/kernels/math.h"
 
 namespace tinyprop {
@@ -36,7 +38,30 @@ void activation_forward(LayerKind kind, float alpha, float* y, const float* x, u
 void activation_backward(LayerKind kind, float alpha, float* d, const float* y, uint32_t n) {
   switch (kind) {
     case LayerKind::kReLU:
+#if defined(__arm__)
+      // In place, only where y > 0 fails (d stays as it is elsewhere: the same bits). On a
+      // Cortex-M the test on y's bits: y > 0 exactly when they lie in [1, 0x7F800000] (a
+      // positive number, +infinity included; not +-0, a negative or a NaN), one subtraction
+      // and an unsigned compare instead of a float compare and the flags' transfer.
+      // Four elements per loop pass (less loop overhead).
+      {
+        const auto zero_unless_positive = [](float* di, const float* yi) {
+          uint32_t bits;
+          memcpy(&bits, yi, sizeof bits);
+          if (bits - 1u >= 0x7F800000u) *di = 0.0f;
+        };
+        uint32_t i = 0;
+        for (; i + 4 <= n; i += 4) {
+          zero_unless_positive(d + i, y + i);
+          zero_unless_positive(d + i + 1, y + i + 1);
+          zero_unless_positive(d + i + 2, y + i + 2);
+          zero_unless_positive(d + i + 3, y + i + 3);
+        }
+        for (; i < n; ++i) zero_unless_positive(d + i, y + i);
+      }
+#else
       for (uint32_t i = 0; i < n; ++i) d[i] = y[i] > 0.0f ? d[i] : 0.0f;
+#endif
       break;
     case LayerKind::kLeakyReLU:
       for (uint32_t i = 0; i < n; ++i) d[i] = y[i] > 0.0f ? d[i] : alpha * d[i];

@@ -6,9 +6,18 @@
 
 namespace tinyprop {
 
+// Summed in index order (four elements per loop pass: less loop overhead, the same order and
+// so the same bits).
 float local_error(const float* delta, uint32_t n) {
   float y = 0.0f;
-  for (uint32_t i = 0; i < n; ++i) y += fabsf(delta[i]);
+  uint32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    y += fabsf(delta[i]);
+    y += fabsf(delta[i + 1]);
+    y += fabsf(delta[i + 2]);
+    y += fabsf(delta[i + 3]);
+  }
+  for (; i < n; ++i) y += fabsf(delta[i]);
   return y;
 }
 

@@ -425,12 +425,54 @@ uint64_t select_top_k_heap(const float* v, uint32_t n, uint32_t k, uint32_t* idx
 // The scan compares magnitudes as integers: for numbers, |a| > |b| exactly when the bits
 // without the sign bit (shifted out: bits << 1) are larger as unsigned integers, and a NaN's
 // shifted bits are above 0xFF000000 (infinity's), so a NaN that passes the compare is told
-// apart inside the (rare) entry branch and never enters. A NaN among the kept ranks below every
+// apart in the same (rarely true) branch and never enters. A NaN among the kept ranks below every
 // number, which no unsigned key can express: then the rest of the scan compares rank_mag.
 // That makes 5 instructions per element that does not enter on a Cortex-M4 (LDR, LSLS, CMP,
 // BHI, and the loop's compare-and-branch), against the heap path's bound pass, seeding,
 // heapify and offers.
+// The integer key of a magnitude m >= 0 (not NaN), as in the scans below.
+inline uint32_t magnitude_key(float m) {
+  uint32_t bits;
+  memcpy(&bits, &m, sizeof bits);
+  return bits << 1;
+}
+// The key of x: its bits without the sign bit, shifted up (above kInfinityKey for a NaN).
+inline uint32_t key_at(const float* x) {
+  uint32_t bits;
+  memcpy(&bits, x, sizeof bits);
+  return bits << 1;
+}
+constexpr uint32_t kInfinityKey = 0xFF000000u;  // magnitude_key(INFINITY): larger keys are NaN
+
+// k = 1: the first element of the largest magnitude.
+uint64_t select_top_1(const float* v, uint32_t n, uint32_t* idx) {
+  const float first = rank_mag(v[0]);
+  const float* best = v;
+  const float* const end = v + n;
+  if (first >= 0.0f) {
+    uint32_t best_key = magnitude_key(first);
+    for (const float* p = v + 1; p != end; ++p) {
+      const uint32_t key = key_at(p);
+      if (key > best_key && key <= kInfinityKey) {
+        best_key = key;
+        best = p;
+      }
+    }
+  } else {  // v[0] is a NaN: the first number (if any) beats it
+    float best_mag = first;
+    for (const float* p = v + 1; p != end; ++p) {
+      if (fabsf(*p) > best_mag) {  // false for a NaN
+        best_mag = fabsf(*p);
+        best = p;
+      }
+    }
+  }
+  idx[0] = static_cast<uint32_t>(best - v);
+  return n;
+}
+
 uint64_t select_top_k_small(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
+  if (k == 1) return select_top_1(v, n, idx);
   float mag[kMaxSmallSelect];  // magnitudes of idx[0..k), best first
   uint32_t moves = 0;
   const auto insert = [&](uint32_t size, float m, uint32_t i) {
@@ -444,28 +486,22 @@ uint64_t select_top_k_small(const float* v, uint32_t n, uint32_t k, uint32_t* id
     idx[j] = i;
   };
   for (uint32_t i = 0; i < k; ++i) insert(i, rank_mag(v[i]), i);
-  const auto key_of = [](float m) {  // m >= 0, not NaN
-    uint32_t bits;
-    memcpy(&bits, &m, sizeof bits);
-    return bits << 1;
-  };
-  uint32_t i = k;
+  const float* p = v + k;
+  const float* const end = v + n;
   if (mag[k - 1] >= 0.0f) {
-    uint32_t weakest = key_of(mag[k - 1]);
-    for (; i < n; ++i) {
-      uint32_t key;
-      memcpy(&key, v + i, sizeof key);
-      key <<= 1;
-      if (key > weakest) {
-        if (key > 0xFF000000u) continue;  // NaN
-        insert(k - 1, fabsf(v[i]), i);  // drops the weakest: the k - 1 others stay, in order
-        weakest = key_of(mag[k - 1]);
+    uint32_t weakest = magnitude_key(mag[k - 1]);
+    for (; p != end; ++p) {
+      const uint32_t key = key_at(p);
+      if (key > weakest && key <= kInfinityKey) {
+        // Drops the weakest: the k - 1 others stay, in order.
+        insert(k - 1, fabsf(*p), static_cast<uint32_t>(p - v));
+        weakest = magnitude_key(mag[k - 1]);
       }
     }
   }
-  for (float weakest = mag[k - 1]; i < n; ++i) {  // a NaN is kept
-    if (fabsf(v[i]) > weakest) {  // false for a NaN
-      insert(k - 1, fabsf(v[i]), i);
+  for (float weakest = mag[k - 1]; p != end; ++p) {  // a NaN is kept
+    if (fabsf(*p) > weakest) {  // false for a NaN
+      insert(k - 1, fabsf(*p), static_cast<uint32_t>(p - v));
       weakest = mag[k - 1];
     }
   }
