@@ -427,9 +427,10 @@ uint64_t select_top_k_heap(const float* v, uint32_t n, uint32_t k, uint32_t* idx
 // shifted bits are above 0xFF000000 (infinity's), so a NaN that passes the compare is told
 // apart in the same (rarely true) branch and never enters. A NaN among the kept ranks below every
 // number, which no unsigned key can express: then the rest of the scan compares rank_mag.
-// That makes 5 instructions per element that does not enter on a Cortex-M4 (LDR, LSLS, CMP,
-// BHI, and the loop's compare-and-branch), against the heap path's bound pass, seeding,
-// heapify and offers.
+// That makes 5 instructions per element that does not enter on a Cortex-M4 (next_key_above),
+// against the heap path's bound pass, seeding, heapify and offers.
+namespace {
+
 // The integer key of a magnitude m >= 0 (not NaN), as in the scans below.
 inline uint32_t magnitude_key(float m) {
   uint32_t bits;
@@ -502,6 +503,8 @@ uint64_t select_top_1(const float* v, uint32_t n, uint32_t* idx) {
   idx[0] = static_cast<uint32_t>(best - v);
   return n;
 }
+
+}  // namespace
 
 uint64_t select_top_k_small(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
   if (k == 1) return select_top_1(v, n, idx);
