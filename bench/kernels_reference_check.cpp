@@ -126,14 +126,19 @@ int main() {
     const int kind = static_cast<int>(rng.uniform_below(4));
     std::vector<float> v(n);
     for (float& f : v) f = sample(rng, kind);
-    std::vector<uint32_t> idx(k), idx_heap(k);
+    std::vector<uint32_t> idx(k), idx_heap(k), idx_small(k);
     (void)tinyprop::select_top_k(v.data(), n, k, idx.data());
     (void)tinyprop::select_top_k_heap(v.data(), n, k, idx_heap.data());
+    const bool small_k = k <= tinyprop::kMaxSmallSelect && k < n;
+    if (small_k) (void)tinyprop::select_top_k_small(v.data(), n, k, idx_small.data());
     // The exact set, in ascending index order (the summation order of the propagated error),
     // NaN and infinities included; and the heap path (every target without SSE) the same.
     const std::vector<uint32_t> want = brute_top_k(v.data(), n, k);
     if (idx != want) fail("select_top_k (n, k, kind)", n, k, static_cast<uint32_t>(kind));
     if (idx_heap != want) fail("select_top_k_heap (n, k, kind)", n, k, static_cast<uint32_t>(kind));
+    if (small_k && idx_small != want) {
+      fail("select_top_k_small (n, k, kind)", n, k, static_cast<uint32_t>(kind));
+    }
     ++checks;
   }
   printf("%llu checks, %d mismatches\n", static_cast<unsigned long long>(checks), failures);

@@ -36,8 +36,8 @@ struct Layer {
   // rows (kernels/conv.h); same bits. Off: the dense loops.
   bool zero_skip = true;
   // The last forward pass found its input worth skipping (find_nonzero_blocks): the weight
-  // update of the same input then looks again, else it goes dense at once. Any value gives the
-  // same bits; a stale one only costs speed.
+  // update of the same input then reuses the list the trainer's forward pass kept
+  // (LayerTrainState::input_blocks) or looks again, else it goes dense at once.
   bool input_zero_blocks = true;
   // MACs the last forward pass actually did.
   uint64_t forward_macs_done = 0;

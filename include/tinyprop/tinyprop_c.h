@@ -48,7 +48,7 @@ extern "C" {
 #define TP_SPEC_BYTES (32u + 36u * TP_MAX_LAYERS)
 #define TP_MODEL_BYTES (TP_SPEC_BYTES + 32u + (92u + 4u * (unsigned)sizeof(void*)) * TP_MAX_LAYERS)
 #define TP_TRAINER_BYTES \
-  (192u + 16u * (unsigned)sizeof(void*) + (40u + 8u * (unsigned)sizeof(void*)) * TP_MAX_LAYERS)
+  (192u + 16u * (unsigned)sizeof(void*) + (48u + 8u * (unsigned)sizeof(void*)) * TP_MAX_LAYERS)
 
 #define TP_STORAGE_(bytes)    \
   union {                     \

@@ -34,6 +34,11 @@ struct LayerTrainState {
   float* v_b = nullptr;
   uint8_t* touched = nullptr;  // [n_bias] rows (filters) with gradient in the current batch
                                // (batch > 1, or a convolution)
+  // Dense layers: the list of the layer input's nonzero blocks that the trainer's forward pass
+  // found [nonzero_block_capacity(in_size)], reused by the weight update of the same input
+  // instead of scanning it again (the same decision and list, so the same bits). kept: the
+  // list, count and skip are those of the current sample's forward pass.
+  uint16_t* input_blocks = nullptr;
   float y_max = 0.0f;          // tinyprop: largest local error Y seen in this run; budget
                                // (output layer): the running mean of its Y
   int32_t depth = -1;          // trainable layers between this one and the output (0 = last)
@@ -46,6 +51,9 @@ struct LayerTrainState {
   uint64_t reserve_below = 0;
   float budget_share = 1.0f;   // budget: this layer's fraction of what is left for it and below
   bool trainable = false;      // has params and spec.trainable
+  bool input_blocks_skip = false;
+  bool input_blocks_kept = false;
+  uint32_t input_block_count = 0;
 };
 
 class Trainer {

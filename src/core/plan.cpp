@@ -5,6 +5,7 @@
 // planning arena only adds sizes up, so nothing but the sizes is needed. That keeps planning
 // within a few hundred bytes of stack on a microcontroller. tests/unit/plan_test.cpp checks that
 // both ways give the same plan for every kind of model and configuration.
+#include "tinyprop/kernels/dense.h"
 #include "tinyprop/model.h"
 #include "tinyprop/optimizer.h"
 #include "tinyprop/trainer.h"
@@ -14,7 +15,8 @@ namespace {
 
 // What the layouts need to know of layer i: its sizes and how it is kept.
 struct LayerDims {
-  uint32_t n_weights = 0, n_bias = 0, out_size = 0;
+  uint32_t n_weights = 0, n_bias = 0, in_size = 0, out_size = 0;
+  bool dense = false;
   bool trainable = false;  // owns parameters and is not frozen
   bool conv = false;
   bool in_place = false;   // shares its input buffer (activations, Flatten)
@@ -31,7 +33,9 @@ class LayerWalk {
     const LayerParamCounts p = layer_param_counts(l, in_, out);
     d->n_weights = p.weights;
     d->n_bias = p.bias;
+    d->in_size = in_.size();
     d->out_size = out.size();
+    d->dense = l.kind == LayerKind::kDense;
     d->trainable = layer_has_params(l.kind) && l.trainable;
     d->conv = layer_is_conv(l.kind);
     d->in_place = i_ > 0 && (layer_is_activation(l.kind) || l.kind == LayerKind::kFlatten);
@@ -108,6 +112,11 @@ Status take_trainer(const ModelSpec& spec, const TrainConfig& config, Arena& are
   if (config.sparsity.conv_selection == ConvSelection::kChannel && widest_conv > 0) {
     (void)arena.take_array<float>(Region::kScratch, widest_conv);
     (void)arena.take_array<uint32_t>(Region::kIndices, widest_conv);
+  }
+  for (LayerWalk w(spec); w.next(&d);) {
+    if (d.trainable && d.dense) {
+      (void)arena.take_array<uint16_t>(Region::kIndices, nonzero_block_capacity(d.in_size));
+    }
   }
   return Status::kOk;
 }

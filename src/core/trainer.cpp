@@ -130,6 +130,13 @@ Status Trainer::layout(const ModelSpec& spec, const TrainConfig& config, Arena& 
     channel_error_ = arena.take_array<float>(Region::kScratch, widest_conv);
     channel_idx_ = arena.take_array<uint32_t>(Region::kIndices, widest_conv);
   }
+  // Trainable dense layers keep their input's nonzero-block list from the forward pass for the
+  // weight update (LayerTrainState::input_blocks; none where skipping never applies).
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!state_[i].trainable || spec.layers[i].kind != LayerKind::kDense) continue;
+    state_[i].input_blocks =
+        arena.take_array<uint16_t>(Region::kIndices, nonzero_block_capacity(m.layer(i).in_size));
+  }
   return plan_step_cost(spec, config);
 }
 
@@ -158,8 +165,14 @@ void Trainer::reset_run() {
   health_ = Status::kOk;
 }
 
+// Model::forward, with each trainable dense layer keeping its input's nonzero-block list.
 float Trainer::loss(const float* x, Target target) {
-  const float* out = model_->forward(x);
+  const float* out = x;
+  for (uint32_t i = 0; i < model_->n_layers(); ++i) {
+    Layer& l = model_->layer(i);
+    layer_forward(l, out, &state_[i]);
+    out = l.out;
+  }
   return loss_forward_backward(model_->spec().loss, out, model_->output_size(), target.values,
                                target.label, delta_a_);
 }

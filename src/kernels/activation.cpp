@@ -1,5 +1,7 @@
 #include "tinyprop/kernels/activation.h"
 
+#include <string.h>
+
 #include "tinyprop/kernels/math.h"
 
 namespace tinyprop {
@@ -36,7 +38,64 @@ void activation_forward(LayerKind kind, float alpha, float* y, const float* x, u
 void activation_backward(LayerKind kind, float alpha, float* d, const float* y, uint32_t n) {
   switch (kind) {
     case LayerKind::kReLU:
+#if defined(__arm__)
+      // In place, only where y > 0 fails (d stays as it is elsewhere: the same bits). On a
+      // Cortex-M the test on y's bits: y > 0 exactly when they lie in [1, 0x7F800000] (a
+      // positive number, +infinity included; not +-0, a negative or a NaN), one subtraction
+      // and an unsigned compare instead of a float compare and the flags' transfer.
+      // Four elements per loop pass (less loop overhead).
+      {
+        const auto zero_unless_positive = [](float* di, const float* yi) {
+          uint32_t bits;
+          memcpy(&bits, yi, sizeof bits);
+          if (bits - 1u >= 0x7F800000u) *di = 0.0f;
+        };
+        uint32_t i = 0;
+#if defined(__thumb2__)
+        // One LDM of four y (fixed registers: an LDM list is in ascending order), then per
+        // element SUBS, CMP and a conditional store of +0: 5 instructions per element
+        // against GCC's 6.5 for the loop below.
+        if (n >= 4) {
+          uint32_t blocks = n / 4u;
+          const float* py = y;
+          float* pd = d;
+          const uint32_t zero = 0;
+          register uint32_t b0 __asm__("r4");
+          register uint32_t b1 __asm__("r5");
+          register uint32_t b2 __asm__("r6");
+          register uint32_t b3 __asm__("r7");
+#define TINYPROP_RELU_LANE(B, OFF)                \
+  "subs " B ", " B ", #1\n\t"                     \
+  "cmp " B ", #0x7F800000\n\t"                    \
+  "it cs\n\t"                                     \
+  "strcs %[z], [%[d], #" OFF "]\n\t"
+          __asm__ volatile(
+              "1:\n\t"
+              "ldmia %[y]!, {r4-r7}\n\t"
+              TINYPROP_RELU_LANE("r4", "0") TINYPROP_RELU_LANE("r5", "4")
+              TINYPROP_RELU_LANE("r6", "8") TINYPROP_RELU_LANE("r7", "12")
+              "adds %[d], %[d], #16\n\t"
+              "subs %[blocks], %[blocks], #1\n\t"
+              "bne 1b\n\t"
+              : [y] "+r"(py), [d] "+r"(pd), [blocks] "+r"(blocks), "=&r"(b0), "=&r"(b1),
+                "=&r"(b2), "=&r"(b3)
+              : [z] "r"(zero)
+              : "cc", "memory");
+#undef TINYPROP_RELU_LANE
+          i = n - n % 4u;
+        }
+#endif
+        for (; i + 4 <= n; i += 4) {
+          zero_unless_positive(d + i, y + i);
+          zero_unless_positive(d + i + 1, y + i + 1);
+          zero_unless_positive(d + i + 2, y + i + 2);
+          zero_unless_positive(d + i + 3, y + i + 3);
+        }
+        for (; i < n; ++i) zero_unless_positive(d + i, y + i);
+      }
+#else
       for (uint32_t i = 0; i < n; ++i) d[i] = y[i] > 0.0f ? d[i] : 0.0f;
+#endif
       break;
     case LayerKind::kLeakyReLU:
       for (uint32_t i = 0; i < n; ++i) d[i] = y[i] > 0.0f ? d[i] : alpha * d[i];

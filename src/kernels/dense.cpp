@@ -88,6 +88,35 @@ float dot(const float* __restrict a, const float* __restrict b, uint32_t n) {
 // less loop overhead on a Cortex-M) gives the same bits as the plain loop.
 void axpy(float* __restrict y, float a, const float* __restrict x, uint32_t n) {
   size_t i = 0;
+#if defined(TINYPROP_ARM_VFP_ROWS4)
+  // Cortex-M with a single-precision FPU: the same four products and sums per block, in the
+  // C operand order (a x, then y + a x), from one VLDM of x and of y and one VSTM of y: 13
+  // instructions per four elements where GCC's code for the loop below takes 23.
+  if (n >= 4) {
+    uint32_t blocks = n / 4u;
+    float* py = y;
+    const float* px = x;
+    __asm__ volatile(
+        "1:\n\t"
+        "vldmia %[x]!, {s8-s11}\n\t"
+        "vldmia %[y], {s12-s15}\n\t"
+        "vmul.f32 s8, %[a], s8\n\t"
+        "vmul.f32 s9, %[a], s9\n\t"
+        "vmul.f32 s10, %[a], s10\n\t"
+        "vmul.f32 s11, %[a], s11\n\t"
+        "vadd.f32 s12, s12, s8\n\t"
+        "vadd.f32 s13, s13, s9\n\t"
+        "vadd.f32 s14, s14, s10\n\t"
+        "vadd.f32 s15, s15, s11\n\t"
+        "vstmia %[y]!, {s12-s15}\n\t"
+        "subs %[blocks], %[blocks], #1\n\t"
+        "bne 1b\n\t"
+        : [x] "+r"(px), [y] "+r"(py), [blocks] "+r"(blocks)
+        : [a] "t"(a)
+        : "s8", "s9", "s10", "s11", "s12", "s13", "s14", "s15", "cc", "memory");
+    i = n - n % 4u;
+  }
+#endif
   for (; i + 4 <= n; i += 4) {
     y[i] += a * x[i];
     y[i + 1] += a * x[i + 1];
@@ -142,32 +171,45 @@ inline uint32_t next_nonzero_block(const float* x, uint32_t blk, uint32_t n_bloc
 // Blocks a dense input is probed for before it is declared dense (see below).
 constexpr uint32_t kZeroSkipProbeBlocks = 16;
 
-void find_nonzero_blocks(const float* x, uint32_t n, NonzeroBlocks* nz) {
-  nz->skip = false;
-  nz->count = 0;
+uint32_t nonzero_block_capacity(uint32_t n) {
   const uint32_t n_blocks = n / 4u;
-  if (n_blocks == 0 || n_blocks > 65535u) return;
+  if (n_blocks == 0 || n_blocks > 65535u) return 0;
   const uint32_t limit = static_cast<uint32_t>(
       (static_cast<uint64_t>(n_blocks) * kZeroSkipMaxPercent) / 100u);
-  const uint32_t cap = limit < kMaxNonzeroBlocks ? limit : kMaxNonzeroBlocks;
+  return limit < kMaxNonzeroBlocks ? limit : kMaxNonzeroBlocks;
+}
+
+BlockList find_nonzero_blocks_into(const float* x, uint32_t n, uint16_t* index) {
+  BlockList nz;
+  nz.index = index;
+  const uint32_t n_blocks = n / 4u;
+  if (n_blocks == 0 || n_blocks > 65535u) return nz;
+  const uint32_t cap = nonzero_block_capacity(n);
   uint32_t count = 0;
   for (uint32_t blk = next_nonzero_block(x, 0, n_blocks); blk < n_blocks;
        blk = next_nonzero_block(x, blk + 1, n_blocks)) {
     // Too many nonzero blocks: the dense loop is cheaper. A dense input (no zero block among
     // the first kZeroSkipProbeBlocks) is recognised early: a decision that only affects the
     // speed, never the bits, and keeps the scan short where nothing can be skipped.
-    if (count == cap || (count == blk && blk + 1 == kZeroSkipProbeBlocks)) return;
-    nz->index[count++] = static_cast<uint16_t>(blk);
+    if (count == cap || (count == blk && blk + 1 == kZeroSkipProbeBlocks)) return nz;
+    index[count++] = static_cast<uint16_t>(blk);
   }
-  nz->count = count;
-  nz->skip = true;
+  nz.count = count;
+  nz.skip = true;
+  return nz;
+}
+
+void find_nonzero_blocks(const float* x, uint32_t n, NonzeroBlocks* nz) {
+  const BlockList found = find_nonzero_blocks_into(x, n, nz->index);
+  nz->skip = found.skip;
+  nz->count = found.count;
 }
 
 // Four rows per pass (rows4.h: each input block loaded once for four rows), each row's lane
 // sums combined and its tail added exactly as in dot4 / dot4_blocks; the one to three rows
 // left take the one-row dot.
 uint64_t dense_forward_nz(float* y, const float* x, const float* w, const float* b,
-                          uint32_t n_in, uint32_t n_out, const NonzeroBlocks& nz) {
+                          uint32_t n_in, uint32_t n_out, const BlockList& nz) {
   const size_t whole = n_in - n_in % 4u;
   uint32_t j = 0;
   for (; j + 4 <= n_out; j += 4) {
@@ -203,7 +245,7 @@ uint64_t dense_forward(float* y, const float* x, const float* w, const float* b,
 
 // The listed blocks and the tail of axpy: every element is the same y[i] + a x[i].
 void axpy_nz(float* __restrict y, float a, const float* __restrict x, uint32_t n,
-             const NonzeroBlocks& nz) {
+             const BlockList& nz) {
   if (!nz.skip) {
     axpy(y, a, x, n);
     return;
@@ -231,7 +273,7 @@ void axpy_nz(float* __restrict y, float a, const float* __restrict x, uint32_t n
 // nz null: the dense loop (no list to build or copy).
 static void axpy_row_list(float* w, const float* x, const float* dy, float coef,
                           const uint32_t* rows, uint32_t n_rows, uint32_t n_in,
-                          const NonzeroBlocks* nz) {
+                          const BlockList* nz) {
   const bool skip = nz != nullptr && nz->skip;
   const size_t whole = n_in - n_in % 4u;
   // Rows t .. t + group - 1 (group 1 to 4; unused entries of ws and a are never read).
@@ -314,7 +356,7 @@ void dense_backward_input(float* dx, const float* w, const float* dy, const uint
 // With zero-skipping each row is one axpy_nz (its listed blocks only).
 void dense_accumulate_weight_grad_nz(float* dw, const float* x, const float* dy,
                                      const uint32_t* rows, uint32_t n_rows, uint32_t n_in,
-                                     const NonzeroBlocks& nz) {
+                                     const BlockList& nz) {
 #if defined(TINYPROP_ARM_VFP_ROWS4)
   axpy_row_list(dw, x, dy, 1.0f, rows, n_rows, n_in, &nz);
 #else
@@ -358,7 +400,7 @@ void dense_accumulate_weight_grad(float* dw, const float* x, const float* dy,
 // The factor optimizer_update passes to axpy for plain SGD is -lr scale = (-lr) dy[j].
 void dense_sgd_update_rows(float* w, const float* x, const float* dy, float lr,
                            const uint32_t* rows, uint32_t n_rows, uint32_t n_in,
-                           const NonzeroBlocks& nz) {
+                           const BlockList& nz) {
   axpy_row_list(w, x, dy, -lr, rows, n_rows, n_in, &nz);
 }
 

@@ -9,12 +9,23 @@
 
 namespace tinyprop {
 
-void layer_forward(Layer& layer, const float* in) {
+void layer_forward(Layer& layer, const float* in, LayerTrainState* keep) {
   layer.forward_macs_done = layer_forward_macs(layer);
   switch (layer.spec.kind) {
     case LayerKind::kDense: {
-      NonzeroBlocks nz;
-      if (layer.zero_skip) find_nonzero_blocks(in, layer.in_size, &nz);
+      NonzeroBlocks stack_list;
+      BlockList nz;
+      if (layer.zero_skip && keep != nullptr && keep->input_blocks != nullptr) {
+        nz = find_nonzero_blocks_into(in, layer.in_size, keep->input_blocks);
+      } else if (layer.zero_skip) {
+        find_nonzero_blocks(in, layer.in_size, &stack_list);
+        nz = stack_list;
+      }
+      if (keep != nullptr) {
+        keep->input_block_count = nz.count;
+        keep->input_blocks_skip = nz.skip;
+        keep->input_blocks_kept = keep->input_blocks != nullptr;
+      }
       layer.input_zero_blocks = nz.skip;
       layer.forward_macs_done =
           dense_forward_nz(layer.out, in, layer.w, layer.b, layer.in_size, layer.out_size, nz);
@@ -64,15 +75,34 @@ void layer_init_params(Layer& layer, Rng& rng) {
   for (uint32_t i = 0; i < layer.n_bias; ++i) layer.b[i] = 0.0f;
 }
 
+namespace {
+
+// The zero-skip decision for the weight update on the layer input x: the list the forward pass
+// kept for x when there is one (then spent: the next sample's forward pass makes a new one),
+// else a scan of x into `scratch`.
+BlockList update_blocks(const Layer& layer, LayerTrainState& st, const float* x,
+                        NonzeroBlocks* scratch) {
+  if (st.input_blocks_kept) {
+    st.input_blocks_kept = false;
+    return BlockList{st.input_blocks_skip, st.input_block_count, st.input_blocks};
+  }
+  find_nonzero_blocks(x, layer.in_size, scratch);
+  return *scratch;
+}
+
+}  // namespace
+
 uint64_t dense_update_fused(const Layer& layer, LayerTrainState& st, const float* x,
                             const float* dy, const uint32_t* rows, uint32_t k,
                             const OptimizerConfig& cfg, const OptimizerStep& step,
                             bool sparse_bias, uint64_t* macs_done) {
   const uint32_t n_in = layer.in_size;
-  NonzeroBlocks nz;
+  NonzeroBlocks scratch;
+  BlockList nz;
   if (layer.zero_skip && layer.input_zero_blocks && optimizer_skips_zero_grads(cfg, st.m_w)) {
-    find_nonzero_blocks(x, n_in, &nz);
+    nz = update_blocks(layer, st, x, &scratch);
   }
+  st.input_blocks_kept = false;
   // dW[j, :] = dy[j] * x, consumed directly: W[j, :] -= step(dy[j] * x). Plain SGD:
   // w += (-lr dy[j]) x (over x's nonzero blocks when skipping), optimizer_update's own axpy and
   // factor, four rows per pass: the same bits (dense_sgd_update_rows).
@@ -103,8 +133,10 @@ uint64_t dense_update_fused(const Layer& layer, LayerTrainState& st, const float
 
 void dense_accumulate(const Layer& layer, LayerTrainState& st, const float* x, const float* dy,
                       const uint32_t* rows, uint32_t k, bool sparse_bias, uint64_t* macs_done) {
-  NonzeroBlocks nz;
-  if (layer.zero_skip && layer.input_zero_blocks) find_nonzero_blocks(x, layer.in_size, &nz);
+  NonzeroBlocks scratch;
+  BlockList nz;
+  if (layer.zero_skip && layer.input_zero_blocks) nz = update_blocks(layer, st, x, &scratch);
+  st.input_blocks_kept = false;
   dense_accumulate_weight_grad_nz(st.dw, x, dy, rows, k, layer.in_size, nz);
   *macs_done += static_cast<uint64_t>(k) * row_macs_done(nz, layer.in_size);
   for (uint32_t t = 0; t < k; ++t) st.touched[rows != nullptr ? rows[t] : t] = 1;

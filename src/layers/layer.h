@@ -10,8 +10,9 @@
 
 namespace tinyprop {
 
-// out = layer(in).
-void layer_forward(Layer& layer, const float* in);
+// out = layer(in). keep (a dense layer's training state, or null): its input_blocks list
+// receives the input's nonzero-block list for the weight update (input_blocks_kept).
+void layer_forward(Layer& layer, const float* in, LayerTrainState* keep = nullptr);
 // Forward MACs of one sample through this layer.
 uint64_t layer_forward_macs(const Layer& layer);
 // MACs of one output element in one backward kernel (the weight gradient, or the error to the

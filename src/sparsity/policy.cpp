@@ -3,13 +3,49 @@
 #include <math.h>
 
 #include "core/u64_float.h"
+#include "kernels/rows4.h"
 #include "tinyprop/select.h"
 
 namespace tinyprop {
 
+// Summed in index order (four elements per loop pass: less loop overhead, the same order and
+// so the same bits).
 float local_error(const float* delta, uint32_t n) {
   float y = 0.0f;
-  for (uint32_t i = 0; i < n; ++i) y += fabsf(delta[i]);
+  uint32_t i = 0;
+#if defined(TINYPROP_ARM_VFP_ROWS4)
+  // Cortex-M with a single-precision FPU: one VLDM per four elements, then the same four
+  // |d| + y in order (the operands as GCC's code for the C loop has them): 11 instructions
+  // per four elements against 15.
+  if (n >= 4) {
+    uint32_t blocks = n / 4u;
+    const float* p = delta;
+    __asm__(
+        "1:\n\t"
+        "vldmia %[p]!, {s8-s11}\n\t"
+        "vabs.f32 s8, s8\n\t"
+        "vabs.f32 s9, s9\n\t"
+        "vabs.f32 s10, s10\n\t"
+        "vabs.f32 s11, s11\n\t"
+        "vadd.f32 %[y], s8, %[y]\n\t"
+        "vadd.f32 %[y], s9, %[y]\n\t"
+        "vadd.f32 %[y], s10, %[y]\n\t"
+        "vadd.f32 %[y], s11, %[y]\n\t"
+        "subs %[blocks], %[blocks], #1\n\t"
+        "bne 1b\n\t"
+        : [p] "+r"(p), [y] "+t"(y), [blocks] "+r"(blocks)
+        :
+        : "s8", "s9", "s10", "s11", "cc", "memory");
+    i = n - n % 4u;
+  }
+#endif
+  for (; i + 4 <= n; i += 4) {
+    y += fabsf(delta[i]);
+    y += fabsf(delta[i + 1]);
+    y += fabsf(delta[i + 2]);
+    y += fabsf(delta[i + 3]);
+  }
+  for (; i < n; ++i) y += fabsf(delta[i]);
   return y;
 }
 

@@ -396,6 +396,9 @@ void finish_with_heap(const float* v, uint32_t n, uint32_t k, bool bounded, floa
 //    step is a fixed vector pass without data-dependent branches: on x86 a mispredicted branch
 //    costs more than the comparisons around it, and for errors in random order nearly every
 //    decision of a heap is a coin toss.
+//  * small-k path (k <= kMaxSmallSelect on the cases the rank path leaves, so every small k on
+//    a target without SSE): one pass keeping the k best in a short sorted array, O(n k) at
+//    worst, then the k indices in ascending order (select_top_k_small).
 //  * heap path (every other case, and every target without SSE, where no branch predictor
 //    misses and the heap needs fewer instructions): a bounded min-heap seeded from a
 //    block-maximum bound, O(n log k), then the k indices in ascending order.
@@ -419,6 +422,132 @@ uint64_t select_top_k_heap(const float* v, uint32_t n, uint32_t k, uint32_t* idx
   return cmps;
 }
 
+// Elements come in index order, so a new one ranks above a kept one exactly when its magnitude
+// is strictly larger (a tie goes to the kept, lower index), and it enters when it ranks above
+// the weakest kept (the first k enter as they come, a NaN with the rank magnitude -1). The
+// kept indices live in idx itself, best first, with their magnitudes beside them; insertion
+// moves the weaker ones down one place (k small: a few moves).
+// The scan compares magnitudes as integers: for numbers, |a| > |b| exactly when the bits
+// without the sign bit (shifted out: bits << 1) are larger as unsigned integers, and a NaN's
+// shifted bits are above 0xFF000000 (infinity's), so a NaN that passes the compare is told
+// apart in the same (rarely true) branch and never enters. A NaN among the kept ranks below every
+// number, which no unsigned key can express: then the rest of the scan compares rank_mag.
+// That makes 5 instructions per element that does not enter on a Cortex-M4 (next_key_above),
+// against the heap path's bound pass, seeding, heapify and offers.
+namespace {
+
+// The integer key of a magnitude m >= 0 (not NaN), as in the scans below.
+inline uint32_t magnitude_key(float m) {
+  uint32_t bits;
+  memcpy(&bits, &m, sizeof bits);
+  return bits << 1;
+}
+// The key of x: its bits without the sign bit, shifted up (above kInfinityKey for a NaN).
+inline uint32_t key_at(const float* x) {
+  uint32_t bits;
+  memcpy(&bits, x, sizeof bits);
+  return bits << 1;
+}
+constexpr uint32_t kInfinityKey = 0xFF000000u;  // magnitude_key(INFINITY): larger keys are NaN
+
+// The first p in [p, end) whose key exceeds t (a larger magnitude than t's, or a NaN), or
+// end. On a Cortex-M (Thumb-2) 5 instructions per element: LDR with post-increment, CMP of t
+// with the loaded bits shifted (t - (bits << 1) borrows exactly when the key is above t), the
+// branch out and the loop's compare-and-branch (GCC's code for the C loop takes 7).
+inline const float* next_key_above(const float* p, const float* end, uint32_t t) {
+#if defined(__arm__) && defined(__thumb2__)
+  if (p == end) return end;
+  uint32_t bits;
+  __asm__(
+      "1:\n\t"
+      "ldr %[b], [%[p]], #4\n\t"
+      "cmp.w %[t], %[b], lsl #1\n\t"
+      "bcc 2f\n\t"
+      "cmp %[p], %[end]\n\t"
+      "bne 1b\n\t"
+      "b 3f\n"
+      "2:\n\t"
+      "subs %[p], %[p], #4\n"
+      "3:\n"
+      : [p] "+r"(p), [b] "=&r"(bits)
+      : [t] "r"(t), [end] "r"(end)
+      : "cc", "memory");
+  return p;
+#else
+  for (; p != end; ++p) {
+    if (key_at(p) > t) break;
+  }
+  return p;
+#endif
+}
+
+// k = 1: the first element of the largest magnitude.
+uint64_t select_top_1(const float* v, uint32_t n, uint32_t* idx) {
+  const float first = rank_mag(v[0]);
+  const float* best = v;
+  const float* const end = v + n;
+  if (first >= 0.0f) {
+    uint32_t best_key = magnitude_key(first);
+    for (const float* p = next_key_above(v + 1, end, best_key); p != end;
+         p = next_key_above(p + 1, end, best_key)) {
+      const uint32_t key = key_at(p);
+      if (key <= kInfinityKey) {  // else a NaN, which never wins
+        best_key = key;
+        best = p;
+      }
+    }
+  } else {  // v[0] is a NaN: the first number (if any) beats it
+    float best_mag = first;
+    for (const float* p = v + 1; p != end; ++p) {
+      if (fabsf(*p) > best_mag) {  // false for a NaN
+        best_mag = fabsf(*p);
+        best = p;
+      }
+    }
+  }
+  idx[0] = static_cast<uint32_t>(best - v);
+  return n;
+}
+
+}  // namespace
+
+uint64_t select_top_k_small(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
+  if (k == 1) return select_top_1(v, n, idx);
+  float mag[kMaxSmallSelect];  // magnitudes of idx[0..k), best first
+  uint32_t moves = 0;
+  const auto insert = [&](uint32_t size, float m, uint32_t i) {
+    uint32_t j = size;
+    for (; j > 0 && mag[j - 1] < m; --j) {
+      mag[j] = mag[j - 1];
+      idx[j] = idx[j - 1];
+    }
+    moves += size - j;
+    mag[j] = m;
+    idx[j] = i;
+  };
+  for (uint32_t i = 0; i < k; ++i) insert(i, rank_mag(v[i]), i);
+  const float* p = v + k;
+  const float* const end = v + n;
+  if (mag[k - 1] >= 0.0f) {
+    uint32_t weakest = magnitude_key(mag[k - 1]);
+    for (p = next_key_above(p, end, weakest); p != end; p = next_key_above(p + 1, end, weakest)) {
+      if (key_at(p) <= kInfinityKey) {  // else a NaN, which never enters
+        // Drops the weakest: the k - 1 others stay, in order.
+        insert(k - 1, fabsf(*p), static_cast<uint32_t>(p - v));
+        weakest = magnitude_key(mag[k - 1]);
+      }
+    }
+  }
+  for (float weakest = mag[k - 1]; p != end; ++p) {  // a NaN is kept
+    if (fabsf(*p) > weakest) {  // false for a NaN
+      insert(k - 1, fabsf(*p), static_cast<uint32_t>(p - v));
+      weakest = mag[k - 1];
+    }
+  }
+  insertion_sort_indices(idx, k);
+  return static_cast<uint64_t>(n) + moves + static_cast<uint64_t>(k) * k / 4;
+}
+
 uint64_t select_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
 #if defined(TINYPROP_FLOAT4)
   if (k < n && k > 0 && k <= kMaxCandidates && n <= 65535u &&  // positions fit in uint16
@@ -431,6 +560,7 @@ uint64_t select_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
     return cmps;
   }
 #endif
+  if (k > 0 && k < n && k <= kMaxSmallSelect) return select_top_k_small(v, n, k, idx);
   return select_top_k_heap(v, n, k, idx);
 }
 

@@ -11,6 +11,13 @@ namespace tinyprop {
 // path does not apply; same contract and result as select_top_k.
 uint64_t select_top_k_heap(const float* v, uint32_t n, uint32_t k, uint32_t* idx);
 
+// The small-k path alone (1 <= k <= kMaxSmallSelect, k < n; other k go to the heap path): one
+// pass in index order keeping the k best so far in a short array sorted by rank, then the k
+// indices in ascending order. select_top_k takes it on targets without SSE (the Cortex-M
+// layers' k are mostly 1 to 4); same contract and result as select_top_k.
+inline constexpr uint32_t kMaxSmallSelect = 8;
+uint64_t select_top_k_small(const float* v, uint32_t n, uint32_t k, uint32_t* idx);
+
 // Sorts a[0..n) ascending by insertion (O(n^2): for short index lists).
 void insertion_sort_indices(uint32_t* a, uint32_t n);
 

@@ -11,7 +11,9 @@
 //   * scratch: two error ping-pong buffers of the widest output at or above the lowest
 //     trainable layer;
 //   * indices: uint32 selection indices of the widest trainable layer, plus one touched-row
-//     byte per output neuron of every trainable layer (batch > 1 only).
+//     byte per output neuron of every trainable layer (batch > 1 only), plus per trainable
+//     dense layer the kept list of its input's nonzero 4-float blocks: one uint16 per block up
+//     to half of the n_in / 4 blocks (the zero-skip limit), at most 256.
 #include <gtest/gtest.h>
 
 #include "test_util.h"
@@ -20,6 +22,11 @@ namespace tinyprop_test {
 namespace {
 
 size_t r16(size_t bytes) { return (bytes + 15) / 16 * 16; }
+// Bytes of a dense layer's kept nonzero-block list (the rule above).
+size_t block_list_bytes(size_t n_in) {
+  const size_t half = n_in / 4 * 50 / 100;
+  return 2 * (half < 256 ? half : 256);
+}
 
 struct DenseShape {
   size_t n_in, n_out;
@@ -63,6 +70,7 @@ MemoryPlan expected_plan(const std::vector<DenseShape>& dense, const TrainConfig
     if (accumulate) at(Region::kGradients) += layer_state;
     at(Region::kOptimizerState) += per_param * layer_state;
     if (accumulate) at(Region::kIndices) += r16(d.n_out);
+    at(Region::kIndices) += r16(block_list_bytes(d.n_in));
   }
   size_t widest_trainable = 0;
   for (const DenseShape& d : dense) {
@@ -151,13 +159,13 @@ TEST_P(ReferencePlan, BindConsumesExactlyThePlan) {
 
 INSTANTIATE_TEST_SUITE_P(
     Reference, ReferencePlan,
-    ::testing::Values(PlanCase{"sgd_b1", OptimizerKind::kSgd, 0.0f, 1, false, 439904},
-                      PlanCase{"momentum_b1", OptimizerKind::kSgd, 0.9f, 1, false, 877456},
-                      PlanCase{"adam_b1", OptimizerKind::kAdam, 0.0f, 1, false, 1315008},
-                      PlanCase{"sgd_b8", OptimizerKind::kSgd, 0.0f, 8, false, 877664},
-                      PlanCase{"adam_b32", OptimizerKind::kAdam, 0.0f, 32, false, 1752768},
+    ::testing::Values(PlanCase{"sgd_b1", OptimizerKind::kSgd, 0.0f, 1, false, 440160},
+                      PlanCase{"momentum_b1", OptimizerKind::kSgd, 0.9f, 1, false, 877712},
+                      PlanCase{"adam_b1", OptimizerKind::kAdam, 0.0f, 1, false, 1315264},
+                      PlanCase{"sgd_b8", OptimizerKind::kSgd, 0.0f, 8, false, 877920},
+                      PlanCase{"adam_b32", OptimizerKind::kAdam, 0.0f, 32, false, 1753024},
                       PlanCase{"adam_b1_frozen_first", OptimizerKind::kAdam, 0.0f, 1, true,
-                               510400}),
+                               510448}),
     [](const auto& info) { return std::string(info.param.name); });
 
 // The pinned per-region numbers, literally (Adam, batch 32 touches every region).
@@ -171,7 +179,8 @@ TEST(ReferencePlan, PinnedRegionBytesAdamBatch32) {
   EXPECT_EQ(plan.of(Region::kOptimizerState), 875104u);  // 2 x gradients
   EXPECT_EQ(plan.of(Region::kActivations), 816u);        // 512 + 256 + 48
   EXPECT_EQ(plan.of(Region::kScratch), 1024u);           // 2 x 128 floats
-  EXPECT_EQ(plan.of(Region::kIndices), 720u);            // 128 uint32 + 128 + 64 + 16
+  // 128 uint32 + 128 + 64 + 16 touched flags + 98, 16, 8 uint16 block lists (208 + 32 + 16)
+  EXPECT_EQ(plan.of(Region::kIndices), 976u);
 }
 
 TEST(ReferencePlan, ModelAloneAndMethodIndependence) {

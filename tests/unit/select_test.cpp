@@ -5,6 +5,7 @@
 #include <set>
 
 #include "test_util.h"
+#include "sparsity/select_paths.h"
 #include "tinyprop/select.h"
 
 namespace tinyprop_test {
@@ -44,6 +45,37 @@ TEST(SelectTopK, MatchesBruteForceWithTiesForManySizes) {
         std::vector<uint32_t> got = idx;
         std::sort(got.begin(), got.end());
         ASSERT_EQ(got, brute_top_k(v.data(), n, k)) << "n " << n << " k " << k << " rep " << rep;
+        ++cases;
+      }
+    }
+  }
+  EXPECT_GT(cases, 500u);
+}
+
+// The small-k path (select_top_k's path on targets without SSE for k <= kMaxSmallSelect, which
+// a host reaches only above 65535 elements): the exact set in ascending order, as the heap
+// path, with ties, zeros of both signs, infinities and NaN (also NaN among the first k).
+TEST(SelectTopK, SmallKPathGivesTheHeapPathsIndicesInOrder) {
+  Rng rng(103);
+  size_t cases = 0;
+  for (uint32_t n : {2u, 3u, 5u, 9u, 10u, 16u, 32u, 33u, 100u}) {
+    for (uint32_t k = 1; k <= kMaxSmallSelect && k < n; ++k) {
+      for (int rep = 0; rep < 16; ++rep) {
+        std::vector<float> v =
+            (rep % 4 == 0) ? random_vector(rng, n, -1.0f, 1.0f) : tie_heavy(rng, n);
+        if (rep % 4 == 2) v[rng.uniform_below(n)] = NAN;
+        if (rep % 4 == 3) {
+          v[rng.uniform_below(k)] = NAN;  // a NaN among the first k, kept at first
+          v[rng.uniform_below(n)] = -INFINITY;
+          v[rng.uniform_below(n)] = -0.0f;
+        }
+        std::vector<uint32_t> small(k, 0xFFFFFFFFu), heap(k, 0xFFFFFFFFu);
+        (void)select_top_k_small(v.data(), n, k, small.data());
+        (void)select_top_k_heap(v.data(), n, k, heap.data());
+        ASSERT_EQ(small, heap) << "n " << n << " k " << k << " rep " << rep;
+        if (rep % 4 < 2) {  // brute_top_k has no NaN rule (kernels_reference_check has)
+          ASSERT_EQ(small, brute_top_k(v.data(), n, k)) << "n " << n << " k " << k;
+        }
         ++cases;
       }
     }

@@ -137,8 +137,9 @@ TEST(ConvSpec, TrainingPlanOfAConvLayer) {
   EXPECT_EQ(chan.of(Region::kGradients), plan.of(Region::kGradients));
   EXPECT_EQ(chan.of(Region::kScratch), plan.of(Region::kScratch) + 32u);
   EXPECT_EQ(chan.of(Region::kIndices), plan.of(Region::kIndices) + 32u);
-  // Indices: selection over 800 elements (3200 bytes) and 8 touched flags (16 bytes).
-  EXPECT_EQ(plan.of(Region::kIndices), 3200u + 16u);
+  // Indices: selection over 800 elements (3200 bytes), 8 touched flags (16 bytes) and the
+  // dense layer's kept nonzero-block list (25 of the 50 blocks of its 200 inputs: 64 bytes).
+  EXPECT_EQ(plan.of(Region::kIndices), 3200u + 16u + 64u);
   // A frozen conv keeps nothing.
   ModelSpec frozen = s;
   frozen.layers[0].trainable = false;

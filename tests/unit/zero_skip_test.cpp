@@ -295,3 +295,73 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace tinyprop_test
+
+namespace tinyprop_test {
+namespace {
+
+// A list kept in a buffer of nonzero_block_capacity(n) entries (a trainer's arena list) has the
+// decision and the list of the stack scan, and never writes past that capacity.
+TEST(ZeroSkipKeptList, SameDecisionAndListAsTheStackScanWithinItsCapacity) {
+  Rng rng(23);
+  uint32_t skipped_cases = 0, dense_cases = 0;
+  for (uint32_t n_in : {1u, 4u, 7u, 8u, 13u, 64u, 127u, 200u, 784u, 2048u, 2601u}) {
+    for (float p : {0.0f, 0.3f, 0.5f, 0.8f, 0.97f, 1.0f}) {
+      const std::vector<float> x = sparse_input(rng, n_in, p);
+      NonzeroBlocks stack;
+      find_nonzero_blocks(x.data(), n_in, &stack);
+      const uint32_t cap = nonzero_block_capacity(n_in);
+      EXPECT_LE(cap, kMaxNonzeroBlocks);
+      std::vector<uint16_t> kept(cap + 1, 0xBEEF);  // one sentinel past the capacity
+      const BlockList list = find_nonzero_blocks_into(x.data(), n_in, kept.data());
+      const std::string where = "n_in " + std::to_string(n_in) + " p " + std::to_string(p);
+      EXPECT_EQ(list.skip, stack.skip) << where;
+      EXPECT_EQ(list.count, stack.count) << where;
+      EXPECT_EQ(list.index, kept.data()) << where;
+      EXPECT_EQ(kept[cap], 0xBEEF) << where;
+      if (stack.skip) {
+        for (uint32_t t = 0; t < stack.count; ++t) EXPECT_EQ(kept[t], stack.index[t]) << where;
+      }
+      (stack.skip ? skipped_cases : dense_cases) += 1;
+    }
+  }
+  EXPECT_GT(skipped_cases, 10u);
+  EXPECT_GT(dense_cases, 10u);
+}
+
+// The trainer's forward pass keeps each trainable dense layer's input list for the update, and
+// the update spends it: a forward pass on another input before train_sample (loss() on x1)
+// leaves the weights exactly those of training on x2 alone.
+TEST(ZeroSkipKeptList, TrainerKeepsTheForwardListAndTheUpdateSpendsIt) {
+  const ModelSpec spec = mlp_spec({200, 24, 10}, LayerKind::kReLU);
+  const TrainConfig cfg = make_config(Method::kTinyProp, OptimizerKind::kSgd, 1, 0.05f);
+  Rng rng(5);
+  const std::vector<float> x1 = sparse_input(rng, 200, 0.8f);
+  const std::vector<float> x2 = sparse_input(rng, 200, 0.6f);
+  Bound a(spec, cfg), b(spec, cfg);
+  ASSERT_EQ(a.status, Status::kOk);
+  ASSERT_EQ(b.status, Status::kOk);
+
+  (void)a.trainer.loss(x1.data(), Target::of_label(3));
+  const LayerTrainState& st = a.trainer.state(0);
+  ASSERT_NE(st.input_blocks, nullptr);
+  ASSERT_TRUE(st.input_blocks_kept);
+  NonzeroBlocks scan;
+  find_nonzero_blocks(x1.data(), 200, &scan);
+  ASSERT_TRUE(scan.skip);
+  EXPECT_TRUE(st.input_blocks_skip);
+  ASSERT_EQ(st.input_block_count, scan.count);
+  for (uint32_t t = 0; t < scan.count; ++t) EXPECT_EQ(st.input_blocks[t], scan.index[t]);
+
+  a.trainer.train_sample(x2.data(), Target::of_label(3), nullptr);
+  b.trainer.train_sample(x2.data(), Target::of_label(3), nullptr);
+  EXPECT_FALSE(a.trainer.state(0).input_blocks_kept) << "the update spends the list";
+  EXPECT_TRUE(same_bits(a.model.params(), b.model.params(), a.model.param_count()));
+  // And the same bits as training without zero-skipping at all.
+  Bound dense(spec, cfg);
+  dense.model.set_zero_skipping(false);
+  dense.trainer.train_sample(x2.data(), Target::of_label(3), nullptr);
+  EXPECT_TRUE(same_bits(a.model.params(), dense.model.params(), a.model.param_count()));
+}
+
+}  // namespace
+}  // namespace tinyprop_test

@@ -18,20 +18,36 @@ namespace tinyprop {
 inline constexpr uint32_t kMaxNonzeroBlocks = 256;   // list capacity: 512 bytes of stack
 inline constexpr uint32_t kZeroSkipMaxPercent = 50;  // measured, docs/BENCHMARKS.md
 
+// A zero-skip decision and its list, wherever the list is stored (the kernels read only this).
+struct BlockList {
+  bool skip = false;                // true: only the listed blocks (plus the tail) are computed
+  uint32_t count = 0;               // listed blocks (valid when skip)
+  const uint16_t* index = nullptr;  // blocks with a nonzero element, increasing
+};
+
+// The same with its list on the stack.
 struct NonzeroBlocks {
-  bool skip = false;    // true: only the listed blocks (plus the tail) are computed
-  uint32_t count = 0;   // listed blocks (valid when skip)
-  uint16_t index[kMaxNonzeroBlocks];  // blocks with a nonzero element, increasing
+  bool skip = false;
+  uint32_t count = 0;
+  uint16_t index[kMaxNonzeroBlocks];
+  operator BlockList() const { return BlockList{skip, count, index}; }
 };
 
 // Lists the blocks of x [n] with a nonzero element (NaN counts as nonzero) and decides skip:
 // the list fits, n / 4 fits in uint16_t, count <= kZeroSkipMaxPercent % of n / 4, and not all
 // of the first 16 blocks hold a nonzero (a dense input stops the scan there).
 void find_nonzero_blocks(const float* x, uint32_t n, NonzeroBlocks* nz);
+// Entries the list of an input of n floats can need: min(kZeroSkipMaxPercent % of n / 4,
+// kMaxNonzeroBlocks), 0 where skipping never applies. A list is longer than that only when
+// the dense loop is chosen, so a buffer of this size gives the decision of a NonzeroBlocks.
+uint32_t nonzero_block_capacity(uint32_t n);
+// find_nonzero_blocks into index [nonzero_block_capacity(n)] (kept for a later pass over the
+// same input, such as the weight update after the forward pass): the same decision and list.
+BlockList find_nonzero_blocks_into(const float* x, uint32_t n, uint16_t* index);
 // The dense decision (skip = false): the reference path.
 inline NonzeroBlocks dense_blocks() { return NonzeroBlocks{}; }
 // MACs one row of length n actually does under nz (n when not skipping).
-inline uint32_t row_macs_done(const NonzeroBlocks& nz, uint32_t n) {
+inline uint32_t row_macs_done(const BlockList& nz, uint32_t n) {
   return nz.skip ? 4u * nz.count + n % 4u : n;
 }
 
@@ -43,7 +59,7 @@ uint64_t dense_forward(float* y, const float* x, const float* w, const float* b,
                        uint32_t n_out);
 // The same with the caller's decision (dense_blocks() for the dense loop).
 uint64_t dense_forward_nz(float* y, const float* x, const float* w, const float* b,
-                          uint32_t n_in, uint32_t n_out, const NonzeroBlocks& nz);
+                          uint32_t n_in, uint32_t n_out, const BlockList& nz);
 
 // dx = sum_{j in rows} dy[j] * w[j, :]        (overwrites dx [n_in])
 void dense_backward_input(float* dx, const float* w, const float* dy, const uint32_t* rows,
@@ -57,7 +73,7 @@ void dense_accumulate_weight_grad(float* dw, const float* x, const float* dy,
 // at +0 is never -0, so adding the skipped +-0 products would change nothing).
 void dense_accumulate_weight_grad_nz(float* dw, const float* x, const float* dy,
                                      const uint32_t* rows, uint32_t n_rows, uint32_t n_in,
-                                     const NonzeroBlocks& nz);
+                                     const BlockList& nz);
 
 // Plain SGD, batch 1, the weight gradient dy[j] x consumed in its update:
 //   w[j, :] += (-lr dy[j]) x   for j in rows (null: 0..n_rows-1), over nz's blocks and the tail
@@ -65,7 +81,7 @@ void dense_accumulate_weight_grad_nz(float* dw, const float* x, const float* dy,
 // each load of x.
 void dense_sgd_update_rows(float* w, const float* x, const float* dy, float lr,
                            const uint32_t* rows, uint32_t n_rows, uint32_t n_in,
-                           const NonzeroBlocks& nz);
+                           const BlockList& nz);
 
 // Dot product with a fixed 4-way accumulation order (same bits on every platform).
 float dot(const float* a, const float* b, uint32_t n);
@@ -75,6 +91,6 @@ void axpy(float* y, float a, const float* x, uint32_t n);
 // axpy for finite a, except that an element y[i] == -0 in a skipped block stays -0 where axpy
 // adds a * x[i] = +0 and makes it +0 (equal values; training never makes a -0 weight, and a -0
 // weight gives the same forward and error bits, whose sums are never -0).
-void axpy_nz(float* y, float a, const float* x, uint32_t n, const NonzeroBlocks& nz);
+void axpy_nz(float* y, float a, const float* x, uint32_t n, const BlockList& nz);
 
 }  // namespace tinyprop
