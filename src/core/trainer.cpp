@@ -209,6 +209,9 @@ void Trainer::backward(const float* x, StepCounters* c) {
   // layer fits, so each layer can leave the layers below their reserve (st.reserve_below).
   const bool bounded = step_cap_ != UINT64_MAX;
   uint64_t remaining = step_cap_;
+  // What full backprop would cost for this sample, skipped or not: the per-step constant that
+  // binding summed over the same layers (step_cost.cpp), not a sum redone at every step.
+  c->backward_macs_full += full_macs_;
 
   for (uint32_t i = m.n_layers(); i-- > lowest_trainable_;) {
     Layer& l = m.layer(i);
@@ -235,7 +238,6 @@ void Trainer::backward(const float* x, StepCounters* c) {
       }
       c->backward_macs += row_macs * l.out_size;
       c->backward_macs_done += row_macs * l.out_size;
-      c->backward_macs_full += row_macs * l.out_size;
       if (bounded) remaining -= row_macs * l.out_size;  // fixed, within the reserve
       float* t = cur; cur = other; other = t;
       continue;
@@ -251,19 +253,11 @@ void Trainer::backward(const float* x, StepCounters* c) {
       d.ratio = static_cast<float>(d.k) / static_cast<float>(l.out_size);
     }
     if (bounded) d.k = cap_k(d.k, remaining - st.reserve_below, st.row_cost);
-    c->backward_macs_full += passes * row_macs * l.out_size;
     if (config_.sparsity.method == Method::kTinyPropV2 && st.depth == 0 &&
         d.relative_error < config_.sparsity.skip_threshold) {
       // The output error is small relative to the largest seen: this sample teaches little.
-      // Count what full backprop would have cost for the layers below, then stop.
+      // backward_macs_full already holds what full backprop would have cost; stop.
       c->skipped = true;
-      for (uint32_t j = i; j-- > lowest_trainable_;) {
-        const Layer& lj = m.layer(j);
-        if (!layer_has_params(lj.spec.kind)) continue;
-        // As in the walk above: a frozen layer passes the error through (one pass, dx only).
-        const uint64_t passes_j = (state_[j].trainable && j > lowest_trainable_) ? 2u : 1u;
-        c->backward_macs_full += passes_j * layer_backward_macs_per_output(lj) * lj.out_size;
-      }
       return;
     }
     if (fused && !step_ready) {
