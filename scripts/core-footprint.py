@@ -91,9 +91,13 @@ def build(core, variant, work, workers):
                     ["-I" + os.path.join(REPO, "include"), "-I" + os.path.join(REPO, "src"),
                      "-c", src, "-o", obj])
     probe = os.path.join(out, "probe.o")
-    jobs.append(cxx() + cpu + CXXFLAGS.split() + core_defs.split() + probe_defs.split() +
-                ["-I" + os.path.join(REPO, "include"), "-I" + os.path.join(REPO, "port", "cortex-m"),
-                 "-c", os.path.join(REPO, "tests", "mcu", "probes", "probe_counters.cpp"), "-o", probe])
+    text_line = os.path.join(out, "text_line.o")  # the probe's console formatting
+    example = os.path.join(REPO, "examples", "mcu_finetune")
+    for src, obj in ((os.path.join(REPO, "tests", "mcu", "probes", "probe_counters.cpp"), probe),
+                     (os.path.join(example, "text_line.cpp"), text_line)):
+        jobs.append(cxx() + cpu + CXXFLAGS.split() + core_defs.split() + probe_defs.split() +
+                    ["-I" + os.path.join(REPO, "include"), "-I" + os.path.join(REPO, "port", "cortex-m"),
+                     "-I" + example, "-c", src, "-o", obj])
     stubs_c = os.path.join(out, "stubs.c")
     with open(stubs_c, "w") as f:
         f.write(STUBS)
@@ -103,7 +107,7 @@ def build(core, variant, work, workers):
     elf = os.path.join(out, "probe.elf")
     mapfile = os.path.join(out, "probe.map")
     sh(["arm-none-eabi-gcc"] + cpu + ["-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs",
-        "-Wl,--gc-sections", "-Wl,-e,main", "-Wl,-Map=" + mapfile, "-o", elf, probe, stubs] +
+        "-Wl,--gc-sections", "-Wl,-e,main", "-Wl,-Map=" + mapfile, "-o", elf, probe, text_line, stubs] +
        objs + ["-lm"])
     return out, elf, mapfile
 
@@ -131,7 +135,7 @@ def map_sizes(mapfile, objdir):
         kind = ("bss" if name.startswith((".bss", "COMMON")) else
                 "data" if name.startswith(".data") else "text")
         owner = ("core" if owner_path.startswith(objdir) else
-                 "probe" if owner_path.endswith(("probe.o", "stubs.o")) else "runtime")
+                 "probe" if owner_path.endswith(("probe.o", "text_line.o", "stubs.o")) else "runtime")
         sizes[(owner, kind)] = sizes.get((owner, kind), 0) + size
     return sizes
 

@@ -70,7 +70,6 @@ inline uint32_t conv_backward(const Layer&, LayerTrainState&, const float*, cons
                               uint64_t*, uint64_t*) {
   return 0;
 }
-inline bool conv_skips_zeros(const Layer&) { return false; }
 inline void conv_backward_input_all(const Layer&, const float*, float*) {}
 #endif  // TINYPROP_WITH_CONV
 

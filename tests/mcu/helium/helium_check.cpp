@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kernels/rows4.h"
+#include "text_line.h"
 #include "tinyprop/kernels/dense.h"
 #include "tp_port.h"
 
@@ -38,22 +39,8 @@ void fill(float* v, uint32_t n) {
 bool same(const float* a, const float* b, uint32_t n) { return memcmp(a, b, 4u * n) == 0; }
 
 void say_case(const char* what, uint32_t a, uint32_t b) {
-  char buf[96];
-  char* p = buf;
-  for (const char* s = what; *s != '\0'; ++s) *p++ = *s;
-  const uint32_t values[2] = {a, b};
-  for (uint32_t v : values) {
-    *p++ = ' ';
-    char digits[12];
-    int n = 0;
-    do {
-      digits[n++] = static_cast<char>('0' + v % 10u);
-      v /= 10u;
-    } while (v != 0u);
-    while (n > 0) *p++ = digits[--n];
-  }
-  *p++ = '\n';
-  tp_port_write(buf, static_cast<size_t>(p - buf));
+  mcu::TextLine line;  // the firmware's console formatting (examples/mcu_finetune/text_line.h)
+  line.str(what).str(" ").u64(a).str(" ").u64(b).print();
 }
 
 constexpr uint32_t kMaxIn = 784, kMaxOut = 11;

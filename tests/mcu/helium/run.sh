@@ -17,10 +17,11 @@ for src in "$PORT/startup.c" "$PORT/semihost.c" "$PORT/markers.c"; do
   arm-none-eabi-gcc "${CPU[@]}" "${FLAGS[@]}" -I"$PORT" -c "$src" -o "$o"
   objs+=("$o")
 done
-for src in "$REPO/src/kernels/dense.cpp" "$REPO/tests/mcu/helium/helium_check.cpp"; do
+for src in "$REPO/src/kernels/dense.cpp" "$REPO/tests/mcu/helium/helium_check.cpp" \
+           "$REPO/examples/mcu_finetune/text_line.cpp"; do
   o="$OUT/$(basename "$src").o"
   arm-none-eabi-g++ "${CPU[@]}" "${FLAGS[@]}" -std=c++17 -fno-exceptions -fno-rtti \
-    -I"$REPO/include" -I"$REPO/src" -I"$PORT" -c "$src" -o "$o"
+    -I"$REPO/include" -I"$REPO/src" -I"$PORT" -I"$REPO/examples/mcu_finetune" -c "$src" -o "$o"
   objs+=("$o")
 done
 arm-none-eabi-gcc "${CPU[@]}" -nostartfiles -Wl,--gc-sections -Wl,--no-warn-rwx-segments \

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "text_line.h"
 #include "tinyprop/tinyprop.h"
 #include "tp_port.h"
 
@@ -64,32 +65,16 @@ __attribute__((noinline)) uint32_t stack_depth(uintptr_t from) {
   return (kPaintWords + kSkipWords - untouched) * 4u;
 }
 
-// ---- console output, integers only
-char g_line[160];
-uint32_t g_len = 0;
-void put(const char* s) {
-  while (*s != '\0' && g_len + 1 < sizeof g_line) g_line[g_len++] = *s++;
-}
-void put_u(uint64_t v) {
-  char digits[24];
-  int n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + v % 10u);
-    v /= 10u;
-  } while (v != 0u);
-  while (n > 0 && g_len + 1 < sizeof g_line) g_line[g_len++] = digits[--n];
-}
-void flush_line() {
-  g_line[g_len++] = '\n';
-  tp_port_write(g_line, g_len);
-  g_len = 0;
-}
+// Console output: the firmware's own integer formatting (examples/mcu_finetune/text_line.h; the
+// probe calls none of its double-precision formats).
+mcu::TextLine g_line;
+
 [[noreturn]] void fail(const char* what, Status s) {
-  put("probe_counters: ");
-  put(what);
-  put(": ");
-  put(status_name(s));
-  flush_line();
+  g_line.str("probe_counters: ");
+  g_line.str(what);
+  g_line.str(": ");
+  g_line.str(status_name(s));
+  g_line.print();
   tp_port_exit(1);
 }
 
@@ -148,36 +133,36 @@ int main() {
     if (used > stack_train) stack_train = used;
     run.add(c);
   }
-  put("probe_counters steps=");
-  put_u(run.steps);
-  put(" backward_ppm=");
-  put_u(run.backward_ratio_ppm());
-  put(" total_ppm=");
-  put_u(run.total_ratio_ppm());
+  g_line.str("probe_counters steps=");
+  g_line.u64(run.steps);
+  g_line.str(" backward_ppm=");
+  g_line.u64(run.backward_ratio_ppm());
+  g_line.str(" total_ppm=");
+  g_line.u64(run.total_ratio_ppm());
   for (uint32_t i = 0; i < g_model.n_layers(); ++i) {
     if (run.ratio_count[i] == 0) continue;
-    put(" layer");
-    put_u(i);
-    put("_ppm=");
+    g_line.str(" layer");
+    g_line.u64(i);
+    g_line.str("_ppm=");
 #if PROBE_DOUBLE_CONTROL
-    put_u(static_cast<uint64_t>(run.mean_ratio(i) * 1e6));
+    g_line.u64(static_cast<uint64_t>(run.mean_ratio(i) * 1e6));
 #else
-    put_u(run.mean_ratio_ppm(i));
+    g_line.u64(run.mean_ratio_ppm(i));
 #endif
   }
-  flush_line();
-  put("probe_counters stack_plan=");
-  put_u(stack_plan);
-  put(" stack_train=");
-  put_u(stack_train);
-  put(" arena_planned=");
-  put_u(plan.total());
-  put(" model=");
-  put_u(sizeof(Model));
-  put(" trainer=");
-  put_u(sizeof(Trainer));
-  put(" spec=");
-  put_u(sizeof(ModelSpec));
-  flush_line();
+  g_line.print();
+  g_line.str("probe_counters stack_plan=");
+  g_line.u64(stack_plan);
+  g_line.str(" stack_train=");
+  g_line.u64(stack_train);
+  g_line.str(" arena_planned=");
+  g_line.u64(plan.total());
+  g_line.str(" model=");
+  g_line.u64(sizeof(Model));
+  g_line.str(" trainer=");
+  g_line.u64(sizeof(Trainer));
+  g_line.str(" spec=");
+  g_line.u64(sizeof(ModelSpec));
+  g_line.print();
   return 0;
 }

@@ -40,17 +40,6 @@ std::string describe_sparsity(const SparsityConfig& c) {
   return s.str();
 }
 
-const char* method_kind(Method m) {
-  switch (m) {
-    case Method::kFull: return "full";
-    case Method::kStatic: return "static";
-    case Method::kTinyProp: return "tinyprop";
-    case Method::kTinyPropV2: return "tinypropv2";
-    case Method::kBudget: return "budget";
-  }
-  return "?";
-}
-
 bool is_synthetic(const std::string& root) {
   std::error_code ec;
   return std::filesystem::exists(std::filesystem::path(root) / "SYNTHETIC.txt", ec);
@@ -225,7 +214,7 @@ nlohmann::json dcase_report_json(const DcaseScenarioResult& r) {
     for (const DcaseMethod& dm : c.methods) {
       if (dm.label != s.method) continue;
       m["parameters"] = describe_sparsity(dm.sparsity);
-      m["kind"] = method_kind(dm.sparsity.method);
+      m["kind"] = method_name(dm.sparsity.method);
       if (dm.sparsity.method == Method::kStatic) m["ratio"] = dm.sparsity.ratio;
     }
     m["auc_by_seed"] = s.auc_by_seed;
