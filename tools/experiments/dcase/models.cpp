@@ -15,6 +15,20 @@ void check(Status s, const char* what) {
   if (!ok(s)) throw Error(std::string(what) + ": " + status_name(s));
 }
 
+// input -> (dense h, ReLU) for each h in hidden -> dense `outputs`, with `loss`.
+ModelSpec relu_mlp_spec(uint32_t input_dim, const std::vector<uint32_t>& hidden, uint32_t outputs,
+                        LossKind loss, const char* what) {
+  ModelSpec spec;
+  spec.input = Shape{1, 1, input_dim};
+  spec.loss = loss;
+  for (uint32_t h : hidden) {
+    check(spec.add_dense(h), what);
+    check(spec.add_activation(LayerKind::kReLU), what);
+  }
+  check(spec.add_dense(outputs), what);
+  return spec;
+}
+
 }  // namespace
 
 const std::vector<uint32_t>& dcase_autoencoder_hidden() {
@@ -23,27 +37,15 @@ const std::vector<uint32_t>& dcase_autoencoder_hidden() {
 }
 
 ModelSpec make_autoencoder_spec(uint32_t input_dim, const std::vector<uint32_t>& hidden) {
-  ModelSpec spec;
-  spec.input = Shape{1, 1, input_dim};
-  spec.loss = LossKind::kMeanSquaredError;
-  for (uint32_t h : hidden) {
-    check(spec.add_dense(h), "autoencoder spec");
-    check(spec.add_activation(LayerKind::kReLU), "autoencoder spec");
-  }
-  check(spec.add_dense(input_dim), "autoencoder spec");
+  ModelSpec spec = relu_mlp_spec(input_dim, hidden, input_dim, LossKind::kMeanSquaredError,
+                                 "autoencoder spec");
   check(spec.validate(), "autoencoder spec");
   return spec;
 }
 
 ModelSpec make_binary_classifier_spec(uint32_t input_dim, const std::vector<uint32_t>& hidden) {
-  ModelSpec spec;
-  spec.input = Shape{1, 1, input_dim};
-  spec.loss = LossKind::kBinaryCrossEntropy;
-  for (uint32_t h : hidden) {
-    check(spec.add_dense(h), "classifier spec");
-    check(spec.add_activation(LayerKind::kReLU), "classifier spec");
-  }
-  check(spec.add_dense(1), "classifier spec");
+  ModelSpec spec =
+      relu_mlp_spec(input_dim, hidden, 1, LossKind::kBinaryCrossEntropy, "classifier spec");
   check(spec.add_activation(LayerKind::kSigmoid), "classifier spec");
   check(spec.validate(), "classifier spec");
   return spec;
