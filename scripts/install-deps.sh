@@ -16,7 +16,8 @@ declare -A PKGS=(
   # python3-numpy: the Python package and its tests (tests/python, ctest python_package).
   [cli]="libcli11-dev nlohmann-json3-dev zlib1g-dev libsndfile1-dev libfftw3-dev pkg-config sox python3 libonnx-dev libprotobuf-dev python3-onnx python3-numpy"
   [plot]="python3-matplotlib python3-numpy"
-  [mcu]="gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm python3-unicorn"
+  # clang-14: tests/mcu/run-tests.sh builds the core with clang too (scripts/check-core-clang.sh).
+  [mcu]="gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm python3-unicorn clang-14"
   # python3-onnx: refgen/make_onnx_fixtures.py checks the ONNX files it exports.
   [refgen]="python3-torch python3-numpy python3-scipy python3-onnx"
   [data]="dataset-fashion-mnist sox"

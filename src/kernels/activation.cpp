@@ -52,7 +52,8 @@ void activation_backward(LayerKind kind, float alpha, float* d, const float* y, 
         };
         uint32_t i = 0;
 #if defined(__thumb2__)
-        // One LDM of four y (fixed registers: an LDM list is in ascending order), then per
+        // One LDM of four y (fixed registers: an LDM list is in ascending order; r8 rather
+        // than r7, the Thumb frame pointer that clang reserves), then per
         // element SUBS, CMP and a conditional store of +0: 5 instructions per element
         // against GCC's 6.5 for the loop below.
         if (n >= 4) {
@@ -63,7 +64,7 @@ void activation_backward(LayerKind kind, float alpha, float* d, const float* y, 
           register uint32_t b0 __asm__("r4");
           register uint32_t b1 __asm__("r5");
           register uint32_t b2 __asm__("r6");
-          register uint32_t b3 __asm__("r7");
+          register uint32_t b3 __asm__("r8");
 #define TINYPROP_RELU_LANE(B, OFF)                \
   "subs " B ", " B ", #1\n\t"                     \
   "cmp " B ", #0x7F800000\n\t"                    \
@@ -71,9 +72,9 @@ void activation_backward(LayerKind kind, float alpha, float* d, const float* y, 
   "strcs %[z], [%[d], #" OFF "]\n\t"
           __asm__ volatile(
               "1:\n\t"
-              "ldmia %[y]!, {r4-r7}\n\t"
+              "ldmia %[y]!, {r4-r6, r8}\n\t"
               TINYPROP_RELU_LANE("r4", "0") TINYPROP_RELU_LANE("r5", "4")
-              TINYPROP_RELU_LANE("r6", "8") TINYPROP_RELU_LANE("r7", "12")
+              TINYPROP_RELU_LANE("r6", "8") TINYPROP_RELU_LANE("r8", "12")
               "adds %[d], %[d], #16\n\t"
               "subs %[blocks], %[blocks], #1\n\t"
               "bne 1b\n\t"

@@ -139,16 +139,17 @@ inline uint32_t next_nonzero_block(const float* x, uint32_t blk, uint32_t n_bloc
   if (blk >= n_blocks) return n_blocks;
   const float* p = x + 4 * static_cast<size_t>(blk);
   uint32_t left = n_blocks - blk;
-  // Fixed registers: an LDM list must be in ascending order.
+  // Fixed registers: an LDM list must be in ascending order; r8 rather than r7, which is the
+  // Thumb frame pointer that clang reserves.
   register uint32_t b0 __asm__("r4");
   register uint32_t b1 __asm__("r5");
   register uint32_t b2 __asm__("r6");
-  register uint32_t b3 __asm__("r7");
+  register uint32_t b3 __asm__("r8");
   __asm__ volatile(
       "1:\n\t"
-      "ldmia %[p]!, {r4-r7}\n\t"
+      "ldmia %[p]!, {r4-r6, r8}\n\t"
       "orr r4, r4, r5\n\t"
-      "orr r6, r6, r7\n\t"
+      "orr r6, r6, r8\n\t"
       "orr r4, r4, r6\n\t"
       "lsls r4, r4, #1\n\t"
       "bne 2f\n\t"

@@ -125,8 +125,6 @@ void heap_to_index_order(const float* v, uint32_t n, uint32_t k, uint32_t* idx) 
 
 // Blocks shorter than this give too loose a bound for the candidate pass to pay.
 constexpr uint32_t kMinBlockForBound = 3;
-// Candidates the rank path holds (on the stack: 4 + 4 + 2 bytes each, plus padding).
-constexpr uint32_t kMaxCandidates = 64;
 // Up to this k the heap's result is put in index order by insertion (about k^2 / 4 moves, with
 // data-dependent branches), above it by heap_to_index_order (one branch-free pass over n).
 constexpr uint32_t kMaxInsertionSort = 16;
@@ -149,6 +147,9 @@ float kth_magnitude_lower_bound_contiguous(const float* v, uint32_t k, uint32_t 
 
 #if defined(TINYPROP_FLOAT4)
 // ---- the rank path (x86: SSE) ------------------------------------------------------------
+
+// Candidates the rank path holds (on the stack: 4 + 4 + 2 bytes each, plus padding).
+constexpr uint32_t kMaxCandidates = 64;
 
 typedef int32_t Int4 __attribute__((vector_size(16)));
 

@@ -74,6 +74,14 @@ else
   fail "toolchain file: multilib selection"
 fi
 
+# ---- another toolchain: the core with clang ------------------------------------------------
+echo "== the core with clang (host and every Cortex-M core, -Werror)"
+if out="$("$REPO/scripts/check-core-clang.sh" 2>&1)"; then
+  pass "clang: $(grep -c 'sources build' <<<"$out") targets ($(grep -m1 -o '[0-9]* core sources' <<<"$out") each) build warning-free"
+else
+  echo "$out" | grep -v 'sources build' | tail -15; fail "clang: the core does not build for every target"
+fi
+
 # ---- port: heap trap, fault handler -----------------------------------------------------
 echo "== port probes"
 PROBES="$BUILD/probes"
