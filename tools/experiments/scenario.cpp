@@ -29,6 +29,15 @@ std::vector<uint32_t> first_n(size_t n) {
 
 double ratio_of(double a, double b) { return b > 0.0 ? a / b : 0.0; }
 
+// How many samples of d have each label 0..n_classes-1.
+std::vector<size_t> class_counts(const Dataset& d, uint32_t n_classes) {
+  std::vector<size_t> counts(n_classes, 0);
+  for (uint32_t label : d.y) {
+    if (label < n_classes) ++counts[label];
+  }
+  return counts;
+}
+
 // The samples of d whose label is below n_classes, in their order (num_classes unchanged: the
 // model keeps all its outputs).
 Dataset samples_of_classes_below(const Dataset& d, uint32_t n_classes) {
@@ -212,10 +221,10 @@ CompareResult run_compare(const Protocol& protocol, const CompareOptions& option
     result.drift_defects = sensor_defects(p.drift, test.shape.h, test.shape.w);
   }
   const bool own_test_data = p.shifted || p.drifted;  // "before" differs from the clean accuracy
-  result.pretrain_class_counts.assign(std::max(pre.num_classes, tune.num_classes), 0);
-  for (uint32_t label : pre.y) {
-    if (label < result.pretrain_class_counts.size()) ++result.pretrain_class_counts[label];
-  }
+  const uint32_t n_classes = std::max(pre.num_classes, tune.num_classes);
+  result.pretrain_class_counts = class_counts(pre, n_classes);
+  result.finetune_class_counts = class_counts(tune, n_classes);
+  result.test_class_counts = class_counts(tune_test, n_classes);
   result.pretrain_samples = pre.size();
   result.finetune_samples = tune.size();
   result.test_samples = tune_test.size();

@@ -125,7 +125,8 @@ struct CompareResult {
   std::vector<std::string> layer_names;  // "784x128", "conv3x3 1>8", ... (parameter layers)
   std::vector<double> pretrain_accuracy; // [seeds] on the (clean) test data
   std::vector<double> pretrain_seconds;  // [seeds]
-  std::vector<size_t> pretrain_class_counts;  // [classes] pretraining samples per label
+  // [classes] samples per label of the pretraining, fine-tuning and test data.
+  std::vector<size_t> pretrain_class_counts, finetune_class_counts, test_class_counts;
   SensorDefects drift_defects;           // mnist-drift: the sensor's dead and stuck pixels
   std::vector<RunResult> runs;           // seed-major, then protocol.methods order
   std::vector<MethodSummary> summary;    // protocol.methods order

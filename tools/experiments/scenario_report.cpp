@@ -174,9 +174,10 @@ nlohmann::json compare_json(const CompareResult& r) {
   proto["trace_windows"] = p.trace_windows;
   j["protocol"] = proto;
   j["layers"] = r.layer_names;
-  j["pretrain"] = {{"test_accuracy_clean", r.pretrain_accuracy},
-                   {"seconds", r.pretrain_seconds},
-                   {"class_counts", r.pretrain_class_counts}};
+  j["pretrain"] = {{"test_accuracy_clean", r.pretrain_accuracy}, {"seconds", r.pretrain_seconds}};
+  j["class_counts"] = {{"pretrain", r.pretrain_class_counts},
+                       {"finetune", r.finetune_class_counts},
+                       {"test", r.test_class_counts}};
 
   nlohmann::json methods = nlohmann::json::array();
   for (const MethodSummary& m : r.summary) {
