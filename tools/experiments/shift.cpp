@@ -99,7 +99,7 @@ DriftParams mnist_drift_params() {
   p.stuck_pixels = 20;
   p.noise_sigma = 0.05f;
   p.pattern_seed = 20240611;
-  p.noise_seed = 20240612;
+  p.noise_seed = 20240620;
   return p;
 }
 
