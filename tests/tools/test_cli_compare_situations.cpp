@@ -17,20 +17,13 @@ class CliCompareSituations : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     root_ = new ScratchDir();
-    data_ = make_data_dir(*root_, 400, 100);
     // fmnist-newclass reads data/fashion-mnist: learnable images of all 10 classes.
-    std::filesystem::create_directories(data_ + "/fashion-mnist");
-    write_mnist_like(data_ + "/fashion-mnist", "train", 400, 5);
-    write_mnist_like(data_ + "/fashion-mnist", "t10k", 100, 6);
+    data_ = make_data_dir_with_fashion(*root_, 400, 100);
   }
   static void TearDownTestSuite() { delete root_; }
   static CliResult compare(const std::string& scenario, const std::string& out_name,
-                           std::vector<std::string> extra = {}) {
-    std::vector<std::string> a = {"compare", "--scenario", scenario, "--quick", "--seeds", "1",
-                                  "--threads", "2", "--data-dir", data_, "--out-dir",
-                                  *root_ / out_name, "--no-plots"};
-    a.insert(a.end(), extra.begin(), extra.end());
-    return run_cli(a);
+                           const std::vector<std::string>& extra = {}) {
+    return run_cli(quick_compare_args(scenario, data_, *root_ / out_name, extra));
   }
   static nlohmann::json written(const std::string& out_name) {
     return nlohmann::json::parse(read_text(*root_ / out_name + "/compare.json"));
@@ -137,8 +130,7 @@ TEST_F(CliCompareSituations, BadInputIsAOneLineError) {
   ScratchDir only_mnist;
   const std::string mnist_only = make_data_dir(only_mnist, 50, 20);
   const CliResult missing =
-      run_cli({"compare", "--scenario", "fmnist-newclass", "--quick", "--seeds", "1",
-               "--data-dir", mnist_only, "--out-dir", *root_ / "bad-data", "--no-plots"});
+      run_cli(quick_compare_args("fmnist-newclass", mnist_only, *root_ / "bad-data", {}));
   EXPECT_NE(missing.status, 0);
   EXPECT_EQ(missing.err.find("tinyprop: error: fashion-mnist train data not found"), 0u)
       << missing.err;
