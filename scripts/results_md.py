@@ -101,11 +101,11 @@ def protocol_line(doc):
                 f"{doc['wall_seconds'] / 60:.1f} min wall time. Accuracy of the initialisation: "
                 f"{pm(acc_before)}%.")
     classes = p.get("pretrain_classes")
-    only = (f" of classes 0-{classes - 1} only (the pretraining split's other images are not used)"
-            if classes else "")
+    only = f" of classes 0-{classes - 1} only" if classes else ""
+    unused = "; the pretraining split's other images unused" if classes else ""
     line = (f"`{p['model']}`, pretrained on {p['pretrain_samples']:,} {ds} training images{only} "
             f"({pre['optimizer']} lr {pre['learning_rate']:g}, batch {pre['batch']}, "
-            f"{pre['epochs']} epochs), fine-tuned on the other {p['finetune_samples']:,} at batch "
+            f"{pre['epochs']} epochs{unused}), fine-tuned on the other {p['finetune_samples']:,} at batch "
             f"{ft['batch']} ({ft['optimizer']} lr {ft['learning_rate']:g} decayed linearly to "
             f"{ft['learning_rate'] * ft['lr_end_factor']:g}, {ft['epochs']} pass), tested on "
             f"{p['test_samples']:,} test images; seeds {', '.join(str(s) for s in doc['seeds'])}; "
