@@ -56,7 +56,7 @@ struct DriftParams {
 
 // The drift of the mnist-drift scenario.
 DriftParams mnist_drift_params();
-// "vignetting 0.50, tilt 0.30, black level +0.10, ..."
+// "gain (1 - 0.50 rho^2)(1 + 0.30 (u - cx)/cx), black level +0.10, ..."
 std::string describe_drift(const DriftParams& p);
 
 // The sensor's defects on an h x w image: distinct pixel indices (v w + u), dead first.
