@@ -9,8 +9,9 @@ pooling layer) with --gc-sections, then reports:
   flash   bytes of the core's own code and constants kept in the image (from the link map:
           input sections of the core's objects), MLP-only and with convolutions; the C
           library and libgcc helpers the image pulls in are shown apart ("runtime");
-  RAM     sizeof ModelSpec, Model and Trainer (the objects a firmware keeps), and the arena the
-          probe's model plans;
+  RAM     sizeof ModelSpec, Model and Trainer (the objects a firmware keeps) and the section a
+          global of each lands in (.bss: zero-filled, no flash image), and the MLP image's
+          .data and .bss (the probe's own statics, its 8 KB arena among them, included);
   stack   the worst call path of Trainer::plan and of Trainer::train_sample, from GCC's
           -fcallgraph-info=su (frame sizes plus the static call graph; library calls count 0,
           calls through pointers are not followed; both are listed);
@@ -141,12 +142,17 @@ def map_sizes(mapfile, objdir):
 
 
 def symbol_sizes(elf):
-    out = sh(["arm-none-eabi-nm", "-S", "-C", elf])
+    """{name: (bytes, section)} of the probe's globals (g_spec, g_model, g_trainer, ...)."""
+    out = sh(["arm-none-eabi-objdump", "-t", "-C", elf])
     sizes = {}
     for line in out.splitlines():
-        parts = line.split(None, 3)
-        if len(parts) == 4 and parts[3].startswith("(anonymous namespace)::g_"):
-            sizes[parts[3].split("::")[1]] = int(parts[1], 16)
+        # "ADDRESS FLAGS SECTION<tab>SIZE NAME"; objects have the flag O.
+        left, tab, right = line.partition("\t")
+        fields, rest = left.split(), right.split(None, 1)
+        if not tab or len(fields) < 3 or fields[-2] != "O" or len(rest) != 2:
+            continue
+        if rest[1].startswith("(anonymous namespace)::g_"):
+            sizes[rest[1].split("::")[1]] = (int(rest[0], 16), fields[-1])
     return sizes
 
 
@@ -220,6 +226,8 @@ def main():
                 "core_flash": sizes.get(("core", "text"), 0) + sizes.get(("core", "data"), 0),
                 "core_data": sizes.get(("core", "data"), 0),
                 "runtime_flash": sizes.get(("runtime", "text"), 0) + sizes.get(("runtime", "data"), 0),
+                "image_data": sum(v for (_, kind), v in sizes.items() if kind == "data"),
+                "image_bss": sum(v for (_, kind), v in sizes.items() if kind == "bss"),
                 "objects": symbol_sizes(elf),
                 "double": subprocess.run([os.path.join(REPO, "tests", "mcu", "check-no-double.sh"), elf],
                                          capture_output=True, text=True).stdout.strip() or "none",
@@ -237,15 +245,20 @@ def main():
             json.dump(results, f, indent=1)
     print("| core | core flash, MLP only (conv, pool off) | MLP, every kind compiled in | "
           "with conv + pool | runtime helpers (MLP) | ModelSpec / Model / Trainer RAM | "
-          "stack: Trainer::plan | stack: train_sample | double precision linked |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+          "their section | MLP image .data / .bss | stack: Trainer::plan | "
+          "stack: train_sample | double precision linked |")
+    print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|")
+    big = ("g_spec", "g_model", "g_trainer")
     for r in results:
         o = r["mlp"]["objects"]
         doubles = "none" if all(r[v]["double"] == "none" for v in VARIANTS) else "**yes**"
-        print("| %s | %d | %d | %d | %d | %d / %d / %d | %d | %d | %s |" % (
+        sections = sorted({o[n][1] if n in o else "missing" for n in big})
+        print("| %s | %d | %d | %d | %d | %s | %s | %d / %d | %d | %d | %s |" % (
             r["core"], r["mlp"]["core_flash"], r["mlp_all_kinds"]["core_flash"],
-            r["cnn"]["core_flash"], r["mlp"]["runtime_flash"], o.get("g_spec", 0),
-            o.get("g_model", 0), o.get("g_trainer", 0), r["stack_plan"]["bytes"],
+            r["cnn"]["core_flash"], r["mlp"]["runtime_flash"],
+            " / ".join(str(o.get(n, (0, ""))[0]) for n in big),
+            ", ".join("`%s`" % x for x in sections), r["mlp"]["image_data"],
+            r["mlp"]["image_bss"], r["stack_plan"]["bytes"],
             r["stack_train_sample"]["bytes"], doubles))
     for r in results[:1]:
         for name in ("plan", "train_sample"):

@@ -46,10 +46,12 @@ def main():
     ap.add_argument("elf")
     ap.add_argument("--rules", default=os.path.join(REPO, "tools/qemu-plugin/phases.txt"))
     ap.add_argument("--nm", default="arm-none-eabi-nm")
-    ap.add_argument("--require", action="append", default=["begin", "end", "forward",
-                    "selection", "backward", "update"],
-                    help="kinds that must match at least one function")
+    ap.add_argument("--require", action="append",
+                    help="a kind that must match at least one function (repeatable; default: "
+                    "begin, end, forward, selection, backward, update)")
     args = ap.parse_args()
+    if not args.require:
+        args.require = ["begin", "end", "forward", "selection", "backward", "update"]
 
     rules = read_rules(args.rules)
     matched = {}

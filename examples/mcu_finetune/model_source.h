@@ -21,10 +21,12 @@
 
 namespace mcu {
 
+// Every member has a constant default, so a global BuiltinModel is constant-initialised: all
+// zero bytes (an empty ModelSpec), in .bss (tests/mcu/run-tests.sh checks the firmware's).
 struct BuiltinModel {
   tinyprop::ModelSpec spec;
-  const float* params;  // Model::params() order
-  uint32_t n_params;
+  const float* params = nullptr;  // Model::params() order
+  uint32_t n_params = 0;
 };
 
 inline void load_builtin_model(BuiltinModel* m) {

@@ -52,14 +52,14 @@ enum class FrozenParams : uint8_t {
 
 class Model {
  public:
-  // An unbound model is all zero bytes (not the non-zero defaults of ModelSpec and Layer, which
-  // binding sets anyway): a static Model is then zero-initialised into .bss, instead of a
-  // 3.4 KB image in .data that costs flash and RAM (tests/unit/plan_test.cpp checks the bytes).
+  // An unbound model is all zero bytes (not the non-zero defaults of Layer, which binding sets
+  // anyway; the spec is an empty ModelSpec): a static Model is then zero-initialised into
+  // .bss, instead of a 3.4 KB image in .data that costs flash and RAM
+  // (tests/unit/plan_test.cpp checks the bytes, tests/mcu/run-tests.sh the firmware's sections).
   constexpr Model() {
-    spec_ = blank_spec();
     for (Layer& l : layers_) {
-      l.spec = blank_spec().layers[0];
-      l.in_shape = l.out_shape = spec_.input;
+      l.spec = blank_layer_spec();
+      l.in_shape = l.out_shape = Shape{0, 0, 0};
       l.zero_skip = l.input_zero_blocks = false;
     }
   }
@@ -126,17 +126,6 @@ class Model {
   // source: the pretrained array frozen layers point into with kInPlace (null when planning).
   Status layout(const ModelSpec& spec, Arena& arena, const float* source, FrozenParams frozen);
   Status finish_bind(const Arena& arena, Status laid_out);
-
-  static constexpr ModelSpec blank_spec() {
-    ModelSpec z;
-    z.input = Shape{0, 0, 0};
-    for (LayerSpec& l : z.layers) {
-      l.alpha = 0.0f;
-      l.trainable = false;
-      l.stride_h = l.stride_w = 0;
-    }
-    return z;
-  }
 
   ModelSpec spec_;
   Layer layers_[kMaxLayers];

@@ -84,8 +84,29 @@ struct WindowAxis {
 WindowAxis window_rows(const LayerSpec& l, uint32_t in_h);
 WindowAxis window_cols(const LayerSpec& l, uint32_t in_w);
 
+// A LayerSpec of all-zero bytes (not the defaults above): what a ModelSpec holds beyond its
+// n_layers layers, and what an unbound Model's layers hold.
+constexpr LayerSpec blank_layer_spec() {
+  LayerSpec z;
+  z.alpha = 0.0f;
+  z.trainable = false;
+  z.stride_h = z.stride_w = 0;
+  return z;
+}
+
+// A new spec is empty and all zero bytes: no layers, input 0 x 0 x 0 (set it: validate()
+// refuses an empty input), and the unused layers blank_layer_spec(), not LayerSpec's defaults.
+// So a static ModelSpec is zero-initialised into .bss instead of an 884-byte image in .data
+// that costs flash and RAM (tests/unit/plan_test.cpp checks the bytes, tests/mcu/run-tests.sh
+// the firmware's sections). Layers are added whole (the builders, add(), or
+// `layers[i] = LayerSpec{}` before setting fields), so every added layer starts from the
+// LayerSpec defaults.
 struct ModelSpec {
-  Shape input;
+  constexpr ModelSpec() {
+    for (LayerSpec& l : layers) l = blank_layer_spec();
+  }
+
+  Shape input{0, 0, 0};
   LossKind loss = LossKind::kSoftmaxCrossEntropy;
   uint32_t n_layers = 0;
   LayerSpec layers[kMaxLayers];

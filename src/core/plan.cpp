@@ -1,7 +1,7 @@
 // Planning from the spec alone: Model::plan(spec, plan, frozen) and Trainer::plan(spec, config,
 // plan, frozen) make the same takes, of the same sizes and in the same regions, as
 // Model::layout and Trainer::layout do when they bind, but without a Model (about 3.4 KB at
-// 24 layers on a 32-bit target) and a Trainer (about 1.1 KB) to lay out on the stack; a
+// 24 layers on a 32-bit target) and a Trainer (about 2.1 KB) to lay out on the stack; a
 // planning arena only adds sizes up, so nothing but the sizes is needed. That keeps planning
 // within a few hundred bytes of stack on a microcontroller. tests/unit/plan_test.cpp checks that
 // both ways give the same plan for every kind of model and configuration.

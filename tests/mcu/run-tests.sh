@@ -158,6 +158,27 @@ else
   cat "$tmp/counters.log"; echo "${out:-}"; fail "probe_counters build or run"
 fi
 
+# ---- the big objects in .bss -------------------------------------------------------------
+echo "== placement: the firmware's Model, Trainer and ModelSpec globals are in .bss, not .data"
+# g_model (Model), g_trainer (Trainer), g_builtin (holds the ModelSpec) of every firmware: all
+# zero bytes when unbound, so zero-filled at start-up instead of an image in flash and RAM.
+placement_ok=1
+for target in $TARGETS_CI microbit; do
+  config=ci; [ "$target" = microbit ] && config=microci
+  if ! out="$("$REPO/tests/mcu/check-in-bss.sh" "$(fw "$target" "$config")" g_model g_trainer g_builtin)"; then
+    echo "$out"; placement_ok=0
+  fi
+done
+# The control: the port's console handle starts at -1, so it must be reported as .data.
+if "$REPO/tests/mcu/check-in-bss.sh" "$(fw mps2-an386 ci)" g_console >/dev/null; then
+  fail "placement check: it did not catch the port's g_console (initialised to -1) in .data"
+elif [ $placement_ok = 1 ]; then
+  read -r _ data_bytes _ < <(arm-none-eabi-size "$(fw mps2-an386 ci)" | tail -1)
+  pass "placement: g_model, g_trainer and g_builtin (ModelSpec) in .bss on every target (.data of the mps2-an386 firmware: $data_bytes B; the .data control is caught)"
+else
+  fail "placement: a Model, Trainer or ModelSpec global is not in .bss"
+fi
+
 # ---- same bits on host and targets --------------------------------------------------------
 echo "== same bits: $K fine-tuning steps on every target and on the host"
 # same_bits CONFIG STEPS TARGETS...: each method on each target gives the host's weights.

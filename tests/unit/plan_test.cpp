@@ -119,16 +119,5 @@ TEST(PlanFromSpec, RefusesLikeTheLaidOutPlan) {
   EXPECT_EQ(Model::plan(empty, nullptr), Status::kInvalidArgument);
 }
 
-// A static Model is constant-initialised to zero bytes, so it lands in .bss, not in .data.
-TEST(ModelPlacement, AnUnboundModelIsAllZeroBytes) {
-  static Model model;
-  const auto* bytes = reinterpret_cast<const unsigned char*>(&model);
-  size_t nonzero = 0;
-  for (size_t i = 0; i < sizeof model; ++i) nonzero += bytes[i] != 0 ? 1u : 0u;
-  EXPECT_EQ(nonzero, 0u);
-  EXPECT_EQ(model.n_layers(), 0u);
-  EXPECT_FALSE(model.bound());
-}
-
 }  // namespace
 }  // namespace tinyprop_test

@@ -215,6 +215,7 @@ ModelFile decode(const std::string& name, const std::vector<uint8_t>& bytes) {
   for (uint32_t i = 0; i < n_layers; ++i) {
     const std::string where = name + ": layer " + std::to_string(i) + ": ";
     LayerSpec& l = s.layers[i];
+    l = LayerSpec{};  // fields the file leaves out for this kind keep the LayerSpec defaults
     const uint8_t kind = r.u8();
     if (!tpm::stores_kind(kind)) {
       throw Error(where + "unknown layer kind " + std::to_string(kind) +
