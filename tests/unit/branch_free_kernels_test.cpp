@@ -4,7 +4,6 @@
 // without SSE the scalar loops themselves run: the same checks hold).
 #include <gtest/gtest.h>
 #include <math.h>
-#include <string.h>
 
 #include <string>
 #include <vector>
@@ -15,12 +14,6 @@
 
 namespace tinyprop_test {
 namespace {
-
-uint32_t bits_of(float v) {
-  uint32_t b;
-  memcpy(&b, &v, sizeof b);
-  return b;
-}
 
 // Values a ReLU must treat exactly: both zeros, NaNs of both signs, infinities, denormals,
 // and ordinary numbers of both signs.
