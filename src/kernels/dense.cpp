@@ -180,9 +180,9 @@ uint32_t nonzero_block_capacity(uint32_t n) {
 }
 
 #if defined(TINYPROP_FLOAT4)
-// x86: the same list and decision without a data-dependent branch. Whether a block of an
-// image or a ReLU output is zero follows no pattern a branch predictor learns, and a
-// mispredicted branch per block cost more than the scan's instructions. Each block is stored
+// x86: the same list and decision without a data-dependent branch. Where the zero blocks of
+// an image or a ReLU output lie follows no pattern a branch predictor learns, so the branching
+// scan mispredicts at most changes between zero and nonzero runs. Each block is stored
 // at the list's end whether or not it holds a nonzero (the next store overwrites it if not;
 // once the list is full, into a local instead: nothing is written past the capacity) and the
 // count advances by the compare's mask (cmpneqps: true for a NaN, false for +-0). The two early
