@@ -40,6 +40,13 @@ def main():
     rng = random.Random(7)
     W, B, X, Y, Y2, NZ, DW, DY = (RAM, RAM + 0x100000, RAM + 0x101000, RAM + 0x102000,
                                    RAM + 0x103000, RAM + 0x104000, RAM + 0x200000, RAM + 0x105000)
+    # The kernels take a BlockList {bool skip; uint32 count; const uint16* index} (12 bytes on
+    # the M4); find_nonzero_blocks fills a NonzeroBlocks {bool skip; uint32 count; uint16
+    # index[256]} at NZ. LIST is the BlockList view of it (index -> NZ + 8).
+    LIST = RAM + 0x106000
+
+    def list_view():
+        m4.uc.mem_write(LIST, bytes(m4.uc.mem_read(NZ, 8)) + struct.pack("<I", NZ + 8))
     print("Cortex-M4 instructions per call, mean over the first %d MNIST test images (unicorn, "
           "arm-none-eabi-g++ -O2); ratio = skip / dense.\n" % IMAGES)
     print("| layer | nonzero blocks | forward dense | forward skip | ratio | "
@@ -54,21 +61,24 @@ def main():
         for img in images:
             m4.write_f32(X, img)
             m4.uc.mem_write(NZ, b"\x00" * 8)  # skip = false: the dense decision
-            fd = m4.call("dense_forward_nz", Y, X, W, B, n_in, n_out, NZ)
+            list_view()
+            fd = m4.call("dense_forward_nz", Y, X, W, B, n_in, n_out, LIST)
             dense_y = m4.uc.mem_read(Y, 4 * n_out)
             fs = m4.call("find_nonzero_blocks", X, n_in, NZ)
             skip, = struct.unpack("<?", m4.uc.mem_read(NZ, 1))
             count, = struct.unpack("<I", m4.uc.mem_read(NZ + 4, 4))
             assert skip, "an MNIST image should take the skip path"
             listed += count
-            fs += m4.call("dense_forward_nz", Y2, X, W, B, n_in, n_out, NZ)
+            list_view()
+            fs += m4.call("dense_forward_nz", Y2, X, W, B, n_in, n_out, LIST)
             assert m4.uc.mem_read(Y2, 4 * n_out) == dense_y, "skip and dense bits differ on the M4"
             m4.write_f32(DW, [0.0] * (n_in * n_out))
             wd = m4.call("dense_accumulate_weight_grad", DW, X, DY, 0, n_out, n_in)
             dense_dw = m4.uc.mem_read(DW, 4 * n_in * n_out)
             m4.write_f32(DW, [0.0] * (n_in * n_out))
             ws = m4.call("find_nonzero_blocks", X, n_in, NZ)
-            ws += m4.call("dense_accumulate_weight_grad_nz", DW, X, DY, 0, n_out, n_in, NZ)
+            list_view()
+            ws += m4.call("dense_accumulate_weight_grad_nz", DW, X, DY, 0, n_out, n_in, LIST)
             assert m4.uc.mem_read(DW, 4 * n_in * n_out) == dense_dw, "dW bits differ on the M4"
             for i, v in enumerate((fd, fs, wd, ws)):
                 sums[i] += v

@@ -129,6 +129,35 @@ def zero_skip(path):
             done = f"{(skip['fwd_done'] + skip['bwd_done']) / counted:.3f}"
         print(f"| {prefix} | {dense['cpu_ns']:.0f} | {skip['cpu_ns']:.0f} | "
               f"{skip['cpu_ns'] / dense['cpu_ns']:.3f} | {done} |")
+    step_bound(med)
+
+
+def step_bound(med):
+    """Full against TinyProp per training step: measured speed-up (CPU medians of the same run)
+    against the MAC bound (F + B_full) / (F + B) with the MACs actually done."""
+    prefix = "step/784-128-64-10/"
+    rows = []
+    for mode, label in (("skip", "zero-skipping on (default)"), ("dense", "zero-skipping off")):
+        full = med.get(f"{prefix}full/mnist/{mode}")
+        tiny = med.get(f"{prefix}tinyprop/mnist/{mode}")
+        if full is None or tiny is None:
+            continue
+        done_full = full["fwd_done"] + full["bwd_done"]
+        done_tiny = tiny["fwd_done"] + tiny["bwd_done"]
+        speedup = full["cpu_ns"] / tiny["cpu_ns"]
+        bound = done_full / done_tiny
+        rows.append(f"| {label} | {full['cpu_ns'] / 1000:.2f} | {tiny['cpu_ns'] / 1000:.2f} | "
+                    f"{speedup:.2f}x | {done_full:,.0f} / {done_tiny:,.0f} | {bound:.2f}x | "
+                    f"**{speedup / bound:.2f}** |")
+    if not rows:
+        return
+    print("\nTraining step 784-128-64-10 (SGD, batch 1, MNIST): full against TinyProp, CPU "
+          "medians of this run; MAC bound = (F + B_full) / (F + B) with the MACs done.\n")
+    print("| step | full CPU (us) | TinyProp CPU (us) | measured speed-up | "
+          "MACs done full / TinyProp | MAC bound | measured / bound |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(r)
 
 
 if __name__ == "__main__":

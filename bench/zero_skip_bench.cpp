@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "mnist_step_case.h"
 #include "tinyprop/kernels/dense.h"
 #include "tinyprop/tinyprop.h"
 
@@ -100,66 +101,19 @@ void run_fused_sgd(benchmark::State& state, float nz_fraction, bool skip) {
             });
 }
 
-// MNIST test images scaled to [0, 1] (the first `count`), or empty without the file.
-std::vector<float> mnist_images(uint32_t count) {
-  const char* dir = getenv("TINYPROP_DATA_DIR");
-  const std::string path = std::string(dir != nullptr ? dir : "data") +
-                           "/mnist/t10k-images-idx3-ubyte";
-  FILE* f = fopen(path.c_str(), "rb");
-  if (f == nullptr) return {};
-  std::vector<unsigned char> raw(16 + static_cast<size_t>(count) * kIn);
-  const size_t got = fread(raw.data(), 1, raw.size(), f);
-  fclose(f);
-  if (got != raw.size()) return {};
-  std::vector<float> x(static_cast<size_t>(count) * kIn);
-  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(raw[16 + i]) / 255.0f;
-  return x;
-}
-
-struct StepSetup {
-  ModelSpec spec;
-  TrainConfig cfg;
-  std::vector<unsigned char> arena;
-  Model model;
-  Trainer trainer;
-  bool ok = false;
-};
-
 void run_step(benchmark::State& state, Method method, bool skip,
               const std::vector<float>* images) {
-  auto s = std::make_unique<StepSetup>();
-  const uint32_t sizes[] = {784, 128, 64, 10};
-  if (!tinyprop::ok(make_mlp(&s->spec, sizes, 4))) {
-    state.SkipWithError("spec failed");
+  const char* error = nullptr;
+  const std::unique_ptr<MnistStepCase> s = make_mnist_step_case(method, skip, images, &error);
+  if (s == nullptr) {
+    state.SkipWithError(error);
     return;
   }
-  s->cfg.optimizer.kind = OptimizerKind::kSgd;
-  s->cfg.optimizer.learning_rate = 0.01f;
-  s->cfg.sparsity.method = method;
-  MemoryPlan plan;
-  if (!tinyprop::ok(Trainer::plan(s->spec, s->cfg, &plan))) {
-    state.SkipWithError("plan failed");
-    return;
-  }
-  s->arena.resize(plan.total() + kArenaAlignment);
-  uint8_t* base = s->arena.data();
-  while (reinterpret_cast<uintptr_t>(base) % kArenaAlignment != 0) ++base;
-  if (!tinyprop::ok(bind_training(s->spec, s->cfg, base, plan.total(), &s->model, &s->trainer))) {
-    state.SkipWithError("bind failed");
-    return;
-  }
-  Rng rng(7);
-  s->model.init_params(rng);
-  s->model.set_zero_skipping(skip);
-  const uint32_t n = static_cast<uint32_t>(images->size() / kIn);
-  uint32_t t = 0;
   StepCounters c;
   RunCounters run;
   for (auto _ : state) {
-    s->trainer.train_sample(images->data() + static_cast<size_t>(t) * kIn,
-                            Target::of_label(t % 10), &c);
+    s->step(&c);
     run.add(c);
-    t = (t + 1) % n;
   }
   const double steps = static_cast<double>(run.steps > 0 ? run.steps : 1);
   state.counters["fwd_macs"] = static_cast<double>(run.forward_macs) / steps;

@@ -10,14 +10,16 @@
 #   5. Cortex-M4 instructions of the same kernels: bench/m4_icount.py (unicorn emulator; skipped
 #      when python3-unicorn or arm-none-eabi-g++ is missing)
 #   6. zero-skipping against the dense loops: bench/zero_skip_bench (wall time, interleaved; its
-#      training steps need data/mnist) and bench/m4_zero_skip.py (Cortex-M4 instructions)
+#      training steps need data/mnist, and give full / TinyProp against the MAC bound) and
+#      bench/m4_zero_skip.py (Cortex-M4 instructions); the same training steps under callgrind
+#      (scripts/callgrind-step.sh: instructions per step and per function)
 #   7. PyTorch side by side: bench/torch_side_by_side.py (needs python3-torch; skipped without)
 #
 # Usage: scripts/run-benchmarks.sh [build_dir]
 # Environment: REPS (default 15), MIN_TIME seconds per repetition (0.1), SKIP_CALLGRIND=1,
 # SKIP_M4=1, SKIP_TORCH=1, TORCH_ROUNDS (11).
 # Output: <build_dir>/results/{timing.json,timing.md,icount.md,m4.md,zero_skip.json,
-# zero_skip.md,m4_zero_skip.md,torch.md,machine.txt}; tables on stdout.
+# zero_skip.md,m4_zero_skip.md,step_icount.md,torch.md,machine.txt}; tables on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,12 +28,13 @@ REPS=${REPS:-15}
 MIN_TIME=${MIN_TIME:-0.1}
 PY=/usr/bin/python3
 OUT=$BUILD/results
+DATA=${TINYPROP_DATA_DIR:-data}  # MNIST for the training-step cases: $DATA/mnist
 mkdir -p "$OUT"
 
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" >/dev/null
 cmake --build "$BUILD" -j 2 --target dense_backward_bench dense_backward_icount \
-  kernels_reference_check zero_skip_bench torch_side_by_side_step >/dev/null
+  kernels_reference_check zero_skip_bench step_icount torch_side_by_side_step >/dev/null
 
 "$BUILD/bench/kernels_reference_check"
 
@@ -78,11 +81,16 @@ fi
 echo
 gbench "$BUILD/bench/zero_skip_bench" "$OUT/zero_skip.json"
 "$PY" bench/summarize.py zero-skip "$OUT/zero_skip.json" | tee "$OUT/zero_skip.md"
-if [ "${SKIP_M4:-0}" != 1 ] && [ -s data/mnist/t10k-images-idx3-ubyte ]; then
+if [ "${SKIP_M4:-0}" != 1 ] && [ -s "$DATA/mnist/t10k-images-idx3-ubyte" ]; then
   echo
   if command -v arm-none-eabi-g++ >/dev/null && "$PY" -c "import unicorn" 2>/dev/null; then
-    "$PY" bench/m4_zero_skip.py . "$BUILD/m4" data/mnist | tee "$OUT/m4_zero_skip.md"
+    "$PY" bench/m4_zero_skip.py . "$BUILD/m4" "$DATA/mnist" | tee "$OUT/m4_zero_skip.md"
   fi
+fi
+
+if [ "${SKIP_CALLGRIND:-0}" != 1 ] && [ -s "$DATA/mnist/t10k-images-idx3-ubyte" ]; then
+  echo
+  scripts/callgrind-step.sh "$BUILD" | tee "$OUT/step_icount.md"
 fi
 
 if [ "${SKIP_TORCH:-0}" != 1 ]; then

@@ -2,14 +2,49 @@
 
 #include <string.h>
 
+#include "kernels/dot4.h"
 #include "tinyprop/kernels/math.h"
 
 namespace tinyprop {
+namespace {
+
+#if defined(TINYPROP_FLOAT4)
+typedef int32_t Int4 __attribute__((vector_size(16)));
+
+// x86: ReLU four lanes at a time, without a branch (after a ReLU about half the values are
+// zero in no pattern, so a branch per element mispredicts about every other time).
+// maxps(x, 0) is "x > 0 ? x : 0" lane by lane (its second operand for a NaN or a zero x): the
+// scalar loop's bits, -0 and NaN included. The tail is the scalar loop.
+void relu_forward_x86(float* y, const float* x, uint32_t n) {
+  const Float4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
+  uint32_t i = 0;
+  for (; i + 4 <= n; i += 4) store4(y + i, __builtin_ia32_maxps(load4(x + i), zero));
+  for (; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+// d = y > 0 ? d : +0 lane by lane: the compare's all-ones mask ANDed with d's bits keeps d,
+// its zero mask gives +0 (the scalar loop's bits).
+void relu_backward_x86(float* d, const float* y, uint32_t n) {
+  const Float4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
+  uint32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const Int4 keep = load4(y + i) > zero;
+    store4(d + i, reinterpret_cast<Float4>(keep & reinterpret_cast<Int4>(load4(d + i))));
+  }
+  for (; i < n; ++i) d[i] = y[i] > 0.0f ? d[i] : 0.0f;
+}
+#endif
+
+}  // namespace
 
 void activation_forward(LayerKind kind, float alpha, float* y, const float* x, uint32_t n) {
   switch (kind) {
     case LayerKind::kReLU:
+#if defined(TINYPROP_FLOAT4)
+      relu_forward_x86(y, x, n);
+#else
       for (uint32_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+#endif
       break;
     case LayerKind::kLeakyReLU:
       for (uint32_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : alpha * x[i];
@@ -94,6 +129,8 @@ void activation_backward(LayerKind kind, float alpha, float* d, const float* y, 
         }
         for (; i < n; ++i) zero_unless_positive(d + i, y + i);
       }
+#elif defined(TINYPROP_FLOAT4)
+      relu_backward_x86(d, y, n);
 #else
       for (uint32_t i = 0; i < n; ++i) d[i] = y[i] > 0.0f ? d[i] : 0.0f;
 #endif

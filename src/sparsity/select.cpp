@@ -309,11 +309,35 @@ uint32_t list_candidates(const float* v, uint32_t n, float tau, uint16_t* pos) {
   return c;
 }
 
+constexpr float kSmallestPositive = 1.4e-45f;  // the smallest denormal: |x| >= it iff x != 0
+
+// The top k when v holds `nonzero` (< k) nonzero numbers: all of them and the k - nonzero zeros
+// of lowest index (+0 and -0 tie at magnitude 0, and only a NaN ranks lower), in index order,
+// in one pass without a data-dependent branch but the loop's end. False (idx overwritten,
+// the heap's to redo) when the zeros do not make up k: then NaNs would be selected.
+bool fill_with_zeros(const float* v, uint32_t n, uint32_t k, uint32_t nonzero, uint32_t* idx,
+                     uint64_t* cmps) {
+  const uint32_t zeros_wanted = k - nonzero;
+  uint32_t out = 0, zeros = 0;
+  uint32_t i = 0;
+  for (; i < n && out < k; ++i) {
+    const float a = fabsf(v[i]);
+    const uint32_t is_zero = a == 0.0f ? 1u : 0u;
+    const uint32_t take = (a > 0.0f ? 1u : 0u) | (is_zero & (zeros < zeros_wanted ? 1u : 0u));
+    idx[out] = i;  // kept only if taken, else overwritten
+    out += take;
+    zeros += is_zero & take;
+  }
+  *cmps += i;
+  return out == k;
+}
+
 // The rank path: candidates = the elements with |v| >= tau (never a NaN), in index order; if
 // they are at least k and at most kMaxCandidates, the top k among them (which is the top k of
 // v: every other element ranks below every candidate) by rank counting, O(c^2) comparisons
-// without a data-dependent branch. Returns false (idx untouched) when the candidates do not fit
-// or are fewer than k (only NaN can cause that); *tau_out is the bound, which seeds the heap.
+// without a data-dependent branch. Returns false (idx to be rewritten by the heap) when the
+// candidates do not fit or are fewer than k (only NaN can cause that, the nonzero candidates
+// below are made up with zeros); *tau_out is the bound, which seeds the heap.
 bool rank_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx, float* tau_out,
                 uint64_t* cmps) {
   alignas(16) float mags[kMaxCandidates + 3];
@@ -345,8 +369,15 @@ bool rank_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx, float* ta
     *cmps += static_cast<uint64_t>(m) * b;
   }
   *tau_out = tau;
+  // A bound of 0 (more than half the blocks all zero: an error after a ReLU) or none would
+  // make every zero a candidate, dozens of them tied at the k-th magnitude. Every nonzero
+  // number ranks above every zero, so the candidates are the nonzero numbers instead (|v| >=
+  // the smallest denormal); when they are fewer than k, the zeros of lowest index fill up.
+  const bool nonzero_only = tau <= 0.0f;
+  if (nonzero_only) tau = kSmallestPositive;
   const uint32_t c = list_candidates(v, n, tau, pos);
   *cmps += n;
+  if (c < k && nonzero_only) return fill_with_zeros(v, n, k, c, idx, cmps);
   if (c < k || c > kMaxCandidates) return false;
   for (uint32_t t = 0; t < c; ++t) mags[t] = fabsf(v[pos[t]]);
   for (uint32_t t = c; t < ((c + 3u) & ~3u); ++t) mags[t] = -2.0f;

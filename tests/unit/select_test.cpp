@@ -83,6 +83,45 @@ TEST(SelectTopK, SmallKPathGivesTheHeapPathsIndicesInOrder) {
   EXPECT_GT(cases, 500u);
 }
 
+// Errors after a ReLU: most entries +0 or -0, a few numbers (ties among them too), sometimes a
+// NaN. The nonzero numbers rank above every zero, the zeros of lowest index fill up when they
+// are fewer than k, a NaN comes last: select_top_k (on x86 the rank path with the nonzero
+// candidates and the zero fill) gives the heap path's indices in the same order.
+TEST(SelectTopK, MostlyZeroErrorsGiveTheHeapPathsIndices) {
+  Rng rng(107);
+  size_t cases = 0, fewer_nonzero_than_k = 0;
+  for (uint32_t n : {10u, 17u, 40u, 64u, 65u, 128u, 200u}) {
+    for (uint32_t k = 1; k < n && k <= 66; k += (k < 12 ? 1 : 7)) {
+      for (int rep = 0; rep < 8; ++rep) {
+        const float p_nonzero = rep % 2 == 0 ? 0.1f : 0.4f;
+        std::vector<float> v(n);
+        uint32_t nonzero = 0;
+        for (float& f : v) {
+          const bool number = rng.uniform01() < p_nonzero;
+          f = number ? (rep % 4 == 1 ? 0.5f : rng.uniform(-1.0f, 1.0f))
+                     : (rng.uniform_below(2) == 1 ? -0.0f : 0.0f);
+          nonzero += number ? 1u : 0u;
+        }
+        if (rep == 7) v[rng.uniform_below(n)] = NAN;
+        if (rep == 5) {  // NaN everywhere but a few: the zeros cannot make up k
+          for (uint32_t i = 0; i < n; ++i) v[i] = i % 8 == 0 ? 0.0f : NAN;
+        }
+        std::vector<uint32_t> got(k, 0xFFFFFFFFu), heap(k, 0xFFFFFFFFu);
+        (void)select_top_k(v.data(), n, k, got.data());
+        (void)select_top_k_heap(v.data(), n, k, heap.data());
+        ASSERT_EQ(got, heap) << "n " << n << " k " << k << " rep " << rep;
+        if (rep != 7 && rep != 5) {
+          ASSERT_EQ(got, brute_top_k(v.data(), n, k)) << "n " << n << " k " << k;
+        }
+        fewer_nonzero_than_k += nonzero < k ? 1u : 0u;
+        ++cases;
+      }
+    }
+  }
+  EXPECT_GT(cases, 300u);
+  EXPECT_GT(fewer_nonzero_than_k, 50u);
+}
+
 TEST(SelectTopK, AllEqualPicksTheLowestIndices) {
   const std::vector<float> v(20, -2.0f);
   std::vector<uint32_t> idx(6);

@@ -136,6 +136,13 @@ inline std::vector<float> random_vector(Rng& rng, size_t n, float lo, float hi) 
   return v;
 }
 
+// The bit pattern of v (tells -0 from +0 and one NaN from another).
+inline uint32_t bits_of(float v) {
+  uint32_t b;
+  memcpy(&b, &v, sizeof b);
+  return b;
+}
+
 inline bool same_bits(const float* a, const float* b, size_t n) {
   return memcmp(a, b, n * sizeof(float)) == 0;
 }
