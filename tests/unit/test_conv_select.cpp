@@ -17,8 +17,8 @@ std::vector<uint32_t> radix(const std::vector<float>& v, uint32_t k) {
   std::vector<uint32_t> idx(v.size(), 0xFFFFFFFFu);
   const uint64_t visits =
       select_top_k_radix(v.data(), static_cast<uint32_t>(v.size()), k, idx.data());
-  EXPECT_GE(visits, 2 * v.size());  // at least one histogram and the collection pass
-  EXPECT_LE(visits, 5 * v.size());
+  EXPECT_GE(visits, 3 * v.size());  // at least the maximum, the histogram and the collection
+  EXPECT_LE(visits, 8 * v.size());  // at most 4 radix passes and a tie scan on all N
   idx.resize(k);  // entries from k on are scratch
   return idx;
 }
