@@ -272,8 +272,19 @@ void conv_accumulate_bias_grad(float* db, const float* dy, const uint32_t* elems
     for (uint32_t t = 0; t < n_elems; ++t) db[elems[t] % out_c] += dy[elems[t]];
     return;
   }
+  uint32_t c0 = 0;
+#if defined(TINYPROP_FLOAT4)
+  // Four channels per SSE register: lane L adds channel c0 + L's errors in position order, the
+  // scalar loop's sequence of IEEE adds for that channel, so the bits are the same.
+  for (; c0 + 4 <= out_c; c0 += 4) {
+    Float4 acc = load4(db + c0);
+    for (uint32_t e = 0; e < n_elems; e += out_c) acc += load4(dy + e + c0);
+    store4(db + c0, acc);
+  }
+#endif
+  if (c0 == out_c) return;
   for (uint32_t e = 0; e < n_elems; e += out_c) {
-    for (uint32_t c = 0; c < out_c; ++c) db[c] += dy[e + c];
+    for (uint32_t c = c0; c < out_c; ++c) db[c] += dy[e + c];
   }
 }
 

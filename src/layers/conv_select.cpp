@@ -129,35 +129,68 @@ constexpr LaneTable kLaneTable = make_lane_table();
 // it (branch-free: about half the branches would mispredict at k = n / 2). With taken <= begin
 // on entry, taken <= i holds throughout, so every write (four lanes at i on x86) lands below
 // idx[end]: idx needs no room beyond the n entries.
-uint32_t collect(const float* v, uint32_t begin, uint32_t end, uint32_t lo, uint32_t hi,
-                 uint32_t* idx, uint32_t taken) {
+template <bool kUpper>
+uint32_t collect_lanes(const float* v, uint32_t begin, uint32_t end, uint32_t lo, uint32_t hi,
+                       uint32_t* idx, uint32_t taken) {
   uint32_t i = begin;
 #if defined(__SSE2__)
+  // lo <= key <= hi as key > lo - 1 (lo - 1 >= -1 as int32) and hi + 1 > key (kUpper: hi + 1
+  // < 2^31; without it hi is the largest key, 2^31 - 1, and the test always holds).
   const __m128i abs_mask = _mm_set1_epi32(0x7FFFFFFF);
-  // lo <= key <= hi as key > lo - 1 and hi + 1 > key; lo - 1 >= -1 and hi + 1 <= 2^31 as int32
-  // (hi + 1 = 2^31 wraps to INT32_MIN: then the upper test must always hold, so it is skipped).
   const __m128i below = _mm_set1_epi32(static_cast<int32_t>(lo) - 1);
-  const bool no_upper = hi == 0x7FFFFFFFu;
-  const __m128i above = _mm_set1_epi32(no_upper ? 0 : static_cast<int32_t>(hi + 1));
+  const __m128i above = _mm_set1_epi32(static_cast<int32_t>(kUpper ? hi + 1 : 0));
+  const __m128i four = _mm_set1_epi32(4);
+  __m128i at = _mm_set1_epi32(static_cast<int32_t>(i));
   for (; i + 4 <= end; i += 4) {
     const __m128i kv = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + i)),
                                      abs_mask);
     __m128i in = _mm_cmpgt_epi32(kv, below);
-    if (!no_upper) in = _mm_and_si128(in, _mm_cmpgt_epi32(above, kv));
+    if (kUpper) in = _mm_and_si128(in, _mm_cmpgt_epi32(above, kv));
     const int m = _mm_movemask_ps(_mm_castsi128_ps(in));
     const __m128i lanes =
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(kLaneTable.lanes[m]));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(idx + taken),
-                     _mm_add_epi32(lanes, _mm_set1_epi32(static_cast<int32_t>(i))));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(idx + taken), _mm_add_epi32(lanes, at));
     taken += kLaneTable.count[m];
+    at = _mm_add_epi32(at, four);
   }
 #endif
   for (; i < end; ++i) {
     const uint32_t kv = magnitude_key(v[i]);
     idx[taken] = i;
-    taken += (kv >= lo) & (kv <= hi) ? 1u : 0u;
+    taken += (kv >= lo) & (!kUpper || kv <= hi) ? 1u : 0u;
   }
   return taken;
+}
+
+uint32_t collect(const float* v, uint32_t begin, uint32_t end, uint32_t lo, uint32_t hi,
+                 uint32_t* idx, uint32_t taken) {
+  if (hi == 0x7FFFFFFFu) return collect_lanes<false>(v, begin, end, lo, hi, idx, taken);
+  return collect_lanes<true>(v, begin, end, lo, hi, idx, taken);
+}
+
+// The histogram of bin_of(key) over v[0..n): on x86 four bins computed per SSE2 step, then four
+// scalar increments.
+void histogram(const float* v, uint32_t n, uint32_t base, uint32_t* hist) {
+  for (uint32_t b = 0; b < kBins; ++b) hist[b] = 0;
+  uint32_t i = 0;
+#if defined(__SSE2__)
+  const __m128i abs_mask = _mm_set1_epi32(0x7FFFFFFF);
+  const __m128i base4 = _mm_set1_epi32(static_cast<int32_t>(base));
+  alignas(16) uint32_t bins[4];
+  for (; i + 4 <= n; i += 4) {
+    const __m128i kv = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + i)),
+                                     abs_mask);
+    const __m128i t = _mm_sub_epi32(_mm_srli_epi32(kv, kBinShift), base4);
+    // max(t, 0): t & ~(t >> 31)
+    _mm_store_si128(reinterpret_cast<__m128i*>(bins),
+                    _mm_andnot_si128(_mm_srai_epi32(t, 31), t));
+    ++hist[bins[0]];
+    ++hist[bins[1]];
+    ++hist[bins[2]];
+    ++hist[bins[3]];
+  }
+#endif
+  for (; i < n; ++i) ++hist[bin_of(magnitude_key(v[i]), base)];
 }
 
 // The position of the t.ties-th key == t.key (t.ties >= 1) among keys key(0..n), as
@@ -196,8 +229,7 @@ uint64_t select_top_k_radix(const float* v, uint32_t n, uint32_t k, uint32_t* id
   visits += n;
 
   uint32_t hist[kBins];
-  for (uint32_t b = 0; b < kBins; ++b) hist[b] = 0;
-  for (uint32_t i = 0; i < n; ++i) ++hist[bin_of(magnitude_key(v[i]), base)];
+  histogram(v, n, base, hist);
   visits += n;
   uint32_t need = k;
   uint32_t bin = kBins - 1;
