@@ -166,6 +166,26 @@ TEST_P(ConvKernels, UnlistedFiltersGetNoGradient) {
   }
 }
 
+// The dense bias gradient (four channels per SSE register on x86) has the bits of the plain
+// per-channel sums in position order, for channel counts with and without a remainder of four,
+// from a nonzero start (batch accumulation) and with errors of mixed magnitudes (so that a
+// different summation order would show in the last bits).
+TEST(ConvBiasGrad, AllElementsEqualPerChannelSumsInPositionOrder) {
+  Rng rng(11);
+  for (uint32_t out_c : {1u, 3u, 4u, 5u, 8u, 13u, 16u}) {
+    const uint32_t pixels = 37;
+    std::vector<float> dy(static_cast<size_t>(pixels) * out_c);
+    for (float& f : dy) f = rng.normal() * (rng.uniform_below(4) == 0 ? 1e4f : 1e-3f);
+    std::vector<float> db(out_c), want(out_c);
+    for (uint32_t c = 0; c < out_c; ++c) db[c] = want[c] = rng.normal();
+    for (uint32_t p = 0; p < pixels; ++p) {
+      for (uint32_t c = 0; c < out_c; ++c) want[c] += dy[static_cast<size_t>(p) * out_c + c];
+    }
+    conv_accumulate_bias_grad(db.data(), dy.data(), nullptr, pixels * out_c, out_c);
+    EXPECT_TRUE(same_bits(db.data(), want.data(), out_c)) << "out_c " << out_c;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Geometries, ConvKernels,
                          ::testing::Combine(::testing::ValuesIn(kCases), ::testing::Bool()),
                          [](const auto& info) {
