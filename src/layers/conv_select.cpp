@@ -20,15 +20,39 @@ inline uint32_t magnitude_key(float f) {
   return bits & 0x7FFFFFFFu;
 }
 
-// The first histogram's bins: key >> kBinShift is the exponent and the top 5 mantissa bits
-// (32 bins per octave); the 256 bins cover the 8 octaves ending at the largest key, and every
-// smaller key falls into bin 0. Monotone in the key, which is all exactness needs.
+// The histograms' bins: key >> kBinShift is the exponent and the top 5 mantissa bits (32 bins
+// per octave); the 256 bins cover the 8 octaves ending at the largest key seen (bin 255), every
+// smaller key falls into bin 0 and every larger one (when the largest key came from a sample)
+// into bin 255. Monotone in the key, which is all exactness needs.
 constexpr int kBinShift = 18;
 constexpr uint32_t kBins = 256;
 
 inline uint32_t bin_of(uint32_t key, uint32_t base) {
-  const int32_t t = static_cast<int32_t>(key >> kBinShift) - static_cast<int32_t>(base);
-  return static_cast<uint32_t>(t & ~(t >> 31));  // max(t, 0), branch-free
+  int32_t t = static_cast<int32_t>(key >> kBinShift) - static_cast<int32_t>(base);
+  t &= ~(t >> 31);                          // max(t, 0), branch-free
+  return t < 255 ? static_cast<uint32_t>(t) : 255u;
+}
+
+// The bin holding the k-th largest key, from a histogram: its key range lo..hi, and how many
+// of its keys the top k need (all keys above the bin are in).
+struct BoundaryBin {
+  uint32_t bin, need, count, lo, hi;
+  bool spans;  // its keys need not agree above kBinShift (bin 0 with base > 0, or bin 255)
+};
+
+BoundaryBin boundary_bin(const uint32_t* hist, uint32_t k, uint32_t base) {
+  BoundaryBin b;
+  b.need = k;
+  b.bin = kBins - 1;
+  for (;; --b.bin) {
+    if (hist[b.bin] >= b.need || b.bin == 0) break;
+    b.need -= hist[b.bin];
+  }
+  b.count = hist[b.bin];
+  b.lo = b.bin == 0 ? 0 : (base + b.bin) << kBinShift;
+  b.hi = b.bin == kBins - 1 ? 0x7FFFFFFFu : ((base + b.bin + 1) << kBinShift) - 1;
+  b.spans = (b.bin == 0 && base > 0) || b.bin == kBins - 1;
+  return b;
 }
 
 // The k-th largest key T of a set, and how many keys equal to T the top k take ("ties"): the
@@ -168,31 +192,6 @@ uint32_t collect(const float* v, uint32_t begin, uint32_t end, uint32_t lo, uint
   return collect_lanes<true>(v, begin, end, lo, hi, idx, taken);
 }
 
-// The histogram of bin_of(key) over v[0..n): on x86 four bins computed per SSE2 step, then four
-// scalar increments.
-void histogram(const float* v, uint32_t n, uint32_t base, uint32_t* hist) {
-  for (uint32_t b = 0; b < kBins; ++b) hist[b] = 0;
-  uint32_t i = 0;
-#if defined(__SSE2__)
-  const __m128i abs_mask = _mm_set1_epi32(0x7FFFFFFF);
-  const __m128i base4 = _mm_set1_epi32(static_cast<int32_t>(base));
-  alignas(16) uint32_t bins[4];
-  for (; i + 4 <= n; i += 4) {
-    const __m128i kv = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + i)),
-                                     abs_mask);
-    const __m128i t = _mm_sub_epi32(_mm_srli_epi32(kv, kBinShift), base4);
-    // max(t, 0): t & ~(t >> 31)
-    _mm_store_si128(reinterpret_cast<__m128i*>(bins),
-                    _mm_andnot_si128(_mm_srai_epi32(t, 31), t));
-    ++hist[bins[0]];
-    ++hist[bins[1]];
-    ++hist[bins[2]];
-    ++hist[bins[3]];
-  }
-#endif
-  for (; i < n; ++i) ++hist[bin_of(magnitude_key(v[i]), base)];
-}
-
 // The position of the t.ties-th key == t.key (t.ties >= 1) among keys key(0..n), as
 // pos[j] (or j when pos is null): the last tie the top k take, in index order.
 template <typename KeyAt>
@@ -208,72 +207,117 @@ uint32_t nth_equal(KeyAt key, const uint32_t* pos, uint32_t n, const Threshold& 
   return pos != nullptr ? pos[j] : j;
 }
 
+// The exact top k of the keys at list[0..c) (ascending indices into v; k < c), compacted in
+// place into list[0..k) in ascending order; list[c..n) is scratch. One histogram over the
+// list finds the boundary bin; unless all of its keys are needed, its M keys are gathered into
+// the scratch (M positions, then their M keys) and the radix select finds T among those only,
+// or among all c listed keys (filtered to the bin) when the scratch is too small.
+void select_in_list(const float* v, uint32_t n, uint32_t* list, uint32_t c, uint32_t k,
+                    uint32_t base, uint64_t* visits) {
+  const auto key_at = [v, list](uint32_t j) { return magnitude_key(v[list[j]]); };
+  uint32_t hist[kBins];
+  for (uint32_t b = 0; b < kBins; ++b) hist[b] = 0;
+  for (uint32_t j = 0; j < c; ++j) ++hist[bin_of(key_at(j), base)];
+  *visits += c;
+  const BoundaryBin bb = boundary_bin(hist, k, base);
+  const int high = bb.spans ? 31 : kBinShift;
+  const uint32_t prefix = bb.spans ? 0 : base + bb.bin;
+  Threshold t;
+  uint32_t last_tie = 0;  // without an exact threshold: the list position of the last tie taken
+  if (bb.count == bb.need) {
+    t.key = bb.lo;
+    t.exact = true;
+  } else if (2 * static_cast<uint64_t>(bb.count) <= n - c) {
+    uint32_t* pos = list + c;
+    uint32_t m = 0;
+    for (uint32_t j = 0; j < c; ++j) {  // branch-free, as in collect()
+      const uint32_t kv = key_at(j);
+      pos[m] = j;
+      m += (kv >= bb.lo) & (kv <= bb.hi) ? 1u : 0u;
+    }
+    *visits += c;
+    uint32_t* keys = pos + m;  // m == bb.count
+    for (uint32_t i = 0; i < m; ++i) keys[i] = key_at(pos[i]);
+    const auto key_of = [keys](uint32_t i) { return keys[i]; };
+    t = radix_threshold(key_of, m, bb.need, high, prefix, visits);
+    if (!t.exact) last_tie = nth_equal(key_of, pos, m, t, visits);
+  } else {
+    // Filtered to the bin by its prefix; with a spanning bin nothing is filtered, so the
+    // radix select then takes k of all listed keys.
+    t = radix_threshold(key_at, c, bb.spans ? k : bb.need, high, prefix, visits);
+    if (!t.exact) last_tie = nth_equal(key_at, nullptr, c, t, visits);
+  }
+  // Keys >= T up to the last tie taken, then keys > T (fewer than all ties are taken, or the
+  // radix select would have stopped with an exact threshold).
+  uint32_t w = 0;
+  for (uint32_t j = 0; j < c; ++j) {
+    const uint32_t kv = key_at(j);
+    const uint32_t keep = t.exact ? (kv >= t.key ? 1u : 0u)
+                                  : (kv > t.key) | ((kv == t.key) & (j <= last_tie));
+    list[w] = list[j];
+    w += keep;
+  }
+  *visits += c;
+}
+
+// Layers below this size skip the sample (its estimate would be too coarse to pay).
+constexpr uint32_t kSampledMin = 1024;
+// Every 7th key is sampled: 7 is coprime with the channel counts (powers of two, multiples of
+// three), so in a channels-last map the sample visits every channel, not a few of them.
+constexpr uint32_t kSampleStride = 7;
+
+uint32_t isqrt(uint32_t x) {
+  uint32_t r = 0;
+  while ((r + 1) * (r + 1) <= x) ++r;
+  return r;
+}
+
 }  // namespace
 
-// Three O(N) passes and one over a small candidate set, instead of one histogram pass per 8-bit
-// digit over all N:
-//   1. the largest key (SIMD on x86), which places the 256 bins of
-//   2. one histogram of the exponent and top 5 mantissa bits (1/32 octave per bin; keys more
-//      than 8 octaves below the largest share bin 0). Walking it from the top gives the bin b
-//      that holds the k-th key and how many of its keys are needed. If that is all of them the
-//      threshold is b's lowest key; otherwise
-//   3. the M indices of bin b's keys are compacted into idx[0..M) and their keys into
-//      idx[M..2M), and the radix select above finds T among those M only (a few dozen on
-//      typical data). If M > N / 2 (nearly equal magnitudes), the radix select runs on all N.
-//   4. one branch-free collection pass (four lanes per step on x86): the keys >= T, up to the
-//      last tie the top k take, then the keys > T.
+// A sampled threshold, one compaction pass over all N, and exact work on the short list it
+// leaves (docs/CONV.md, "Selection"):
+//   1. every 7th key: their largest places the 256 bins (1/32 octave each, see bin_of), and
+//      their histogram gives a lower bound lo that about k + 3 sqrt(k) + 3 of all N keys pass
+//      (the sample's count scaled, with three standard deviations of margin);
+//   2. one branch-free pass (four lanes per step on x86) lists every index with key >= lo in
+//      ascending order. Those are the top keys, so if at least k passed, the top k are among
+//      them; otherwise (a sample that misled, or a small layer, where lo = 0) the list is all N;
+//   3. select_in_list: exactly the top k of the list, in place, ties to the lower index.
+// The result is exact whatever the sample says; only the cost depends on it.
 uint64_t select_top_k_radix(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
   uint64_t visits = 0;
-  const uint32_t top = max_key(v, n) >> kBinShift;
-  const uint32_t base = top >= kBins ? top - (kBins - 1) : 0;
-  visits += n;
-
-  uint32_t hist[kBins];
-  histogram(v, n, base, hist);
-  visits += n;
-  uint32_t need = k;
-  uint32_t bin = kBins - 1;
-  for (;; --bin) {
-    if (hist[bin] >= need || bin == 0) break;
-    need -= hist[bin];
-  }
-  // Bin b holds the keys lo..hi (bin 0: every key below bin 1).
-  const uint32_t lo = bin == 0 ? 0 : (base + bin) << kBinShift;
-  const uint32_t hi = ((base + bin + 1) << kBinShift) - 1;
-
-  // Bin b's keys agree above bit kBinShift (bin 0 with base > 0: only above bit 31, and the
-  // radix select then starts from all keys).
-  const bool spans = bin == 0 && base > 0;
-  Threshold t;
-  uint32_t last_tie = 0;  // without an exact threshold: the index of the last key == T taken
-  if (hist[bin] == need) {
-    t.key = lo;
-    t.exact = true;
-  } else if (2 * static_cast<uint64_t>(hist[bin]) <= n) {
-    const uint32_t m = collect(v, 0, n, lo, hi, idx, 0);  // m == hist[bin]
-    visits += n;
-    uint32_t* keys = idx + m;  // 2 m <= n
-    for (uint32_t j = 0; j < m; ++j) keys[j] = magnitude_key(v[idx[j]]);
-    const auto key_of = [keys](uint32_t j) { return keys[j]; };
-    t = radix_threshold(key_of, m, need, spans ? 31 : kBinShift, spans ? 0 : base + bin,
-                        &visits);
-    if (!t.exact) last_tie = nth_equal(key_of, idx, m, t, &visits);
-  } else {  // nearly equal magnitudes: the radix select on all keys, filtered to bin b's
-    // (with the bin-0 span nothing is filtered, so it selects k of all)
-    const auto key_at = [v](uint32_t i) { return magnitude_key(v[i]); };
-    t = radix_threshold(key_at, n, spans ? k : need, spans ? 31 : kBinShift,
-                        spans ? 0 : base + bin, &visits);
-    if (!t.exact) last_tie = nth_equal(key_at, nullptr, n, t, &visits);
-  }
-  if (t.exact) {
-    (void)collect(v, 0, n, t.key, 0x7FFFFFFFu, idx, 0);
+  uint32_t base = 0;
+  uint32_t lo = 0;
+  if (n >= kSampledMin) {
+    uint32_t top = 0;
+    for (uint32_t i = 0; i < n; i += kSampleStride) {
+      const uint32_t kv = magnitude_key(v[i]);
+      top = kv > top ? kv : top;
+    }
+    top >>= kBinShift;
+    base = top >= kBins ? top - (kBins - 1) : 0;
+    uint32_t hist[kBins];
+    for (uint32_t b = 0; b < kBins; ++b) hist[b] = 0;
+    uint32_t samples = 0;
+    for (uint32_t i = 0; i < n; i += kSampleStride, ++samples) {
+      ++hist[bin_of(magnitude_key(v[i]), base)];
+    }
+    visits += 2 * static_cast<uint64_t>(samples);
+    const uint64_t expected = (static_cast<uint64_t>(k) * samples + n - 1) / n;
+    const uint64_t want = expected + 3 * isqrt(static_cast<uint32_t>(expected)) + 3;
+    if (want < samples) lo = boundary_bin(hist, static_cast<uint32_t>(want), base).lo;
   } else {
-    // Keys >= T up to the last tie taken, then keys > T (fewer than all ties are taken, or the
-    // radix select would have stopped with an exact threshold, so T < 2^31 - 1: T + 1 fits).
-    const uint32_t taken = collect(v, 0, last_tie + 1, t.key, 0x7FFFFFFFu, idx, 0);
-    (void)collect(v, last_tie + 1, n, t.key + 1, 0x7FFFFFFFu, idx, taken);
+    base = max_key(v, n) >> kBinShift;
+    base = base >= kBins ? base - (kBins - 1) : 0;
+    visits += n;
   }
+  uint32_t c = collect(v, 0, n, lo, 0x7FFFFFFFu, idx, 0);
   visits += n;
+  if (c < k) {
+    c = collect(v, 0, n, 0, 0x7FFFFFFFu, idx, 0);  // == n
+    visits += n;
+  }
+  if (c > k) select_in_list(v, n, idx, c, k, base, &visits);
   return visits;
 }
 
