@@ -126,14 +126,18 @@ inline void for_elements(const uint32_t* elems, uint32_t n_elems, const WindowGe
   if (elems != nullptr) {
     // Selections usually list several channels of one pixel in a row (the radix select and the
     // channel expansion emit pixel-major order), so the pixel's window is resolved once.
-    uint32_t last_pos = 0xFFFFFFFFu;
+    // The row span too is kept while the output row stays the same (ascending lists).
+    uint32_t last_pos = 0xFFFFFFFFu, last_oy = 0xFFFFFFFFu;
     Element el;
     for (uint32_t t = 0; t < n_elems; ++t) {
       const uint32_t e = elems[t];
       const uint32_t pos = e / g.out_c;
       if (pos != last_pos) {
         const uint32_t oy = pos / g.out_w;
-        el.rows = row_span(g, oy);
+        if (oy != last_oy) {
+          el.rows = row_span(g, oy);
+          last_oy = oy;
+        }
         el.cols = col_span(g, pos - oy * g.out_w);
         if (skip_x != nullptr) el.nonzero_rows = window_nonzero_rows(skip_x, el.rows, el.cols, g);
         last_pos = pos;

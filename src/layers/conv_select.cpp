@@ -28,9 +28,9 @@ constexpr int kBinShift = 18;
 constexpr uint32_t kBins = 256;
 
 inline uint32_t bin_of(uint32_t key, uint32_t base) {
-  int32_t t = static_cast<int32_t>(key >> kBinShift) - static_cast<int32_t>(base);
-  t &= ~(t >> 31);                          // max(t, 0), branch-free
-  return t < 255 ? static_cast<uint32_t>(t) : 255u;
+  const uint32_t q = key >> kBinShift;
+  const uint32_t t = q > base ? q - base : 0u;  // both clamps compile to conditional moves
+  return t < kBins - 1 ? t : kBins - 1;
 }
 
 // The bin holding the k-th largest key, from a histogram: its key range lo..hi, and how many
