@@ -148,29 +148,23 @@ constexpr LaneTable make_lane_table() {
 constexpr LaneTable kLaneTable = make_lane_table();
 #endif
 
-// Appends to idx[taken..] every i in [begin, end) with lo <= key(v[i]) <= hi (lo <= hi < 2^31),
-// in ascending order; returns the new count. Every index is written and kept by advancing past
-// it (branch-free: about half the branches would mispredict at k = n / 2). With taken <= begin
-// on entry, taken <= i holds throughout, so every write (four lanes at i on x86) lands below
-// idx[end]: idx needs no room beyond the n entries.
-template <bool kUpper>
-uint32_t collect_lanes(const float* v, uint32_t begin, uint32_t end, uint32_t lo, uint32_t hi,
-                       uint32_t* idx, uint32_t taken) {
-  uint32_t i = begin;
+// Writes to idx every i in [0, n) with key(v[i]) >= lo, in ascending order; returns their
+// count. Every index is written and kept by advancing past it (branch-free: about half the
+// branches would mispredict at k = n / 2); the count never exceeds i, so every write (four
+// lanes at i on x86) lands below idx[n].
+uint32_t collect_at_least(const float* v, uint32_t n, uint32_t lo, uint32_t* idx) {
+  uint32_t i = 0;
+  uint32_t taken = 0;
 #if defined(__SSE2__)
-  // lo <= key <= hi as key > lo - 1 (lo - 1 >= -1 as int32) and hi + 1 > key (kUpper: hi + 1
-  // < 2^31; without it hi is the largest key, 2^31 - 1, and the test always holds).
+  // key >= lo as key > lo - 1 in int32 (keys and lo are below 2^31; lo - 1 >= -1).
   const __m128i abs_mask = _mm_set1_epi32(0x7FFFFFFF);
   const __m128i below = _mm_set1_epi32(static_cast<int32_t>(lo) - 1);
-  const __m128i above = _mm_set1_epi32(static_cast<int32_t>(kUpper ? hi + 1 : 0));
   const __m128i four = _mm_set1_epi32(4);
-  __m128i at = _mm_set1_epi32(static_cast<int32_t>(i));
-  for (; i + 4 <= end; i += 4) {
+  __m128i at = _mm_setzero_si128();
+  for (; i + 4 <= n; i += 4) {
     const __m128i kv = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + i)),
                                      abs_mask);
-    __m128i in = _mm_cmpgt_epi32(kv, below);
-    if (kUpper) in = _mm_and_si128(in, _mm_cmpgt_epi32(above, kv));
-    const int m = _mm_movemask_ps(_mm_castsi128_ps(in));
+    const int m = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(kv, below)));
     const __m128i lanes =
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(kLaneTable.lanes[m]));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(idx + taken), _mm_add_epi32(lanes, at));
@@ -178,18 +172,11 @@ uint32_t collect_lanes(const float* v, uint32_t begin, uint32_t end, uint32_t lo
     at = _mm_add_epi32(at, four);
   }
 #endif
-  for (; i < end; ++i) {
-    const uint32_t kv = magnitude_key(v[i]);
+  for (; i < n; ++i) {
     idx[taken] = i;
-    taken += (kv >= lo) & (!kUpper || kv <= hi) ? 1u : 0u;
+    taken += magnitude_key(v[i]) >= lo ? 1u : 0u;
   }
   return taken;
-}
-
-uint32_t collect(const float* v, uint32_t begin, uint32_t end, uint32_t lo, uint32_t hi,
-                 uint32_t* idx, uint32_t taken) {
-  if (hi == 0x7FFFFFFFu) return collect_lanes<false>(v, begin, end, lo, hi, idx, taken);
-  return collect_lanes<true>(v, begin, end, lo, hi, idx, taken);
 }
 
 // The position of the t.ties-th key == t.key (t.ties >= 1) among keys key(0..n), as
@@ -230,7 +217,7 @@ void select_in_list(const float* v, uint32_t n, uint32_t* list, uint32_t c, uint
   } else if (2 * static_cast<uint64_t>(bb.count) <= n - c) {
     uint32_t* pos = list + c;
     uint32_t m = 0;
-    for (uint32_t j = 0; j < c; ++j) {  // branch-free, as in collect()
+    for (uint32_t j = 0; j < c; ++j) {  // branch-free, as in collect_at_least()
       const uint32_t kv = key_at(j);
       pos[m] = j;
       m += (kv >= bb.lo) & (kv <= bb.hi) ? 1u : 0u;
@@ -311,10 +298,10 @@ uint64_t select_top_k_radix(const float* v, uint32_t n, uint32_t k, uint32_t* id
     base = base >= kBins ? base - (kBins - 1) : 0;
     visits += n;
   }
-  uint32_t c = collect(v, 0, n, lo, 0x7FFFFFFFu, idx, 0);
+  uint32_t c = collect_at_least(v, n, lo, idx);
   visits += n;
   if (c < k) {
-    c = collect(v, 0, n, 0, 0x7FFFFFFFu, idx, 0);  // == n
+    c = collect_at_least(v, n, 0, idx);  // == n
     visits += n;
   }
   if (c > k) select_in_list(v, n, idx, c, k, base, &visits);
