@@ -280,6 +280,17 @@ void conv2d_backward_input(float* dx, const float* w, const float* dy, const uin
                [&](const Element& el, uint32_t e) { conv2d_scatter(dx, w, dy[e], el, g); });
 }
 
+void conv2d_backward_input_and_weight_grad(float* dx, float* dw, const float* w,
+                                           const float* x, const float* dy,
+                                           const uint32_t* elems, uint32_t n_elems,
+                                           const WindowGeometry& g) {
+  zero_floats(dx, input_size(g));
+  for_elements(elems, n_elems, g, [&](const Element& el, uint32_t e) {
+    conv2d_scatter(dx, w, dy[e], el, g);
+    conv2d_gather(dw, x, dy[e], el, g);
+  });
+}
+
 void conv2d_accumulate_weight_grad(float* dw, const float* x, const float* dy,
                                    const uint32_t* elems, uint32_t n_elems,
                                    const WindowGeometry& g) {
