@@ -78,9 +78,12 @@ inline void conv2d_scatter(float* dx, const float* w, float d, const Element& el
   }
 }
 
-// dw[c] += d * x[window]
-inline void conv2d_gather(float* dw, const float* x, float d, const Element& el,
-                          const WindowGeometry& g) {
+// dw[c] += d * x[window]. Always inlined: with two callers (the weight-gradient kernels and the
+// fused dx + dW walk) GCC would otherwise make it a call per element (measured: +3% instructions
+// on the sparse backward of both benchmarked layers).
+__attribute__((always_inline)) inline void conv2d_gather(float* dw, const float* x, float d,
+                                                        const Element& el,
+                                                        const WindowGeometry& g) {
   const uint32_t run = el.cols.count() * g.in_c;
   const size_t in_row = static_cast<size_t>(g.in_w) * g.in_c;
   const size_t w_row = static_cast<size_t>(g.k_w) * g.in_c;
