@@ -196,7 +196,7 @@ TEST_P(ConvKernels, UnlistedFiltersGetNoGradient) {
 // different summation order would show in the last bits).
 TEST(ConvBiasGrad, AllElementsEqualPerChannelSumsInPositionOrder) {
   Rng rng(11);
-  for (uint32_t out_c : {1u, 3u, 4u, 5u, 8u, 13u, 16u}) {
+  for (uint32_t out_c : {1u, 3u, 4u, 5u, 8u, 12u, 13u, 16u, 29u, 32u}) {
     const uint32_t pixels = 37;
     std::vector<float> dy(static_cast<size_t>(pixels) * out_c);
     for (float& f : dy) f = rng.normal() * (rng.uniform_below(4) == 0 ? 1e4f : 1e-3f);
