@@ -128,20 +128,28 @@ inline void for_elements(const uint32_t* elems, uint32_t n_elems, const WindowGe
                          F f, const float* skip_x = nullptr) {
   if (elems != nullptr) {
     // Selections usually list several channels of one pixel in a row (the radix select and the
-    // channel expansion emit pixel-major order), so the pixel's window is resolved once.
-    // The row span too is kept while the output row stays the same (ascending lists).
-    uint32_t last_pos = 0xFFFFFFFFu, last_oy = 0xFFFFFFFFu;
+    // channel expansion emit pixel-major order), so the pixel's window is resolved once, and
+    // the output row's span is kept while the pixel stays in that row. No divisions on the
+    // common path (a division's latency, with the data-dependent branch after it, cost more
+    // than the window lookup): the pixel by a shift when out_c is a power of two, the row by a
+    // range test, divided only when the pixel leaves the current row.
+    const bool pow2 = (g.out_c & (g.out_c - 1)) == 0;
+    uint32_t shift = 0;
+    while ((1u << shift) < g.out_c) ++shift;
+    uint32_t last_pos = 0xFFFFFFFFu;
+    uint32_t row_begin = 1, row_end = 0;  // positions of the current output row (none yet)
     Element el;
     for (uint32_t t = 0; t < n_elems; ++t) {
       const uint32_t e = elems[t];
-      const uint32_t pos = e / g.out_c;
+      const uint32_t pos = pow2 ? e >> shift : e / g.out_c;
       if (pos != last_pos) {
-        const uint32_t oy = pos / g.out_w;
-        if (oy != last_oy) {
+        if (pos < row_begin || pos >= row_end) {
+          const uint32_t oy = pos / g.out_w;
           el.rows = row_span(g, oy);
-          last_oy = oy;
+          row_begin = oy * g.out_w;
+          row_end = row_begin + g.out_w;
         }
-        el.cols = col_span(g, pos - oy * g.out_w);
+        el.cols = col_span(g, pos - row_begin);
         if (skip_x != nullptr) el.nonzero_rows = window_nonzero_rows(skip_x, el.rows, el.cols, g);
         last_pos = pos;
       }
