@@ -199,14 +199,21 @@ uint32_t nth_equal(KeyAt key, const uint32_t* pos, uint32_t n, const Threshold& 
 // list finds the boundary bin; unless all of its keys are needed, its M keys are gathered into
 // the scratch (M positions, then their M keys) and the radix select finds T among those only,
 // or among all c listed keys (filtered to the bin) when the scratch is too small.
+// (The histograms live in noinline helpers, so that one 1 KiB histogram is on the stack at a
+// time: the radix select's own comes after.)
+__attribute__((noinline)) BoundaryBin list_boundary_bin(const float* v, const uint32_t* list,
+                                                        uint32_t c, uint32_t k, uint32_t base) {
+  uint32_t hist[kBins];
+  for (uint32_t b = 0; b < kBins; ++b) hist[b] = 0;
+  for (uint32_t j = 0; j < c; ++j) ++hist[bin_of(magnitude_key(v[list[j]]), base)];
+  return boundary_bin(hist, k, base);
+}
+
 void select_in_list(const float* v, uint32_t n, uint32_t* list, uint32_t c, uint32_t k,
                     uint32_t base, uint64_t* visits) {
   const auto key_at = [v, list](uint32_t j) { return magnitude_key(v[list[j]]); };
-  uint32_t hist[kBins];
-  for (uint32_t b = 0; b < kBins; ++b) hist[b] = 0;
-  for (uint32_t j = 0; j < c; ++j) ++hist[bin_of(key_at(j), base)];
+  const BoundaryBin bb = list_boundary_bin(v, list, c, k, base);
   *visits += c;
-  const BoundaryBin bb = boundary_bin(hist, k, base);
   const int high = bb.spans ? 31 : kBinShift;
   const uint32_t prefix = bb.spans ? 0 : base + bb.bin;
   Threshold t;
@@ -259,6 +266,29 @@ uint32_t isqrt(uint32_t x) {
   return r;
 }
 
+// Step 1 below: the bins' base from the sample's largest key (*base), and the lower bound lo.
+__attribute__((noinline)) uint32_t sampled_lower_bound(const float* v, uint32_t n, uint32_t k,
+                                                       uint32_t* base, uint64_t* visits) {
+  uint32_t top = 0;
+  for (uint32_t i = 0; i < n; i += kSampleStride) {
+    const uint32_t kv = magnitude_key(v[i]);
+    top = kv > top ? kv : top;
+  }
+  top >>= kBinShift;
+  *base = top >= kBins ? top - (kBins - 1) : 0;
+  uint32_t hist[kBins];
+  for (uint32_t b = 0; b < kBins; ++b) hist[b] = 0;
+  uint32_t samples = 0;
+  for (uint32_t i = 0; i < n; i += kSampleStride, ++samples) {
+    ++hist[bin_of(magnitude_key(v[i]), *base)];
+  }
+  *visits += 2 * static_cast<uint64_t>(samples);
+  const uint64_t expected = (static_cast<uint64_t>(k) * samples + n - 1) / n;
+  const uint64_t want = expected + 3 * isqrt(static_cast<uint32_t>(expected)) + 3;
+  if (want >= samples) return 0;
+  return boundary_bin(hist, static_cast<uint32_t>(want), *base).lo;
+}
+
 }  // namespace
 
 // A sampled threshold, one compaction pass over all N, and exact work on the short list it
@@ -276,23 +306,7 @@ uint64_t select_top_k_radix(const float* v, uint32_t n, uint32_t k, uint32_t* id
   uint32_t base = 0;
   uint32_t lo = 0;
   if (n >= kSampledMin) {
-    uint32_t top = 0;
-    for (uint32_t i = 0; i < n; i += kSampleStride) {
-      const uint32_t kv = magnitude_key(v[i]);
-      top = kv > top ? kv : top;
-    }
-    top >>= kBinShift;
-    base = top >= kBins ? top - (kBins - 1) : 0;
-    uint32_t hist[kBins];
-    for (uint32_t b = 0; b < kBins; ++b) hist[b] = 0;
-    uint32_t samples = 0;
-    for (uint32_t i = 0; i < n; i += kSampleStride, ++samples) {
-      ++hist[bin_of(magnitude_key(v[i]), base)];
-    }
-    visits += 2 * static_cast<uint64_t>(samples);
-    const uint64_t expected = (static_cast<uint64_t>(k) * samples + n - 1) / n;
-    const uint64_t want = expected + 3 * isqrt(static_cast<uint32_t>(expected)) + 3;
-    if (want < samples) lo = boundary_bin(hist, static_cast<uint32_t>(want), base).lo;
+    lo = sampled_lower_bound(v, n, k, &base, &visits);
   } else {
     base = max_key(v, n) >> kBinShift;
     base = base >= kBins ? base - (kBins - 1) : 0;

@@ -13,7 +13,7 @@ namespace tinyprop {
 // select_top_k(): magnitudes compared as the bits of |v| (NaN above infinity, -0 equal to +0),
 // ties at the k-th magnitude to the lower indices. Returns the element visits made (each pass
 // over a sample, all N or the short list counts its length), reported as the selection's
-// comparisons. Uses 1 KiB of stack (256-bin histograms).
+// comparisons. Uses about 1 KiB of stack (one 256-bin histogram at a time).
 uint64_t select_top_k_radix(const float* v, uint32_t n, uint32_t k, uint32_t* idx);
 
 }  // namespace tinyprop
