@@ -58,6 +58,26 @@ uint32_t select_channels(const float* dy, const WindowGeometry& g, float ratio,
   return kc * pixels;
 }
 
+// The touched flags of the filters with a selected element, and the bias gradient (every
+// element's error, or with sparse_bias the selected ones').
+void mark_touched_and_bias(LayerTrainState& st, const float* dy, const uint32_t* elems,
+                           uint32_t k, uint32_t n, uint32_t channels, bool by_channel,
+                           uint32_t n_channels, const ConvScratch& scratch,
+                           const SparsityConfig& cfg) {
+  if (elems == nullptr) {
+    for (uint32_t c = 0; c < channels; ++c) st.touched[c] = 1;
+  } else if (by_channel) {
+    for (uint32_t t = 0; t < n_channels; ++t) st.touched[scratch.channel_idx[t]] = 1;
+  } else {
+    for (uint32_t t = 0; t < k; ++t) st.touched[elems[t] % channels] = 1;
+  }
+  if (cfg.sparse_bias && elems != nullptr) {
+    conv_accumulate_bias_grad(st.db, dy, elems, k, channels);
+  } else {
+    conv_accumulate_bias_grad(st.db, dy, nullptr, n, channels);
+  }
+}
+
 }  // namespace
 #endif  // TINYPROP_WITH_CONV
 
@@ -140,30 +160,25 @@ uint32_t conv_backward(const Layer& layer, LayerTrainState& st, const float* x, 
     k = d.k;
   }
 
-  // The error below uses W before this step changes it.
-  if (dx != nullptr) backward_input(layer, g, dy, dx, elems, k);
-  if (depthwise(layer)) {
-    depthwise_conv2d_accumulate_weight_grad(st.dw, x, dy, elems, k, g);
+  // The error below uses W before this step changes it (dW goes to st.dw, not W).
+  const bool skip_zeros = conv_skips_zeros(layer) && layer.input_zero_blocks;
+  if (dx != nullptr && !depthwise(layer) && !skip_zeros) {
+    // dx and dW in one walk: each selected element's window resolved once (same bits).
+    conv2d_backward_input_and_weight_grad(dx, st.dw, layer.w, x, dy, elems, k, g);
     *wgrad_macs_done += conv_macs_per_output(layer) * k;
-  } else if (conv_skips_zeros(layer) && layer.input_zero_blocks) {
-    *wgrad_macs_done += conv2d_accumulate_weight_grad_skip_zeros(st.dw, x, dy, elems, k, g);
   } else {
-    conv2d_accumulate_weight_grad(st.dw, x, dy, elems, k, g);
-    *wgrad_macs_done += conv_macs_per_output(layer) * k;
+    if (dx != nullptr) backward_input(layer, g, dy, dx, elems, k);
+    if (depthwise(layer)) {
+      depthwise_conv2d_accumulate_weight_grad(st.dw, x, dy, elems, k, g);
+      *wgrad_macs_done += conv_macs_per_output(layer) * k;
+    } else if (skip_zeros) {
+      *wgrad_macs_done += conv2d_accumulate_weight_grad_skip_zeros(st.dw, x, dy, elems, k, g);
+    } else {
+      conv2d_accumulate_weight_grad(st.dw, x, dy, elems, k, g);
+      *wgrad_macs_done += conv_macs_per_output(layer) * k;
+    }
   }
-
-  if (elems == nullptr) {
-    for (uint32_t c = 0; c < channels; ++c) st.touched[c] = 1;
-  } else if (by_channel) {
-    for (uint32_t t = 0; t < n_channels; ++t) st.touched[scratch.channel_idx[t]] = 1;
-  } else {
-    for (uint32_t t = 0; t < k; ++t) st.touched[elems[t] % channels] = 1;
-  }
-  if (cfg.sparse_bias && elems != nullptr) {
-    conv_accumulate_bias_grad(st.db, dy, elems, k, channels);
-  } else {
-    conv_accumulate_bias_grad(st.db, dy, nullptr, n, channels);
-  }
+  mark_touched_and_bias(st, dy, elems, k, n, channels, by_channel, n_channels, scratch, cfg);
   return k;
 }
 

@@ -146,6 +146,30 @@ TEST_P(ConvKernels, ElementListMatchesReferenceAndNullIsAll) {
   EXPECT_TRUE(same_bits(db_all.data(), db_list.data(), db_all.size()));
 }
 
+// The fused dx + dW walk gives the separate kernels' bits, over a list and over all elements,
+// from a nonzero dW start (conv2d only).
+TEST_P(ConvKernels, FusedBackwardHasTheSeparateKernelsBits) {
+  if (depthwise) return;
+  const uint32_t n = static_cast<uint32_t>(out_count(g));
+  std::vector<uint32_t> list;
+  for (uint32_t e = 0; e < n; e += 1 + e % 3) list.push_back(e);
+  Rng rng(6);
+  for (int listed = 0; listed < 2; ++listed) {
+    const uint32_t* elems = listed != 0 ? list.data() : nullptr;
+    const uint32_t count = listed != 0 ? static_cast<uint32_t>(list.size()) : n;
+    std::vector<float> dw0(w.size());
+    for (float& v : dw0) v = rng.normal();
+    std::vector<float> dx_sep(in_count(g), 5.0f), dx_fused(in_count(g), 9.0f);
+    std::vector<float> dw_sep = dw0, dw_fused = dw0;
+    conv2d_backward_input(dx_sep.data(), w.data(), r.data(), elems, count, g);
+    conv2d_accumulate_weight_grad(dw_sep.data(), x.data(), r.data(), elems, count, g);
+    conv2d_backward_input_and_weight_grad(dx_fused.data(), dw_fused.data(), w.data(), x.data(),
+                                          r.data(), elems, count, g);
+    EXPECT_TRUE(same_bits(dx_sep.data(), dx_fused.data(), dx_sep.size())) << "listed " << listed;
+    EXPECT_TRUE(same_bits(dw_sep.data(), dw_fused.data(), dw_sep.size())) << "listed " << listed;
+  }
+}
+
 // Unlisted output elements contribute nothing: a filter none of whose elements is listed gets
 // no weight gradient and no bias gradient; for depthwise, other channels get no dx either.
 TEST_P(ConvKernels, UnlistedFiltersGetNoGradient) {
@@ -163,6 +187,26 @@ TEST_P(ConvKernels, UnlistedFiltersGetNoGradient) {
     for (size_t i = 0; i < dx.size(); ++i) {
       if (i % g.in_c != 0) ASSERT_EQ(dx[i], 0.0f) << "dx[" << i << "]";
     }
+  }
+}
+
+// The dense bias gradient (four channels per SSE register on x86) has the bits of the plain
+// per-channel sums in position order, for channel counts with and without a remainder of four,
+// from a nonzero start (batch accumulation) and with errors of mixed magnitudes (so that a
+// different summation order would show in the last bits).
+TEST(ConvBiasGrad, AllElementsEqualPerChannelSumsInPositionOrder) {
+  Rng rng(11);
+  for (uint32_t out_c : {1u, 3u, 4u, 5u, 8u, 12u, 13u, 16u, 29u, 32u}) {
+    const uint32_t pixels = 37;
+    std::vector<float> dy(static_cast<size_t>(pixels) * out_c);
+    for (float& f : dy) f = rng.normal() * (rng.uniform_below(4) == 0 ? 1e4f : 1e-3f);
+    std::vector<float> db(out_c), want(out_c);
+    for (uint32_t c = 0; c < out_c; ++c) db[c] = want[c] = rng.normal();
+    for (uint32_t p = 0; p < pixels; ++p) {
+      for (uint32_t c = 0; c < out_c; ++c) want[c] += dy[static_cast<size_t>(p) * out_c + c];
+    }
+    conv_accumulate_bias_grad(db.data(), dy.data(), nullptr, pixels * out_c, out_c);
+    EXPECT_TRUE(same_bits(db.data(), want.data(), out_c)) << "out_c " << out_c;
   }
 }
 

@@ -3,6 +3,8 @@
 // zero, constant and extreme inputs.
 #include <gtest/gtest.h>
 
+#include <math.h>
+
 #include <algorithm>
 #include <string>
 
@@ -17,23 +19,29 @@ std::vector<uint32_t> radix(const std::vector<float>& v, uint32_t k) {
   std::vector<uint32_t> idx(v.size(), 0xFFFFFFFFu);
   const uint64_t visits =
       select_top_k_radix(v.data(), static_cast<uint32_t>(v.size()), k, idx.data());
-  EXPECT_GE(visits, 2 * v.size());  // at least one histogram and the collection pass
-  EXPECT_LE(visits, 5 * v.size());
+  EXPECT_GE(visits, v.size());  // at least the compaction pass over all N
+  EXPECT_LE(visits, 10 * v.size());  // at most 4 radix passes and 5 other passes over all N
   idx.resize(k);  // entries from k on are scratch
   return idx;
 }
 
+void check_k(const std::vector<float>& v, uint32_t k, const std::string& what) {
+  const uint32_t n = static_cast<uint32_t>(v.size());
+  const std::vector<uint32_t> got = radix(v, k);
+  EXPECT_TRUE(std::is_sorted(got.begin(), got.end())) << what << " k " << k;
+  EXPECT_EQ(got, brute_top_k(v.data(), n, k)) << what << " k " << k;
+  std::vector<uint32_t> heap(k);
+  (void)select_top_k(v.data(), n, k, heap.data());
+  std::sort(heap.begin(), heap.end());
+  EXPECT_EQ(got, heap) << what << " k " << k;
+}
+
+// Every k (small n) or 37 spread over 1..n-1, always with k = 1 and k = n - 1 (k = n is the
+// caller's "all elements": no selection runs).
 void check_all_k(const std::vector<float>& v, const std::string& what) {
   const uint32_t n = static_cast<uint32_t>(v.size());
-  for (uint32_t k = 1; k < n; k += (n > 64 ? n / 37 + 1 : 1)) {
-    const std::vector<uint32_t> got = radix(v, k);
-    EXPECT_TRUE(std::is_sorted(got.begin(), got.end())) << what << " k " << k;
-    EXPECT_EQ(got, brute_top_k(v.data(), n, k)) << what << " k " << k;
-    std::vector<uint32_t> heap(k);
-    (void)select_top_k(v.data(), n, k, heap.data());
-    std::sort(heap.begin(), heap.end());
-    EXPECT_EQ(got, heap) << what << " k " << k;
-  }
+  for (uint32_t k = 1; k < n; k += (n > 64 ? n / 37 + 1 : 1)) check_k(v, k, what);
+  if (n > 1) check_k(v, n - 1, what);
 }
 
 TEST(ConvSelect, RandomValues) {
@@ -63,6 +71,81 @@ TEST(ConvSelect, ExtremeMagnitudes) {
   std::vector<float> v = {3.0e38f, -3.0e38f, 1e-38f, -1e-45f, 1.0f, -1.0f, 0.0f, 65504.0f,
                           1.0000001f, -2.0f, 1e-45f, 2.0f};
   check_all_k(v, "extremes");
+}
+
+// The sizes of the benchmarked layers (and one more or less, for the four-lane passes' tails),
+// at the ratios the benchmarks use.
+TEST(ConvSelect, LayerSizesAtBenchmarkRatios) {
+  Rng rng(3);
+  for (uint32_t n : {1935u, 1936u, 1937u, 1938u, 5408u, 5411u}) {
+    std::vector<float> v(n);
+    for (float& f : v) f = 0.1f * rng.normal();
+    for (uint32_t k : {1u, 2u, n / 64, n / 10, n / 5, n / 2, n - 2, n - 1}) {
+      check_k(v, k, "normal n " + std::to_string(n));
+    }
+  }
+}
+
+// Equal magnitudes where the first histogram puts the k-th key: the boundary bin's keys are
+// tied (radix select on the few candidates), or hold more than half of all keys (radix select on
+// all keys), or every key is equal.
+TEST(ConvSelect, TiesInTheBoundaryBin) {
+  Rng rng(4);
+  std::vector<float> v(2000);
+  // 1 + j / 2^20 for j < 4: one bin (1/32 octave), four distinct magnitudes, both signs.
+  for (float& f : v) {
+    f = (1.0f + static_cast<float>(rng.uniform_below(4)) * 9.5367431640625e-07f) *
+        (rng.uniform_below(2) ? 1.0f : -1.0f);
+  }
+  check_all_k(v, "one bin, four magnitudes");
+  for (size_t i = 0; i < v.size(); i += 3) v[i] = 0.5f * v[i];  // a third in a lower bin
+  check_all_k(v, "two bins");
+  check_all_k(std::vector<float>(1001, -0.75f), "constant");
+  check_all_k(std::vector<float>(1500, -0.75f), "constant, sampled");
+  std::vector<float> two(999, 0.75f);
+  for (size_t i = 0; i < two.size(); i += 2) two[i] = -0.7500001f;  // adjacent floats
+  check_all_k(two, "two adjacent magnitudes");
+}
+
+// Magnitudes spread over more than the first histogram's 8 octaves: with k large, the k-th key
+// lies in bin 0, which then holds keys of many octaves (few of them, or most).
+TEST(ConvSelect, KeysBelowTheHistogramRange) {
+  Rng rng(5);
+  for (uint32_t tiny_share : {30u, 90u}) {
+    std::vector<float> v(1500);
+    for (float& f : v) {
+      const bool tiny = rng.uniform_below(100) < tiny_share;
+      f = rng.normal() * (tiny ? 1e-20f : 1.0f);
+      if (rng.uniform_below(50) == 0) f = 0.0f;
+    }
+    check_all_k(v, "tiny share " + std::to_string(tiny_share));
+  }
+}
+
+// A sample that misleads: the sampled positions (every 7th) hold the largest magnitudes, so
+// fewer than k keys pass its threshold and the selection must fall back to all N; and the
+// opposite, where the sampled positions are the smallest and nearly all keys pass.
+TEST(ConvSelect, SampleThatMisleads) {
+  Rng rng(7);
+  for (bool sampled_large : {true, false}) {
+    std::vector<float> v(2100);
+    for (size_t i = 0; i < v.size(); ++i) {
+      const float m = 1.0f + 0.001f * static_cast<float>(rng.uniform_below(100));
+      v[i] = (i % 7 == 0) == sampled_large ? 4.0f * m : m;
+    }
+    check_all_k(v, sampled_large ? "sampled large" : "sampled small");
+  }
+}
+
+TEST(ConvSelect, InfinitiesDenormalsAndLargest) {
+  Rng rng(6);
+  std::vector<float> v(777);
+  const float specials[] = {INFINITY, -INFINITY, 3.4028235e38f, -3.4028235e38f, 1e-45f,
+                            -1e-45f, 1.1754942e-38f, 0.0f, -0.0f};
+  for (size_t i = 0; i < v.size(); ++i) {
+    v[i] = rng.uniform_below(3) == 0 ? specials[rng.uniform_below(9)] : rng.normal();
+  }
+  check_all_k(v, "specials");
 }
 
 }  // namespace

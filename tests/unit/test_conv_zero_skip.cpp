@@ -8,7 +8,9 @@
 
 #include "test_conv_util.h"
 #include "test_util.h"
+#include "kernels/dot4.h"
 #include "tinyprop/kernels/conv.h"
+#include "tinyprop/kernels/window.h"
 
 namespace tinyprop_test {
 namespace {
@@ -121,6 +123,63 @@ TEST(ConvZeroSkip, SameBitsAndMacsAsTheDenseKernels) {
     }
   }
   EXPECT_GT(checks, 200u);
+}
+
+// The forward pass's canonical order, written out: per output, s = sum over the window's rows
+// of dot4(filter row, input row) from s = +0, then y = b + s.
+std::vector<float> forward_in_row_order(const WindowGeometry& g, const std::vector<float>& x,
+                                        const std::vector<float>& w, const float* b) {
+  std::vector<float> y(out_count(g));
+  size_t e = 0;
+  for (uint32_t oy = 0; oy < g.out_h; ++oy) {
+    const TapSpan rows = row_span(g, oy);
+    for (uint32_t ox = 0; ox < g.out_w; ++ox) {
+      const TapSpan cols = col_span(g, ox);
+      for (uint32_t c = 0; c < g.out_c; ++c, ++e) {
+        float s = 0.0f;
+        for (uint32_t r = 0; r < rows.count(); ++r) {
+          const size_t w_off = ((static_cast<size_t>(c) * g.k_h + rows.first + r) * g.k_w +
+                                cols.first) * g.in_c;
+          s += dot4(w.data() + w_off, x.data() + pixel(g, rows.in0 + r, cols.in0),
+                    cols.count() * g.in_c);
+        }
+        y[e] = (b != nullptr ? b[c] : 0.0f) + s;
+      }
+    }
+  }
+  return y;
+}
+
+// Short window rows (k_w in_c < 4) with channel counts that are multiples of four are computed
+// four channels at a time on x86: dense and skipping forward keep the canonical order's bits,
+// with and without padding, strides, bias and zeros, and with magnitudes far apart (so that
+// any other order would show in the last bits).
+TEST(ConvZeroSkip, ShortRowsKeepTheRowOrderBits) {
+  const Geo geos[] = {{28, 28, 1, 8, 3, 3, 1, 1, 0},  {9, 7, 1, 12, 3, 3, 2, 2, 1},
+                      {7, 7, 1, 4, 3, 2, 3, 1, 1},    {6, 10, 3, 4, 1, 1, 1, 1, 0},
+                      {8, 8, 1, 8, 3, 3, 1, 1, kSame}, {10, 9, 1, 16, 2, 3, 1, 2, 0},
+                      {9, 7, 2, 3, 3, 3, 2, 2, 1}};
+  Rng rng(1602);
+  for (const Geo& q : geos) {
+    const WindowGeometry g =
+        geometry(q.in_h, q.in_w, q.in_c, q.out_c, q.k_h, q.k_w, q.s_h, q.s_w, q.pad);
+    const size_t n_w = static_cast<size_t>(g.out_c) * g.k_h * g.k_w * g.in_c;
+    for (float zero_share : {0.0f, 0.5f}) {
+      std::vector<float> x = sparse_input(rng, g, zero_share);
+      for (float& v : x) v *= rng.uniform_below(3) == 0 ? 1e6f : 1.0f;
+      const std::vector<float> w = random_vector(rng, n_w, -1.0f, 1.0f);
+      const std::vector<float> b = random_vector(rng, g.out_c, -0.5f, 0.5f);
+      for (const float* bp : {static_cast<const float*>(nullptr), b.data()}) {
+        const std::vector<float> want = forward_in_row_order(g, x, w, bp);
+        std::vector<float> dense(out_count(g), 7.0f), skip(out_count(g), 7.0f);
+        conv2d_forward(dense.data(), x.data(), w.data(), bp, g);
+        (void)conv2d_forward_skip_zeros(skip.data(), x.data(), w.data(), bp, g);
+        const std::string what = "geometry " + std::to_string(&q - geos);
+        EXPECT_TRUE(same_bits(dense, want)) << what;
+        EXPECT_TRUE(same_bits(skip, want)) << what;
+      }
+    }
+  }
 }
 
 }  // namespace

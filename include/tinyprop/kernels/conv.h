@@ -36,6 +36,14 @@ void conv2d_accumulate_weight_grad(float* dw, const float* x, const float* dy,
                                    const uint32_t* elems, uint32_t n_elems,
                                    const WindowGeometry& g);
 
+// Both of the above in one walk over the elements (each window resolved once for dx and dW):
+// dx and dw get exactly the operations, in the same order, of conv2d_backward_input followed
+// by conv2d_accumulate_weight_grad, so the same bits.
+void conv2d_backward_input_and_weight_grad(float* dx, float* dw, const float* w,
+                                           const float* x, const float* dy,
+                                           const uint32_t* elems, uint32_t n_elems,
+                                           const WindowGeometry& g);
+
 // The same, skipping window rows whose inputs are all exact zeros (their products add +-0 to a
 // dw entry, which dw, a sum from +0, never changes by; a non-finite dy[e] is the exception).
 // Same bits as conv2d_accumulate_weight_grad when dw holds no -0. Returns the MACs done.
