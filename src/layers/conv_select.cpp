@@ -227,7 +227,7 @@ void select_in_list(const float* v, uint32_t n, uint32_t* list, uint32_t c, uint
     for (uint32_t j = 0; j < c; ++j) {  // branch-free, as in collect_at_least()
       const uint32_t kv = key_at(j);
       pos[m] = j;
-      m += (kv >= bb.lo) & (kv <= bb.hi) ? 1u : 0u;
+      m += ((kv >= bb.lo) & (kv <= bb.hi)) ? 1u : 0u;
     }
     *visits += c;
     uint32_t* keys = pos + m;  // m == bb.count
