@@ -242,6 +242,32 @@ TEST(BudgetRule, DefaultSplitIsEqualMacs) {
   EXPECT_EQ(mnist_mlp_ks(SparsityConfig{}.budget_split), mnist_mlp_ks(BudgetSplit::kEqualMacs));
 }
 
+TEST(BudgetRule, RatiosDoNotRiseGoingDown) {
+  // An autoencoder-like 64-16-16-64 with mean squared error, every step at B = 358 of 3,584
+  // MACs: its output layer (16 x 64, 2,048 MACs) is the most expensive. Equal MACs alone would
+  // plan 119 MACs per layer: k = 3 of 64 at the output (ratio 0.05) under k = 4 of 16 in the
+  // middle (0.25), so the error below would come from 3 of 64 outputs. Pooled to one ratio
+  // (0.1, no layer may have a higher one than the layer above), the output keeps
+  // floor(204.5 / 32) = 6, the middle floor(55.3 / 32) = 1 and the first floor(134 / 64) = 2.
+  ModelSpec spec = mlp_spec({64, 16, 16, 64}, LayerKind::kReLU);
+  spec.loss = LossKind::kMeanSquaredError;
+  TrainConfig cfg = make_config(Method::kBudget);
+  cfg.sparsity.budget_adaptive = false;
+  Bound b(spec, cfg, 6);
+  ASSERT_EQ(b.status, Status::kOk);
+  ASSERT_EQ(b.trainer.full_backward_macs(), 3584u);
+  Rng rng(9);
+  StepCounters c;
+  for (int s = 0; s < 10; ++s) {
+    const std::vector<float> x = random_vector(rng, 64, 0.0f, 1.0f);
+    b.trainer.train_sample(x.data(), Target::of_values(x.data()), &c);
+    EXPECT_EQ(c.k[4], 6u);
+    EXPECT_EQ(c.k[2], 1u);
+    EXPECT_EQ(c.k[0], 2u);
+    EXPECT_LE(c.backward_macs, 358u);
+  }
+}
+
 // The mean backward MACs of `steps` samples of 784-128-64-10 at the default budget 0.1 with
 // random inputs and random labels (a fresh model: every sample about as wrong as the others,
 // the true class at p ~ 1/10 << 1/2), and the budget B.
