@@ -80,7 +80,7 @@ def plot_accuracy_vs_backward(doc, path):
                     alpha=0.6 if grid_point else 1.0, label=label)
     # The budget rule's curve: its budgets in order of compute, the default marked.
     budget = sorted((m for m in methods if m["group"] == "budget"
-                     and m["sparsity"].get("budget_split") == "equal-ratio"
+                     and m["sparsity"].get("budget_split") == "equal-macs"
                      and m["sparsity"].get("budget_adaptive", True)),
                     key=lambda m: m["backward_rel"]["mean"])
     if budget:

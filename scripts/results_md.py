@@ -272,7 +272,7 @@ def beats_paper_default(doc):
     x, acc_tp = tp["backward_rel"]["mean"], tp["accuracy_after"]["mean"]
     curve = sorted((m["backward_rel"]["mean"], m["accuracy_after"]["mean"], m["label"])
                    for m in doc["methods"] if m["group"] == "budget"
-                   and m["sparsity"].get("budget_split") == "equal-ratio"
+                   and m["sparsity"].get("budget_split") == "equal-macs"
                    and m["sparsity"].get("budget_adaptive", True))
     for bx, acc, label in curve:
         if bx <= x and acc > acc_tp:

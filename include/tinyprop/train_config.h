@@ -46,7 +46,8 @@ bool parse_conv_selection(const char* text, ConvSelection* out);
 // dense (typically the output layer); the rest goes to the other layers
 enum class BudgetSplit : uint8_t {
   kEqualRatio = 0,  // at one ratio k/N (the same fraction of every remaining layer's work)
-  kEqualMacs,       // in equal MACs (cheap layers get a higher ratio than expensive ones)
+  kEqualMacs,       // in equal MACs (cheap layers get a higher ratio than expensive ones): the
+                    // default, so that the upper layers pass on an error of more directions
 };
 
 struct SparsityConfig {
@@ -58,10 +59,12 @@ struct SparsityConfig {
   float skip_threshold = 0.1f;  // tinypropv2: skip when Y_L / Y_max,L < threshold
   float y_max_decay = 1.0f;     // extension: Y_max *= decay before each update (1 = off)
   float budget = 0.1f;          // budget: backward MACs per step, as a fraction of full's
-  BudgetSplit budget_split = BudgetSplit::kEqualRatio;  // budget: a design choice, not a knob
+  BudgetSplit budget_split = BudgetSplit::kEqualMacs;  // budget: a design choice, not a knob
   // budget: scale each step's budget by the sample's output error against its running mean
-  // (at most twice the budget), so that the mean stays near the budget while samples with a
-  // large error get more (docs/ALGORITHM.md). false: every step gets the budget.
+  // (at most twice the budget), so that samples with a large error get more; with softmax
+  // cross-entropy also by the error's absolute level (a sample whose true class has
+  // probability 1/2 or less gets twice the budget) (docs/ALGORITHM.md). false: every step
+  // gets the budget.
   bool budget_adaptive = true;
   // The hard per-step bound, for every method: a step never does more backward MACs than this
   // (0 = no bound). Binding fails (kInvalidArgument) if even k = 1 in every layer exceeds it.

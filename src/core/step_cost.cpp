@@ -41,6 +41,41 @@ uint64_t largest_k(const SparsityConfig& s, uint32_t depth, uint32_t n, uint32_t
   return k_for_ratio(r, n);
 }
 
+// Equal MACs give a cheap layer a higher ratio than an expensive one; that is the point where
+// the cheap layers are the upper ones (a classifier's error reaches the layers below through
+// the k rows the layer above keeps), and wrong where the most expensive layer is the output
+// (an autoencoder's 128 x 640 output layer would keep 3 % of its errors while the layers
+// below keep 17 %). So the sparse layers' ratios planned / full must not rise going down:
+// where a layer would get a higher ratio than the sparse layer above it, the two (and the
+// blocks they join) share their planned MACs at one ratio (pool-adjacent-violators, from the
+// top). The total stays the same. Dense layers are left out. Float32, n <= kMaxLayers.
+void keep_ratios_falling_downwards(const uint64_t* full, const bool* dense, uint32_t n,
+                                   float* planned) {
+  float block_planned[kMaxLayers] = {}, block_full[kMaxLayers] = {};
+  uint32_t block_first[kMaxLayers] = {};  // the block's lowest layer; blocks run top-down
+  uint32_t blocks = 0;
+  for (uint32_t i = n; i-- > 0;) {
+    if (dense[i]) continue;
+    block_planned[blocks] = planned[i];
+    block_full[blocks] = u64_to_float(full[i]);
+    block_first[blocks++] = i;
+    // The lower block's ratio above the upper one's (cross-multiplied: full > 0)?
+    while (blocks > 1 && block_planned[blocks - 1] * block_full[blocks - 2] >
+                             block_planned[blocks - 2] * block_full[blocks - 1]) {
+      block_planned[blocks - 2] += block_planned[blocks - 1];
+      block_full[blocks - 2] += block_full[blocks - 1];
+      block_first[blocks - 2] = block_first[blocks - 1];
+      --blocks;
+    }
+  }
+  uint32_t b = 0;
+  for (uint32_t i = n; i-- > 0;) {
+    if (dense[i]) continue;
+    planned[i] = block_planned[b] * (u64_to_float(full[i]) / block_full[b]);
+    if (i == block_first[b]) ++b;
+  }
+}
+
 // The budget rule's planned MACs per trainable layer (bottom-up order), from the full costs
 // `full[0..n)` and the budget b: water-filling finds the layers whose whole backward fits in an
 // equal share of what the others leave (they run dense); the others share the rest in equal
@@ -85,6 +120,7 @@ void plan_budget(const uint64_t* full, uint32_t n, uint64_t budget, BudgetSplit 
                    (u64_to_float(full[i]) / u64_to_float(sparse_full));
     }
   }
+  if (split == BudgetSplit::kEqualMacs) keep_ratios_falling_downwards(full, dense, n, planned);
 }
 
 }  // namespace

@@ -333,9 +333,13 @@ void Trainer::backward(const float* x, StepCounters* c) {
 // bound left (the frozen layers above, if any, already spent the rest). Adaptive:
 //   Y = sum |delta| of the output layer,  s = Y / Ybar  (1 on the first step),
 //   Ybar <- Ybar + (Y - Ybar) / 64       (a running mean that forgets: no anchor to the start)
+//   softmax cross-entropy: s = max(s, 2 Y)   (Y = 2 (1 - p_true): 2 Y >= 2 when p_true <= 1/2)
 //   step budget = clamp(s, 0, 2) * b F, at least k = 1 everywhere, at most the bound.
-// E[s] = 1, so the mean step stays near b F; a sample with twice the usual error gets twice the
-// budget, one that is already learnt (Y near 0) gets k = 1.
+// E[Y / Ybar] = 1; a sample with twice the usual error gets twice the budget, one that is
+// already learnt (Y near 0) gets k = 1. The relative part alone cannot tell a model that gets
+// every sample wrong (from scratch: Y / Ybar near 1 for all) from one that gets every sample
+// nearly right; the absolute part gives the samples the model gets wrong, p_true <= 1/2, twice
+// the budget whatever the others do.
 uint64_t Trainer::start_budget_step(const float* delta, uint32_t n, float* y_mean,
                                     uint64_t remaining) const {
   uint64_t budget = budget_macs_;
@@ -347,6 +351,9 @@ uint64_t Trainer::start_budget_step(const float* delta, uint32_t n, float* y_mea
       *y_mean += (y - *y_mean) * (1.0f / 64.0f);
     } else {
       *y_mean = y;
+    }
+    if (model_->spec().loss == LossKind::kSoftmaxCrossEntropy && 2.0f * y > scale) {
+      scale = 2.0f * y;
     }
     if (!(scale < 2.0f)) scale = 2.0f;  // also catches NaN
     budget = float_to_u64(scale * u64_to_float(budget_macs_));

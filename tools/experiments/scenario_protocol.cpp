@@ -209,11 +209,11 @@ Protocol make_protocol(const std::string& scenario, bool quick, uint32_t seeds,
   if (conv_selection == ConvSelection::kElement) {
     for (float b : {0.1f, 0.05f, 0.2f}) p.methods.push_back(budget_variant(b));
     // The design alternatives, for comparison: the other split, and every step at the budget.
-    MethodVariant macs = budget_variant(0.1f);
-    macs.label += " equal-macs";
-    macs.sparsity.budget_split = BudgetSplit::kEqualMacs;
-    macs.is_budget_default = false;
-    p.methods.push_back(macs);
+    MethodVariant ratio = budget_variant(0.1f);
+    ratio.label += " equal-ratio";
+    ratio.sparsity.budget_split = BudgetSplit::kEqualRatio;
+    ratio.is_budget_default = false;
+    p.methods.push_back(ratio);
     MethodVariant fixed = budget_variant(0.1f);
     fixed.label += " fixed-step";
     fixed.sparsity.budget_adaptive = false;
