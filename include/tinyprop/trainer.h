@@ -145,6 +145,7 @@ class Trainer {
     SparsityConfig& sp = z.sparsity;
     sp.ratio = sp.s_min = sp.s_max = sp.zeta = sp.skip_threshold = sp.y_max_decay = 0.0f;
     sp.budget = 0.0f;
+    sp.budget_split = static_cast<BudgetSplit>(0);
     sp.budget_adaptive = false;
     z.batch_size = 0;
     return z;
