@@ -42,11 +42,7 @@ class CliCompareCnn : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     root_ = new ScratchDir();
-    data_ = make_data_dir(*root_, 400, 100);
-    // fmnist-cnn reads data/fashion-mnist: the same kind of learnable images, other seeds.
-    std::filesystem::create_directories(data_ + "/fashion-mnist");
-    write_mnist_like(data_ + "/fashion-mnist", "train", 400, 5);
-    write_mnist_like(data_ + "/fashion-mnist", "t10k", 100, 6);
+    data_ = make_data_dir_with_fashion(*root_, 400, 100);  // fmnist-cnn reads data/fashion-mnist
     const std::string cifar = data_ + "/cifar-10-batches-bin";
     std::filesystem::create_directories(cifar);
     for (uint32_t i = 1; i <= 5; ++i) {
@@ -57,11 +53,8 @@ class CliCompareCnn : public ::testing::Test {
   static void TearDownTestSuite() { delete root_; }
   static CliResult compare(const std::string& scenario, const std::string& out_name,
                            std::vector<std::string> extra = {}) {
-    std::vector<std::string> a = {"compare", "--scenario", scenario, "--quick", "--seeds", "1",
-                                  "--threads", "2", "--data-dir", data_, "--out-dir",
-                                  *root_ / out_name, "--no-plots", "--json"};
-    a.insert(a.end(), extra.begin(), extra.end());
-    return run_cli(a);
+    extra.push_back("--json");
+    return run_cli(quick_compare_args(scenario, data_, *root_ / out_name, extra));
   }
   // The summary entry of a method label.
   static const nlohmann::json& method(const nlohmann::json& j, const std::string& label) {

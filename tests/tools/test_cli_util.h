@@ -105,6 +105,30 @@ inline std::string make_data_dir(const ScratchDir& root, uint32_t n_train = 600,
   return data;
 }
 
+// make_data_dir plus data/fashion-mnist: the same kind of learnable images, other seeds (the
+// Fashion-MNIST scenarios of `compare`).
+inline std::string make_data_dir_with_fashion(const ScratchDir& root, uint32_t n_train,
+                                              uint32_t n_test) {
+  const std::string data = make_data_dir(root, n_train, n_test);
+  std::filesystem::create_directories(data + "/fashion-mnist");
+  write_mnist_like(data + "/fashion-mnist", "train", n_train, 5);
+  write_mnist_like(data + "/fashion-mnist", "t10k", n_test, 6);
+  return data;
+}
+
+// `compare --scenario S --quick --seeds 1 --threads 2 --data-dir DATA --out-dir OUT --no-plots`
+// and the extra arguments.
+inline std::vector<std::string> quick_compare_args(const std::string& scenario,
+                                                   const std::string& data,
+                                                   const std::string& out_dir,
+                                                   const std::vector<std::string>& extra) {
+  std::vector<std::string> a = {"compare", "--scenario", scenario, "--quick", "--seeds", "1",
+                                "--threads", "2", "--data-dir", data, "--out-dir", out_dir,
+                                "--no-plots"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
 struct CliResult {
   int status = -1;
   std::string out, err;

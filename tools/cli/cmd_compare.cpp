@@ -78,7 +78,8 @@ Action add_compare(CLI::App& app, const Invocation&) {
   auto f = std::make_shared<CompareFlags>();
   CLI::App* cmd = app.add_subcommand("compare", "Compare fine-tuning methods on a scenario");
   cmd->add_option("--scenario", f->scenario,
-                  "mnist-mlp | mnist-shift | mnist-cnn | fmnist-cnn | cifar10-cnn | dcase-ae | "
+                  "mnist-mlp | mnist-shift | mnist-drift | fmnist-newclass | mnist-cnn | fmnist-cnn | "
+                  "cifar10-cnn | dcase-ae | "
                   "mnist-scratch | mnist-scratch-wide")
       ->required();
   cmd->add_flag("--quick", f->quick, "Tiny subsets (tests, smoke runs)");

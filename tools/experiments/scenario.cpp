@@ -29,6 +29,25 @@ std::vector<uint32_t> first_n(size_t n) {
 
 double ratio_of(double a, double b) { return b > 0.0 ? a / b : 0.0; }
 
+// How many samples of d have each label 0..n_classes-1.
+std::vector<size_t> class_counts(const Dataset& d, uint32_t n_classes) {
+  std::vector<size_t> counts(n_classes, 0);
+  for (uint32_t label : d.y) {
+    if (label < n_classes) ++counts[label];
+  }
+  return counts;
+}
+
+// The samples of d whose label is below n_classes, in their order (num_classes unchanged: the
+// model keeps all its outputs).
+Dataset samples_of_classes_below(const Dataset& d, uint32_t n_classes) {
+  std::vector<uint32_t> keep;
+  for (size_t i = 0; i < d.size(); ++i) {
+    if (d.y[i] < n_classes) keep.push_back(static_cast<uint32_t>(i));
+  }
+  return subset(d, keep);
+}
+
 // Glorot (Xavier) uniform weights, U(-sqrt(6 / (fan_in + fan_out)), +...), zero biases, for
 // every dense layer in model order (the authors' MNIST example's initialisation).
 void glorot_uniform_init(Model& m, Rng& rng) {
@@ -178,14 +197,34 @@ CompareResult run_compare(const Protocol& protocol, const CompareOptions& option
     rest = subset(rest, first_n(p.finetune_count));
   }
   if (p.test_count > 0 && p.test_count < test.size()) test = subset(test, first_n(p.test_count));
+  if (p.pretrain_classes > 0) {
+    pre = samples_of_classes_below(pre, p.pretrain_classes);
+    if (pre.size() == 0) {
+      throw Error("the " + p.scenario + " scenario's pretraining split has no sample of classes 0-" +
+                  std::to_string(p.pretrain_classes - 1));
+    }
+  }
   Dataset tune = std::move(rest);
-  Dataset tune_test = test;  // the test data of the scenario (shifted for mnist-shift)
+  // The test data of the scenario (shifted for mnist-shift, drifted for mnist-drift).
+  Dataset tune_test = test;
   if (p.shifted) {
     tune = apply_shift(tune, p.shift);
     ShiftParams test_shift = p.shift;
     test_shift.seed += 1000000;
     tune_test = apply_shift(test, test_shift);
   }
+  if (p.drifted) {
+    tune = apply_drift(tune, p.drift);
+    DriftParams test_drift = p.drift;
+    test_drift.noise_seed += 1000000;
+    tune_test = apply_drift(test, test_drift);
+    result.drift_defects = sensor_defects(p.drift, test.shape.h, test.shape.w);
+  }
+  const bool own_test_data = p.shifted || p.drifted;  // "before" differs from the clean accuracy
+  const uint32_t n_classes = std::max(pre.num_classes, tune.num_classes);
+  result.pretrain_class_counts = class_counts(pre, n_classes);
+  result.finetune_class_counts = class_counts(tune, n_classes);
+  result.test_class_counts = class_counts(tune_test, n_classes);
   result.pretrain_samples = pre.size();
   result.finetune_samples = tune.size();
   result.test_samples = tune_test.size();
@@ -209,7 +248,7 @@ CompareResult run_compare(const Protocol& protocol, const CompareOptions& option
 
   // Progress in work units: a training sample 3, an evaluated sample 1 (a forward pass).
   const uint64_t pre_units = 3ull * pre.size() * p.pretrain_epochs + test.size() +
-                             (p.shifted ? tune_test.size() : 0);
+                             (own_test_data ? tune_test.size() : 0);
   const uint64_t run_units = 3ull * tune.size() * p.finetune_epochs +
                              static_cast<uint64_t>(p.eval_points == 0 ? 1 : p.eval_points) *
                                  tune_test.size();
@@ -245,7 +284,7 @@ CompareResult run_compare(const Protocol& protocol, const CompareOptions& option
       result.pretrain_accuracy[si] = evaluate(s.model(), test).accuracy;
       progress.advance(test.size());
       before[si] = result.pretrain_accuracy[si];
-      if (p.shifted) {
+      if (own_test_data) {
         before[si] = evaluate(s.model(), tune_test).accuracy;
         progress.advance(tune_test.size());
       }

@@ -27,7 +27,7 @@ struct MethodVariant {
 };
 
 struct Protocol {
-  std::string scenario;      // "mnist-mlp" | "mnist-shift" | "mnist-cnn" | "fmnist-cnn" | "cifar10-cnn"
+  std::string scenario;      // one of scenario_names()
   bool quick = false;
   std::string model;         // model spec text
   std::string dataset = "mnist";  // "mnist" | "fashion-mnist" | "cifar10"
@@ -45,6 +45,11 @@ struct Protocol {
   float finetune_lr_end_factor = 1.0f;  // linear decay of the learning rate over fine-tuning
   bool shifted = false;      // mnist-shift: fine-tune and test data are shifted
   ShiftParams shift;         // noise seed of the fine-tune data; the test data uses seed + 1e6
+  bool drifted = false;      // mnist-drift: fine-tune and test data come through a drifted sensor
+  DriftParams drift;         // the same sensor pattern for both; the test data's noise seed + 1e6
+  // fmnist-newclass: pretraining keeps only the samples of classes [0, pretrain_classes) of its
+  // split (0: every class); fine-tuning and test data keep every class.
+  uint32_t pretrain_classes = 0;
   uint32_t eval_points = 0;  // test evaluations during fine-tuning (evenly spaced, incl. end)
   uint32_t trace_windows = 0;
   std::vector<uint64_t> seeds;
@@ -120,6 +125,9 @@ struct CompareResult {
   std::vector<std::string> layer_names;  // "784x128", "conv3x3 1>8", ... (parameter layers)
   std::vector<double> pretrain_accuracy; // [seeds] on the (clean) test data
   std::vector<double> pretrain_seconds;  // [seeds]
+  // [classes] samples per label of the pretraining, fine-tuning and test data.
+  std::vector<size_t> pretrain_class_counts, finetune_class_counts, test_class_counts;
+  SensorDefects drift_defects;           // mnist-drift: the sensor's dead and stuck pixels
   std::vector<RunResult> runs;           // seed-major, then protocol.methods order
   std::vector<MethodSummary> summary;    // protocol.methods order
   size_t pretrain_samples = 0, finetune_samples = 0, test_samples = 0;

@@ -79,8 +79,8 @@ MethodVariant matched_variant(const MethodVariant& to) {
 }  // namespace
 
 std::vector<std::string> scenario_names() {
-  return {"mnist-mlp",   "mnist-shift",   "mnist-cnn",         "fmnist-cnn",
-          "cifar10-cnn", "mnist-scratch", "mnist-scratch-wide"};
+  return {"mnist-mlp",   "mnist-shift",   "mnist-drift",   "fmnist-newclass",   "mnist-cnn",
+          "fmnist-cnn",  "cifar10-cnn",   "mnist-scratch", "mnist-scratch-wide"};
 }
 
 namespace {
@@ -99,9 +99,9 @@ void set_scenario_model(Protocol* p) {
     p->budget_target_loss_pp = 2.0;
     return;
   }
-  if (s == "mnist-mlp" || s == "mnist-shift") {
+  if (s == "mnist-mlp" || s == "mnist-shift" || s == "mnist-drift" || s == "fmnist-newclass") {
     p->model = "mlp:784-128-64-10";
-    p->dataset = "mnist";
+    p->dataset = s == "fmnist-newclass" ? "fashion-mnist" : "mnist";
     return;
   }
   // Small CNNs of the size deployed on MCUs: two 3x3 convolutions with ReLU and 2x2 max
@@ -184,6 +184,10 @@ Protocol make_protocol(const std::string& scenario, bool quick, uint32_t seeds,
   p.finetune_lr_end_factor = 0.0f;
   p.shifted = scenario == "mnist-shift";
   if (p.shifted) p.shift = mnist_shift_params();
+  p.drifted = scenario == "mnist-drift";
+  if (p.drifted) p.drift = mnist_drift_params();
+  // New classes: the host model never saw labels 6-9 as a target (its 10 outputs stay).
+  if (scenario == "fmnist-newclass") p.pretrain_classes = 6;
   p.eval_points = quick ? 2 : 5;
   p.trace_windows = quick ? 4 : 50;
   for (uint32_t s = 1; s <= seeds; ++s) p.seeds.push_back(s);

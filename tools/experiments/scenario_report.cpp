@@ -152,11 +152,32 @@ nlohmann::json compare_json(const CompareResult& r) {
   } else {
     proto["shift"] = nullptr;
   }
+  if (p.drifted) {
+    const SensorDefects& defects = r.drift_defects;
+    proto["drift"] = {{"description", describe_drift(p.drift)},
+                      {"vignetting", float_value(p.drift.vignetting)},
+                      {"tilt", float_value(p.drift.tilt)},
+                      {"black_level", float_value(p.drift.black_level)},
+                      {"pattern_sigma", float_value(p.drift.pattern_sigma)},
+                      {"dead_pixels", defects.dead},
+                      {"stuck_pixels", defects.stuck},
+                      {"noise_sigma", float_value(p.drift.noise_sigma)},
+                      {"pattern_seed", p.drift.pattern_seed},
+                      {"finetune_noise_seed", p.drift.noise_seed},
+                      {"test_noise_seed", p.drift.noise_seed + 1000000}};
+  } else {
+    proto["drift"] = nullptr;
+  }
+  proto["pretrain_classes"] = p.pretrain_classes == 0 ? nlohmann::json(nullptr)
+                                                      : nlohmann::json(p.pretrain_classes);
   proto["eval_points"] = p.eval_points;
   proto["trace_windows"] = p.trace_windows;
   j["protocol"] = proto;
   j["layers"] = r.layer_names;
   j["pretrain"] = {{"test_accuracy_clean", r.pretrain_accuracy}, {"seconds", r.pretrain_seconds}};
+  j["class_counts"] = {{"pretrain", r.pretrain_class_counts},
+                       {"finetune", r.finetune_class_counts},
+                       {"test", r.test_class_counts}};
 
   nlohmann::json methods = nlohmann::json::array();
   for (const MethodSummary& m : r.summary) {
@@ -321,6 +342,11 @@ std::string compare_table(const CompareResult& r) {
     << " at batch 1, tested on " << r.test_samples << "; " << p.seeds.size() << " seeds, "
     << r.threads << " threads, " << fixed(r.wall_seconds, 1) << " s\n";
   if (p.shifted) o << "shift: " << describe_shift(p.shift) << "\n";
+  if (p.drifted) o << "sensor drift: " << describe_drift(p.drift) << "\n";
+  if (p.pretrain_classes > 0) {
+    o << "new classes: pretrained on classes 0-" << p.pretrain_classes - 1
+      << " only; fine-tuned and tested on all " << r.pretrain_class_counts.size() << "\n";
+  }
   if (p.model.rfind("cnn:", 0) == 0) {
     o << "convolution selection: " << conv_selection_name(p.conv_selection)
       << (p.conv_selection == ConvSelection::kChannel
