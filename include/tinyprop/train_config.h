@@ -46,8 +46,10 @@ bool parse_conv_selection(const char* text, ConvSelection* out);
 // dense (typically the output layer); the rest goes to the other layers
 enum class BudgetSplit : uint8_t {
   kEqualRatio = 0,  // at one ratio k/N (the same fraction of every remaining layer's work)
-  kEqualMacs,       // in equal MACs (cheap layers get a higher ratio than expensive ones): the
-                    // default, so that the upper layers pass on an error of more directions
+  kEqualMacs,       // in equal MACs (cheap layers get a higher ratio than expensive ones), but
+                    // no layer at a higher ratio than the layer above it (those pooled to one
+                    // ratio): the default, so that the upper layers pass on an error of more
+                    // directions
 };
 
 struct SparsityConfig {

@@ -79,7 +79,8 @@ void keep_ratios_falling_downwards(const uint64_t* full, const bool* dense, uint
 // The budget rule's planned MACs per trainable layer (bottom-up order), from the full costs
 // `full[0..n)` and the budget b: water-filling finds the layers whose whole backward fits in an
 // equal share of what the others leave (they run dense); the others share the rest in equal
-// MACs or at one ratio of their full cost. Float32, n <= kMaxLayers.
+// MACs with their ratios kept falling downwards (the default), or at one ratio of their full
+// cost. Float32, n <= kMaxLayers.
 void plan_budget(const uint64_t* full, uint32_t n, uint64_t budget, BudgetSplit split,
                  float* planned) {
   bool dense[kMaxLayers] = {};
