@@ -288,7 +288,10 @@ def budget_section(docs, dcase_docs):
     rows = ["## The budget rule (ours) against the paper's defaults", "",
             "`budget 0.1` is this project's rule at its default (docs/ALGORITHM.md, \"budget\"): every "
             "step's backward MACs are scaled from 10 % of full's by the sample's output error against "
-            "its running mean, never above 20 % (the per-step bound); `tinyprop 0.1/0.9/0.5` is the "
+            "its running mean (with softmax also by its absolute level: a sample whose true class has "
+            "probability 1/2 or less gets twice the budget), never above 20 % (the per-step bound), "
+            "and shared in equal MACs by the layers that do not run dense, with ratios that never rise "
+            "going down; `tinyprop 0.1/0.9/0.5` is the "
             "paper's rule at its defaults. *loss* = full's accuracy minus the method's (percentage "
             "points, mean over seeds; AUC points for dcase-ae), *bwd* = backward MACs / full's. "
             "Targets of the rule: loss ≤ 1.0 pp (from scratch ≤ 2 pp) at bwd ≤ 12 % (from scratch "
@@ -339,7 +342,7 @@ def budget_section(docs, dcase_docs):
     rows.append("")
     for name in SCENARIOS:
         if name in docs and docs[name].get("budget_targets") is not None:
-            rows += [f"![{name}: accuracy against backward compute](img/budget-{name}-accuracy_vs_backward.png)", ""]
+            rows += [f"![{name}: accuracy against backward compute](img/{name}-accuracy_vs_backward.png)", ""]
     return "\n".join(rows)
 
 
