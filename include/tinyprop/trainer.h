@@ -131,6 +131,7 @@ class Trainer {
  private:
   friend struct CheckpointAccess;  // checkpoint.cpp: saves and restores the state below
   Status layout(const ModelSpec& spec, const TrainConfig& config, Arena& arena);
+  void run_sample(const float* x, Target target, StepCounters* c);  // c already zeroed
   void backward(const float* x, StepCounters* c);
   void apply_batch(StepCounters* c);
   Status plan_step_cost(const ModelSpec& spec, const TrainConfig& config);
