@@ -150,3 +150,24 @@ TEST(ConvSelect, InfinitiesDenormalsAndLargest) {
 
 }  // namespace
 }  // namespace tinyprop_test
+
+namespace tinyprop_test {
+namespace {
+
+// The point of the sampled threshold: on an ordinary error map (the benchmarked layer sizes,
+// normal values, r = 0.1) the selection reads the sample, makes its one compaction pass over
+// all N and works on the short list, well under two visits per element; a selection that fell
+// back to radix passes over all N (the generic bound checked in radix(): up to ten) fails here.
+TEST(ConvSelect, OrdinaryMapsTakeTheShortPath) {
+  Rng rng(7);
+  for (uint32_t n : {1936u, 5408u}) {
+    std::vector<float> v(n);
+    for (float& f : v) f = 0.1f * rng.normal();
+    std::vector<uint32_t> idx(n);
+    const uint64_t visits = select_top_k_radix(v.data(), n, n / 10, idx.data());
+    EXPECT_LE(visits, 2u * n) << "n " << n << ": " << visits << " visits";
+  }
+}
+
+}  // namespace
+}  // namespace tinyprop_test
