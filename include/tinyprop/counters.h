@@ -18,7 +18,7 @@ struct StepCounters {
   uint64_t backward_macs_done = 0;
   uint64_t selection_comparisons = 0;  // comparisons spent choosing top-k
   uint64_t updated_params = 0;         // parameters the optimizer changed in this call
-  bool skipped = false;                // tinypropv2 skipped the backward pass for this sample
+  bool skipped = false;                // tinypropv2 or budget skipped the backward pass here
   // Per layer (model layer index): k selected of n neurons. n = 0 for layers without
   // parameters or frozen layers.
   uint32_t k[kMaxLayers] = {};

@@ -320,7 +320,7 @@ typedef struct tp_step_counters {
   uint64_t updated_params;
   uint64_t forward_macs_done;  /* MACs actually executed (zero inputs skipped) */
   uint64_t backward_macs_done; /* <= forward_macs / backward_macs, which count every input */
-  int skipped;               /* tinypropv2 skipped the backward pass */
+  int skipped;               /* tinypropv2 or budget skipped the backward pass */
   uint32_t k[TP_MAX_LAYERS]; /* per model layer: k selected of n neurons (n = 0: none) */
   uint32_t n[TP_MAX_LAYERS];
 } tp_step_counters;

@@ -136,7 +136,7 @@ class Trainer {
   void apply_batch(StepCounters* c);
   Status plan_step_cost(const ModelSpec& spec, const TrainConfig& config);
   uint64_t start_budget_step(const float* delta, uint32_t n, float* y_mean,
-                             uint64_t remaining) const;
+                             uint64_t remaining, bool* skip) const;
 
   // A TrainConfig of all-zero bytes (an unbound trainer's).
   static constexpr TrainConfig blank_config() {

@@ -256,7 +256,17 @@ void Trainer::backward(const float* x, StepCounters* c) {
     RatioDecision d = decide_ratio(config_.sparsity, cur, l.out_size,
                                    static_cast<uint32_t>(st.depth), &st.y_max);
     if (config_.sparsity.method == Method::kBudget && !budget_dense_) {
-      if (st.depth == 0) remaining = start_budget_step(cur, l.out_size, &st.y_max, remaining);
+      if (st.depth == 0) {
+        bool skip = false;
+        remaining = start_budget_step(cur, l.out_size, &st.y_max, remaining, &skip);
+        if (skip) {  // too small an error to buy one neuron per layer
+          c->skipped = true;
+          // The sample still counts in its batch, with a zero gradient: the batch mean keeps
+          // its denominator, as if every entry of the skipped sample's error were dropped.
+          if (!fused && ++in_batch_ >= config_.batch_size) apply_batch(c);
+          return;
+        }
+      }
       d.k = st.budget_share > 1.0f  // the output layer kept dense (step_cost.cpp)
                 ? l.out_size
                 : budget_k(st.budget_share, remaining - st.fixed_below, st.row_cost, l.out_size);
@@ -344,14 +354,15 @@ void Trainer::backward(const float* x, StepCounters* c) {
 //   Y = sum |delta| of the output layer,  s = Y / Ybar  (1 on the first step),
 //   Ybar <- Ybar + (Y - Ybar) / 64       (a running mean that forgets: no anchor to the start)
 //   softmax cross-entropy: s = max(s, 2 Y)   (Y = 2 (1 - p_true): 2 Y >= 2 when p_true <= 1/2)
-//   step budget = clamp(s, 0, 2) * b F, at least k = 1 everywhere, at most the bound.
+//   step budget = clamp(s, 0, 2) * b F, at most the bound; below the cost of k = 1 everywhere
+//   the step is skipped (*skip), unless s reached 2 (then it gets k = 1 everywhere).
 // E[Y / Ybar] = 1; a sample with twice the usual error gets twice the budget, one that is
-// already learnt (Y near 0) gets k = 1. The relative part alone cannot tell a model that gets
+// already learnt (Y near 0) is skipped. The relative part alone cannot tell a model that gets
 // every sample wrong (from scratch: Y / Ybar near 1 for all) from one that gets every sample
 // nearly right; the absolute part gives the samples the model gets wrong, p_true <= 1/2, twice
 // the budget whatever the others do.
 uint64_t Trainer::start_budget_step(const float* delta, uint32_t n, float* y_mean,
-                                    uint64_t remaining) const {
+                                    uint64_t remaining, bool* skip) const {
   uint64_t budget = budget_macs_;
   if (config_.sparsity.budget_adaptive) {
     const float y = local_error(delta, n);
@@ -367,6 +378,15 @@ uint64_t Trainer::start_budget_step(const float* delta, uint32_t n, float* y_mea
     }
     if (!(scale < 2.0f)) scale = 2.0f;  // also catches NaN
     budget = float_to_u64(scale * u64_to_float(budget_macs_));
+    // A step whose budget cannot buy k = 1 in every layer (with the output layer dense where
+    // the plan keeps it so) is skipped, as tinypropv2 skips, but from the budget alone: no
+    // threshold to tune. Those are the samples the model already gets right with margin. A
+    // step at the largest scale is never skipped (a budget so small that even 2B is below the
+    // minimum still trains, at the minimum, on the samples with the largest errors).
+    if (scale < 2.0f && budget < minimum_macs_) {
+      *skip = true;
+      return remaining;
+    }
   }
   if (budget < minimum_macs_) budget = minimum_macs_;
   const uint64_t spent = step_cap_ - remaining;  // by frozen layers above

@@ -1,6 +1,7 @@
 /* The budget rule and the hard per-step bound through the C API, from C (C99): the method's
  * name, its default budget, the worst case known after binding, no step above the bound for a
- * budgeted and a bounded tinyprop run, and a bound below one neuron per layer refused.
+ * budgeted and a bounded tinyprop run, a sample the model has learnt skipped (its step's budget
+ * cannot buy one neuron per layer), and a bound below one neuron per layer refused.
  * Prints one line per check; exit status 0 when all pass. */
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +59,23 @@ int main(void) {
   CHECK(tp_trainer_worst_case_backward_macs(&g_trainer) == cap);
   most = train(200, cap);
   CHECK(most != UINT64_MAX && most > 0u);
+
+  /* One sample, over and over: the model learns it, its error falls far below the running mean
+   * of the earlier ones, and its steps are skipped (no backward work). */
+  {
+    float x[20];
+    uint32_t s = 11, i, j, skipped = 0, first_skipped = 0;
+    tp_step_counters c;
+    for (j = 0; j < 20; ++j) x[j] = (float)(next(&s) & 0xFFFFu) / 32768.0f - 1.0f;
+    for (i = 0; i < 400; ++i) {
+      tp_trainer_train_label(&g_trainer, x, 1u, &c);
+      if (c.skipped) {
+        if (skipped++ == 0) first_skipped = i;
+        if (c.backward_macs != 0u) skipped = 0x80000000u;
+      }
+    }
+    CHECK(skipped > 0u && skipped < 0x80000000u && first_skipped > 0u);
+  }
 
   /* The bound on another method: tinyprop at S_max 1, zeta 1 would reach full. */
   cfg.method = TP_METHOD_TINYPROP;

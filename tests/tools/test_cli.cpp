@@ -129,9 +129,13 @@ TEST_F(CliWorkflow, FinetuneWithEachMethodWritesModelAndReport) {
     if (c.method == "tinyprop-bounded") {  // S_max 1, zeta 1 would reach 26,432 per step
       EXPECT_LE(k["backward_macs"].get<uint64_t>(), 200u * 9000u);
     }
-    if (c.method == "tinypropv2") {
+    if (c.method == "tinypropv2" || c.method == "budget") {
+      // Both skip the samples the model already knows (budget: those whose step budget cannot
+      // buy one neuron per layer).
       EXPECT_GT(j["skip_rate"].get<double>(), 0.0);
       EXPECT_GT(k["skipped_steps"].get<uint64_t>(), 0u);
+      EXPECT_DOUBLE_EQ(j["skip_rate"].get<double>(),
+                       static_cast<double>(k["skipped_steps"].get<uint64_t>()) / 200.0);
     } else {
       EXPECT_EQ(j["skip_rate"].get<double>(), 0.0);
     }

@@ -4,6 +4,7 @@
 // is known at bind time; bounds that cannot be kept are refused.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <vector>
 
 #include "test_conv_util.h"
@@ -340,6 +341,88 @@ TEST(BudgetRule, AdaptiveSpendsAboutTheBudgetOnAverageAndVariesPerSample) {
   EXPECT_GT(mean, 0.3 * static_cast<double>(budget));
   EXPECT_GT(low, 0u);
   EXPECT_GT(high, 0u);
+}
+
+// The output error Y = sum_i |p_i - y_i| of a softmax classifier, in double (the trainer's own
+// exp differs in the last bits; the decisions below leave a margin for that).
+double softmax_error(const float* logits, uint32_t n, uint32_t label) {
+  double top = logits[0];
+  for (uint32_t i = 1; i < n; ++i) top = logits[i] > top ? logits[i] : top;
+  std::vector<double> p(n);
+  double sum = 0.0;
+  for (uint32_t i = 0; i < n; ++i) sum += (p[i] = std::exp(logits[i] - top));
+  double y = 0.0;
+  for (uint32_t i = 0; i < n; ++i) y += std::fabs(p[i] / sum - (i == label ? 1.0 : 0.0));
+  return y;
+}
+
+TEST(BudgetRule, StepsThatCannotBuyOneNeuronPerLayerAreSkipped) {
+  // 12-48-32-5 at b = 0.3: F = 12 x 48 + 96 x 32 + 64 x 5 = 3,968 MACs, B = 1,190. The output
+  // layer (320) runs dense; k = 1 below costs 12 + 96: the step minimum is 428 MACs. A step
+  // whose budget min(s, 2) B falls below it, s = max(Y / Ybar, 2 Y), is skipped: no backward
+  // MACs, no update (batch 1), and it still counts in its batch (batch 4).
+  const ModelSpec spec = mlp_spec({12, 48, 32, 5}, LayerKind::kReLU);
+  const Dataset d = make_blobs(300, 12, 5, 0.8f, 77);
+  for (uint32_t batch : {1u, 4u}) {
+    TrainConfig cfg = make_config(Method::kBudget, OptimizerKind::kSgd, batch, 0.05f);
+    cfg.sparsity.budget = 0.3f;
+    Bound b(spec, cfg, 4);
+    ASSERT_EQ(b.status, Status::kOk);
+    ASSERT_EQ(b.trainer.full_backward_macs(), 3968u);
+    const double budget = static_cast<double>(static_cast<uint64_t>(0.3f * 3968.0f));
+    const double minimum = 428.0;
+    const uint32_t top = b.model.n_layers() - 1;
+    StepCounters c;
+    uint32_t skipped = 0, checked = 0;
+    uint64_t samples_in_batches = 0;
+    for (uint32_t s = 0; s < 1500; ++s) {
+      const uint32_t i = s % d.size();
+      const float* logits = b.model.forward(d.row(i));
+      const double y = softmax_error(logits, 5, d.y[i]);
+      const double y_mean = b.trainer.state(top).y_max;  // Ybar before this step
+      double scale = y_mean > 0.0 ? y / y_mean : 1.0;
+      if (2.0 * y > scale) scale = 2.0 * y;
+      if (scale > 2.0) scale = 2.0;
+      const std::vector<float> before = copy_of(b.model.params(), b.model.param_count());
+      const uint64_t steps_before = b.trainer.optimizer_steps();
+      b.trainer.train_sample(d.row(i), Target::of_label(d.y[i]), &c);
+      const double margin = std::fabs(scale * budget - minimum) / minimum;
+      if (margin > 1e-3) {
+        EXPECT_EQ(c.skipped, scale * budget < minimum) << "step " << s;
+        ++checked;
+      }
+      if (c.skipped) {
+        ++skipped;
+        EXPECT_EQ(c.backward_macs, 0u);
+        EXPECT_EQ(c.backward_macs_full, 3968u);
+        for (uint32_t l = 0; l < b.model.n_layers(); ++l) EXPECT_EQ(c.k[l], 0u);
+        if (batch == 1) {
+          EXPECT_EQ(copy_of(b.model.params(), b.model.param_count()), before) << "step " << s;
+          EXPECT_EQ(b.trainer.optimizer_steps(), steps_before);
+        }
+      } else {
+        EXPECT_GE(c.backward_macs, static_cast<uint64_t>(minimum)) << "step " << s;
+      }
+      ++samples_in_batches;
+    }
+    EXPECT_GT(checked, 1400u);
+    // The blobs are learnt: most samples are right with a margin and are skipped, but not all.
+    EXPECT_GT(skipped, 300u) << "batch " << batch;
+    EXPECT_LT(skipped, 1500u) << "batch " << batch;
+    // Skipped samples count in their batch: one optimizer step per `batch` samples.
+    EXPECT_EQ(b.trainer.optimizer_steps(), batch == 1 ? 1500u - skipped : samples_in_batches / 4);
+  }
+  // Not adaptive: every step gets the budget, nothing is skipped.
+  TrainConfig fixed = make_config(Method::kBudget);
+  fixed.sparsity.budget = 0.3f;
+  fixed.sparsity.budget_adaptive = false;
+  Bound f(spec, fixed, 4);
+  ASSERT_EQ(f.status, Status::kOk);
+  StepCounters c;
+  for (uint32_t s = 0; s < 600; ++s) {
+    f.trainer.train_sample(d.row(s % d.size()), Target::of_label(d.y[s % d.size()]), &c);
+    EXPECT_FALSE(c.skipped);
+  }
 }
 
 TEST(BudgetRule, RefusesBoundsThatCannotBeKept) {
