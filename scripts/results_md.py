@@ -290,6 +290,7 @@ def budget_section(docs, dcase_docs):
             "step's backward MACs are scaled from 10 % of full's by the sample's output error against "
             "its running mean (with softmax also by its absolute level: a sample whose true class has "
             "probability 1/2 or less gets twice the budget), never above 20 % (the per-step bound), "
+            "skipped when it cannot buy one neuron per layer (a sample the model already knows), "
             "and shared in equal MACs by the layers that do not run dense, with ratios that never rise "
             "going down; `tinyprop 0.1/0.9/0.5` is the "
             "paper's rule at its defaults. *loss* = full's accuracy minus the method's (percentage "
