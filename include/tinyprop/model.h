@@ -110,8 +110,10 @@ class Model {
   const float* params() const { return params_; }
   uint32_t param_count() const { return n_params_; }
 
-  // Forward MACs of one sample.
-  uint64_t forward_macs() const;
+  // Forward MACs of one sample (every input counted; zero-skipping does not change it). Fixed
+  // by the layer shapes, so summed once when binding (or planning) lays the layers out, not at
+  // every step; 0 for an unbound model.
+  uint64_t forward_macs() const { return forward_macs_; }
   // MACs the last forward() actually did (<= forward_macs(): zero-skipping).
   uint64_t forward_macs_done() const;
   // Zero-skipping in every dense layer, on by default (off: the dense loops, for comparison).
@@ -132,6 +134,7 @@ class Model {
   float* params_ = nullptr;
   uint32_t n_params_ = 0;
   bool bound_ = false;
+  uint64_t forward_macs_ = 0;  // forward_macs(): set by layout() with the layers' shapes
 };
 
 }  // namespace tinyprop

@@ -82,6 +82,10 @@ Status Model::layout(const ModelSpec& spec, Arena& arena, const float* source,
     l.n_bias = counts.bias;
     in = l.out_shape;
   }
+  // The forward MACs of one sample depend on these shapes only, which nothing changes until the
+  // next layout: summed here once instead of at every training step.
+  forward_macs_ = 0;
+  for (uint32_t i = 0; i < spec.n_layers; ++i) forward_macs_ += layer_forward_macs(layers_[i]);
 
   const bool in_place = frozen == FrozenParams::kInPlace;
   uint32_t arena_params = n_params_;
@@ -172,12 +176,6 @@ void Model::set_zero_skipping(bool on) {
 uint64_t Model::forward_macs_done() const {
   uint64_t macs = 0;
   for (uint32_t i = 0; i < spec_.n_layers; ++i) macs += layers_[i].forward_macs_done;
-  return macs;
-}
-
-uint64_t Model::forward_macs() const {
-  uint64_t macs = 0;
-  for (uint32_t i = 0; i < spec_.n_layers; ++i) macs += layer_forward_macs(layers_[i]);
   return macs;
 }
 

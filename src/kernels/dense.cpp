@@ -15,18 +15,25 @@ inline const float* row_ptr(const float* base, uint32_t j, uint32_t len) {
   return base + static_cast<size_t>(j) * len;
 }
 
-#if !defined(TINYPROP_ARM_VFP_ROWS4)  // the Cortex-M uses error_rows4 (rows4_axpy.h)
+#if !defined(TINYPROP_ARM_VFP_ROWS4)  // the FPv4/FPv5 Cortex-M uses error_rows4 (rows4_axpy.h)
 // y += a0 w0 + a1 w1 + a2 w2 + a3 w3, evaluated per element strictly left to right:
 //   y[i] = (((y[i] + a0 w0[i]) + a1 w1[i]) + a2 w2[i]) + a3 w3[i]
 // which is exactly what four successive axpy calls compute (every product and sum rounded to
 // float, no contraction), so blocking rows changes no bits. It saves three loads and stores of
 // y per element; the 4-element unroll with a size_t index (no 32-bit wrap to rule out) lets
 // GCC's SLP vectorizer use SSE on x86 at -O2, and on a Cortex-M it halves the loop overhead.
+// On the Cortex-M55 Helium does the whole blocks (error_rows_mve, rows4_axpy.h: the same
+// operations per element), and the C loops only the tail.
 void axpy_rows4(float* __restrict y, const float a[4], const float* __restrict w0,
                 const float* __restrict w1, const float* __restrict w2,
                 const float* __restrict w3, uint32_t n) {
   const float a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
   size_t i = 0;
+#if defined(TINYPROP_ARM_MVE_ROWS4)
+  const float* const w[4] = {w0, w1, w2, w3};
+  error_rows_mve<4>(y, a, w, n / 4u);
+  i = n - n % 4u;
+#endif
   for (; i + 4 <= n; i += 4) {
     y[i] = (((y[i] + a0 * w0[i]) + a1 * w1[i]) + a2 * w2[i]) + a3 * w3[i];
     y[i + 1] = (((y[i + 1] + a0 * w0[i + 1]) + a1 * w1[i + 1]) + a2 * w2[i + 1]) +
@@ -44,6 +51,12 @@ void axpy_rows4(float* __restrict y, const float a[4], const float* __restrict w
 void axpy_rows2(float* __restrict y, float a0, const float* __restrict w0, float a1,
                 const float* __restrict w1, uint32_t n) {
   size_t i = 0;
+#if defined(TINYPROP_ARM_MVE_ROWS4)
+  const float a[4] = {a0, a1, 0.0f, 0.0f};  // rows 2 and 3 are not read
+  const float* const w[4] = {w0, w1, w0, w1};
+  error_rows_mve<2>(y, a, w, n / 4u);
+  i = n - n % 4u;
+#endif
   for (; i + 4 <= n; i += 4) {
     y[i] = (y[i] + a0 * w0[i]) + a1 * w1[i];
     y[i + 1] = (y[i + 1] + a0 * w0[i + 1]) + a1 * w1[i + 1];

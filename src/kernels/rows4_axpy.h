@@ -6,7 +6,8 @@
 //   update:  w_r[i] = w_r[i] + a_r x[i]                      for r = 0..3
 //   error:   y[i] = (((y[i] + a0 w0[i]) + a1 w1[i]) + a2 w2[i]) + a3 w3[i]
 // On a Cortex-M with FPv4/FPv5 the loops are inline assembly with one VLDM/VSTM per four floats
-// (rows4.h says why); elsewhere plain C, which GCC's SLP vectorizer turns into SSE on x86.
+// (rows4.h says why); on a Cortex-M55 with Helium one Q register per row (MVE intrinsics, as
+// rows4.h's forward pass); elsewhere plain C, which GCC's SLP vectorizer turns into SSE on x86.
 // In the update a row listed twice within a block of four still sees the earlier row's result:
 // each row's four floats are stored before the next row loads them.
 #pragma once
@@ -38,6 +39,102 @@ namespace tinyprop {
 #define TINYPROP_AXPY_CLOBBERS                                                              \
   "cc", "memory", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",  \
       "s12", "s13", "s14", "s15"
+#endif
+
+#if defined(TINYPROP_ARM_MVE_ROWS4)
+// Helium: one Q register per row (lane L = element L of a block), the x block (update) or the
+// y block (error) loaded once for the R rows (1 to 4, a constant, so the rows are unrolled).
+// Every lane is the scalar code's product, a first (VMUL), and then its sum (VADD): two IEEE
+// operations, no VFMA (-ffp-contract=off). The dense loops step each pointer by one block, so
+// that GCC gives every load and store a post-increment: per block and four rows 18 instructions
+// for the update (VLDRW x, 4 x (VLDRW + VMUL + VADD + VSTRW), LE) and 15 for the error
+// (VLDRW y, 4 x (VLDRW + VMUL + VADD), VSTRW, LE), 16 MACs; indexed, GCC adds an address ADD
+// per row (24 and 20).
+
+// One row's block of the update, w[0..3] += a x, stored before the next row loads its own: the
+// row pointers may alias (a row listed twice sees the earlier row's result).
+inline void sgd_block_mve(float* w, float32x4_t a, float32x4_t xv) {
+  vst1q_f32(w, vaddq_f32(vld1q_f32(w), vmulq_f32(a, xv)));
+}
+
+template <uint32_t R>
+inline void sgd_rows_mve(float* const w[4], const float a[4], const float* __restrict x,
+                         uint32_t n_blocks) {
+  float* w0 = w[0];
+  float* w1 = w[1];
+  float* w2 = w[2];
+  float* w3 = w[3];
+  const float32x4_t a0 = vdupq_n_f32(a[0]), a1 = vdupq_n_f32(a[1]), a2 = vdupq_n_f32(a[2]),
+                    a3 = vdupq_n_f32(a[3]);
+  for (uint32_t t = 0; t < n_blocks; ++t, x += 4) {
+    const float32x4_t xv = vld1q_f32(x);
+    sgd_block_mve(w0, a0, xv);
+    w0 += 4;
+    if (R > 1) sgd_block_mve(w1, a1, xv), w1 += 4;
+    if (R > 2) sgd_block_mve(w2, a2, xv), w2 += 4;
+    if (R > 3) sgd_block_mve(w3, a3, xv), w3 += 4;
+  }
+}
+
+// The same over the listed blocks (blocks[t] = b: elements 4b..4b+3).
+template <uint32_t R>
+inline void sgd_rows_blocks_mve(float* const w[4], const float a[4], const float* __restrict x,
+                                const uint16_t* __restrict blocks, uint32_t n_blocks) {
+  const float32x4_t a0 = vdupq_n_f32(a[0]), a1 = vdupq_n_f32(a[1]), a2 = vdupq_n_f32(a[2]),
+                    a3 = vdupq_n_f32(a[3]);
+  for (uint32_t t = 0; t < n_blocks; ++t) {
+    const size_t i = 4 * static_cast<size_t>(blocks[t]);
+    const float32x4_t xv = vld1q_f32(x + i);
+    sgd_block_mve(w[0] + i, a0, xv);
+    if (R > 1) sgd_block_mve(w[1] + i, a1, xv);
+    if (R > 2) sgd_block_mve(w[2] + i, a2, xv);
+    if (R > 3) sgd_block_mve(w[3] + i, a3, xv);
+  }
+}
+
+// Error: y[i] = (((y[i] + a0 w0[i]) + a1 w1[i]) + a2 w2[i]) + a3 w3[i] for the first R rows
+// (dense.cpp's axpy_rows4 and axpy_rows2 on the Cortex-M55).
+template <uint32_t R>
+inline void error_rows_mve(float* __restrict y, const float a[4], const float* const w[4],
+                           uint32_t n_blocks) {
+  const float* w0 = w[0];
+  const float* w1 = w[1];
+  const float* w2 = w[2];
+  const float* w3 = w[3];
+  const float32x4_t a0 = vdupq_n_f32(a[0]), a1 = vdupq_n_f32(a[1]), a2 = vdupq_n_f32(a[2]),
+                    a3 = vdupq_n_f32(a[3]);
+  for (uint32_t t = 0; t < n_blocks; ++t, y += 4) {
+    float32x4_t yv = vaddq_f32(vld1q_f32(y), vmulq_f32(a0, vld1q_f32(w0)));
+    w0 += 4;
+    if (R > 1) yv = vaddq_f32(yv, vmulq_f32(a1, vld1q_f32(w1))), w1 += 4;
+    if (R > 2) yv = vaddq_f32(yv, vmulq_f32(a2, vld1q_f32(w2))), w2 += 4;
+    if (R > 3) yv = vaddq_f32(yv, vmulq_f32(a3, vld1q_f32(w3))), w3 += 4;
+    vst1q_f32(y, yv);
+  }
+}
+
+// Calls f(RowCount<R>{}) for R = n_rows (1 to 4): the row count as a constant.
+template <uint32_t R>
+struct RowCount {
+  static constexpr uint32_t value = R;
+};
+template <typename F>
+inline void with_rows_1_to_4(uint32_t n_rows, F f) {
+  switch (n_rows) {
+    case 1:
+      f(RowCount<1>{});
+      break;
+    case 2:
+      f(RowCount<2>{});
+      break;
+    case 3:
+      f(RowCount<3>{});
+      break;
+    default:
+      f(RowCount<4>{});
+      break;
+  }
+}
 #endif
 
 // w_r[i] += a[r] x[i] for the rows w_r = w[r], r < n_rows (1 to 4; a has four entries), over
@@ -76,6 +173,9 @@ inline void sgd_rows4(float* const w[4], const float a[4], const float* __restri
   TINYPROP_ROWS_1_TO_4(TINYPROP_SGD_LOOP, TINYPROP_SGD_ROW)
 #undef TINYPROP_SGD_LOOP
 #undef TINYPROP_SGD_ROW
+#elif defined(TINYPROP_ARM_MVE_ROWS4)
+  with_rows_1_to_4(n_rows,
+                   [&](auto rows) { sgd_rows_mve<decltype(rows)::value>(w, a, x, n_blocks); });
 #elif defined(TINYPROP_FLOAT4)
   // x86: one SSE register per row block, the x block loaded once for the rows (lane-wise IEEE
   // operations: axpy's bits).
@@ -142,6 +242,10 @@ inline void sgd_rows4_blocks(float* const w[4], const float a[4], const float* _
   TINYPROP_ROWS_1_TO_4(TINYPROP_SGD_LOOP_AT, TINYPROP_SGD_ROW_AT)
 #undef TINYPROP_SGD_LOOP_AT
 #undef TINYPROP_SGD_ROW_AT
+#elif defined(TINYPROP_ARM_MVE_ROWS4)
+  with_rows_1_to_4(n_rows, [&](auto rows) {
+    sgd_rows_blocks_mve<decltype(rows)::value>(w, a, x, blocks, n_blocks);
+  });
 #elif defined(TINYPROP_FLOAT4)
   if (n_rows == 4) {
     float* const w0 = w[0];

@@ -1,7 +1,10 @@
 // Same bits on the Cortex-M55: the Helium (MVE) variants of the four-row kernels
-// (src/kernels/rows4.h) against the scalar reference of the canonical order, and the dense
-// kernels built on them against one dot / axpy per row. Runs under QEMU mps3-an547
-// (tests/mcu/helium/run.sh); prints one line per failure and a summary, exits 0 when all agree.
+// (src/kernels/rows4.h, rows4_axpy.h) against the scalar reference of the canonical order, and
+// the dense kernels built on them against one dot / axpy per row: the forward pass, the plain-SGD
+// row update (all rows, and a row list with rows repeated within a group of four, over dense
+// and listed blocks) and the propagated error (all rows, and the same row list). Runs under
+// QEMU mps3-an547 (tests/mcu/helium/run.sh); prints one line per failure and a summary, exits 0
+// when all agree.
 #include <stdint.h>
 #include <string.h>
 
@@ -45,7 +48,43 @@ void say_case(const char* what, uint32_t a, uint32_t b) {
 
 constexpr uint32_t kMaxIn = 784, kMaxOut = 11;
 float g_w[kMaxIn * kMaxOut], g_w2[kMaxIn * kMaxOut], g_x[kMaxIn + 4], g_y[kMaxOut],
-    g_dy[kMaxOut], g_b[kMaxOut];
+    g_dy[kMaxOut], g_b[kMaxOut], g_dx[kMaxIn], g_dx2[kMaxIn];
+
+// Rows in list order for the row-list cases: row 2 twice within the first group of four, row 1
+// twice in a row in the second, and a group of three left (rows < 6: every n_out >= 6 below).
+const uint32_t kRowList[] = {2, 0, 2, 5, 1, 1, 3, 4, 0, 5, 1};
+constexpr uint32_t kRowListLen = sizeof kRowList / sizeof kRowList[0];
+
+// The plain-SGD row update over `rows` (null: all n_out rows) against one axpy (nz dense) or
+// axpy_nz per row in list order, on copies of the same weights.
+bool sgd_same(const uint32_t* rows, uint32_t n_rows, uint32_t n_in, uint32_t n_out,
+              const BlockList& nz) {
+  fill(g_w, n_in * n_out);
+  fill(g_dy, n_out);
+  memcpy(g_w2, g_w, 4u * n_in * n_out);
+  const float lr = 0.01f;
+  dense_sgd_update_rows(g_w, g_x, g_dy, lr, rows, n_rows, n_in, nz);
+  for (uint32_t t = 0; t < n_rows; ++t) {
+    const uint32_t j = rows != nullptr ? rows[t] : t;
+    axpy_nz(g_w2 + j * n_in, -lr * g_dy[j], g_x, n_in, nz);
+  }
+  return same(g_w, g_w2, n_in * n_out);
+}
+
+// The propagated error over `rows` (null: all rows) against dx = 0 and one axpy per row in
+// list order.
+bool error_same(const uint32_t* rows, uint32_t n_rows, uint32_t n_in, uint32_t n_out) {
+  fill(g_w, n_in * n_out);
+  fill(g_dy, n_out);
+  fill(g_dx, n_in);  // the kernel zeroes dx first
+  dense_backward_input(g_dx, g_w, g_dy, rows, n_rows, n_in);
+  for (uint32_t i = 0; i < n_in; ++i) g_dx2[i] = 0.0f;
+  for (uint32_t t = 0; t < n_rows; ++t) {
+    const uint32_t j = rows != nullptr ? rows[t] : t;
+    axpy(g_dx2, g_dy[j], g_w + j * n_in, n_in);
+  }
+  return same(g_dx, g_dx2, n_in);
+}
 
 }  // namespace
 
@@ -88,6 +127,31 @@ int main(int, char**) {
       ++cases;
       if (!same(g_w, g_w2, n_in * n_out)) {
         ++failures, say_case("FAIL sgd update n_in n_out", n_in, n_out);
+      }
+      // The update over the listed blocks, then both over the row list, and the error.
+      const BlockList listed_blocks{true, listed, list};
+      ++cases;
+      if (!sgd_same(nullptr, n_out, n_in, n_out, listed_blocks)) {
+        ++failures, say_case("FAIL sgd update, listed blocks n_in n_out", n_in, n_out);
+      }
+      ++cases;
+      if (!error_same(nullptr, n_out, n_in, n_out)) {
+        ++failures, say_case("FAIL error n_in n_out", n_in, n_out);
+      }
+      if (n_out < 6) continue;
+      const uint32_t n_list = n_out < kRowListLen ? n_out : kRowListLen;
+      ++cases;
+      if (!sgd_same(kRowList, n_list, n_in, n_out, dense_blocks())) {
+        ++failures, say_case("FAIL sgd update, row list n_in n_out", n_in, n_out);
+      }
+      ++cases;
+      if (!sgd_same(kRowList, n_list, n_in, n_out, listed_blocks)) {
+        ++failures, say_case("FAIL sgd update, row list and listed blocks n_in n_out", n_in,
+                             n_out);
+      }
+      ++cases;
+      if (!error_same(kRowList, n_list, n_in, n_out)) {
+        ++failures, say_case("FAIL error, row list n_in n_out", n_in, n_out);
       }
     }
   }
