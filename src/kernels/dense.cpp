@@ -15,7 +15,9 @@ inline const float* row_ptr(const float* base, uint32_t j, uint32_t len) {
   return base + static_cast<size_t>(j) * len;
 }
 
-#if !defined(TINYPROP_ARM_VFP_ROWS4)  // the FPv4/FPv5 Cortex-M uses error_rows4 (rows4_axpy.h)
+// The FPv4/FPv5 Cortex-M uses error_rows4 (rows4_axpy.h), x86 error_rows (below); the Cortex-M55
+// and the cores without an FPU use the C loops here.
+#if !defined(TINYPROP_ARM_VFP_ROWS4) && !defined(TINYPROP_FLOAT4)
 // y += a0 w0 + a1 w1 + a2 w2 + a3 w3, evaluated per element strictly left to right:
 //   y[i] = (((y[i] + a0 w0[i]) + a1 w1[i]) + a2 w2[i]) + a3 w3[i]
 // which is exactly what four successive axpy calls compute (every product and sum rounded to
@@ -87,6 +89,131 @@ void axpy_pair(float* __restrict y0, float a0, float* __restrict y1, float a1,
     y0[i] += a0 * x[i];
     y1[i] += a1 * x[i];
   }
+}
+#endif
+
+#if defined(TINYPROP_FLOAT4)
+// ---- x86: the propagated error and the SGD row update, one to seven rows per pass ----------
+// Rows go in groups of four in list order, except that the five to seven rows left at the end
+// form one group: one pass over dx (or x) instead of a group of four and one of one to three
+// (a sparse call at k = 6 is one pass, where it was a four-row and a two-row one). Each group
+// size is its own loop with the rows' pointers and factors in registers; every element is
+// still computed row after row in list order, so the bits are those of one axpy per row.
+
+template <uint32_t R>
+struct RowCount {
+  static constexpr uint32_t value = R;
+};
+
+// Calls f(RowCount<group>{}) for group = 1 .. 7 (the size as a constant).
+template <typename F>
+inline void with_group_size(uint32_t group, F f) {
+  switch (group) {
+    case 1:
+      f(RowCount<1>{});
+      break;
+    case 2:
+      f(RowCount<2>{});
+      break;
+    case 3:
+      f(RowCount<3>{});
+      break;
+    case 4:
+      f(RowCount<4>{});
+      break;
+    case 5:
+      f(RowCount<5>{});
+      break;
+    case 6:
+      f(RowCount<6>{});
+      break;
+    default:
+      f(RowCount<7>{});
+      break;
+  }
+}
+
+// Runs pass(RowCount<R>{}, t) for the groups of rows t .. t + R - 1 that cover 0 .. n_rows - 1
+// (n_rows >= 1): fours, the last group of five to seven rows whole.
+template <typename Pass>
+inline void for_each_group(uint32_t n_rows, Pass pass) {
+  uint32_t t = 0;
+  for (; t + 8 <= n_rows; t += 4) pass(RowCount<4>{}, t);
+  with_group_size(n_rows - t, [&](auto rc) { pass(rc, t); });
+}
+
+// Rows t .. t + R - 1 of the list (null: t ..): their pointers into m [.., n_in] and the
+// factors coef dy[j] (coef = 1 gives dy[j] exactly), each also in all four lanes.
+template <uint32_t R, typename T>
+struct RowGroup {
+  T* w[R];
+  float a[R];
+  Float4 av[R];
+  __attribute__((always_inline))
+  RowGroup(T* m, const float* dy, float coef, const uint32_t* rows, uint32_t t, uint32_t n_in) {
+#pragma GCC unroll 8
+    for (uint32_t r = 0; r < R; ++r) {
+      const uint32_t j = row_at(rows, t + r);
+      w[r] = m + static_cast<size_t>(j) * n_in;
+      a[r] = coef * dy[j];
+      av[r] = Float4{a[r], a[r], a[r], a[r]};
+    }
+  }
+};
+
+// dx[i] = (((dx[i] + a0 w0[i]) + a1 w1[i]) + ...) + a_{R-1} w_{R-1}[i], left to right. The
+// first group of a call starts from +0 in a register instead of a cleared dx (kFirst): +0 + p
+// is what dx = 0 followed by dx += p computes (+0 also for p = -0), without dx's load.
+template <uint32_t R, bool kFirst>
+__attribute__((always_inline)) inline void error_rows(float* __restrict dx,
+                                                      const RowGroup<R, const float>& g,
+                                                      uint32_t n_in) {
+  const size_t whole = n_in - n_in % 4u;
+  const Float4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
+  for (size_t i = 0; i < whole; i += 4) {
+    Float4 acc = (kFirst ? zero : load4(dx + i)) + g.av[0] * load4(g.w[0] + i);
+#pragma GCC unroll 8
+    for (uint32_t r = 1; r < R; ++r) acc = acc + g.av[r] * load4(g.w[r] + i);
+    store4(dx + i, acc);
+  }
+  for (size_t i = whole; i < n_in; ++i) {
+    float s = kFirst ? 0.0f : dx[i];
+#pragma GCC unroll 8
+    for (uint32_t r = 0; r < R; ++r) s = s + g.a[r] * g.w[r][i];
+    dx[i] = s;
+  }
+}
+
+// w_r[i] += a_r x[i] for the R rows over the whole blocks at element offsets offset(b), b <
+// n_blocks (every block, or x's listed nonzero blocks), then over the tail: axpy's w + a x per
+// element. A row listed twice sees the earlier copy's result: each row's block is stored
+// before the next row's is loaded (the rows may alias).
+template <uint32_t R, typename Offset>
+__attribute__((always_inline)) inline void sgd_rows(const RowGroup<R, float>& g,
+                                                    const float* __restrict x, uint32_t n_in,
+                                                    uint32_t n_blocks, Offset offset) {
+  for (uint32_t b = 0; b < n_blocks; ++b) {
+    const size_t i = offset(b);
+    const Float4 xv = load4(x + i);
+#pragma GCC unroll 8
+    for (uint32_t r = 0; r < R; ++r) store4(g.w[r] + i, load4(g.w[r] + i) + g.av[r] * xv);
+  }
+  if (n_in % 4u != 0) {
+#pragma GCC unroll 8
+    for (uint32_t r = 0; r < R; ++r) {
+      for (size_t i = n_in - n_in % 4u; i < n_in; ++i) g.w[r][i] += g.a[r] * x[i];
+    }
+  }
+}
+
+// The SGD row update of the listed rows over the blocks offset(b), b < n_blocks.
+template <typename Offset>
+void sgd_row_list(float* w, const float* x, const float* dy, float coef, const uint32_t* rows,
+                  uint32_t n_rows, uint32_t n_in, uint32_t n_blocks, Offset offset) {
+  for_each_group(n_rows, [&](auto rc, uint32_t t) {
+    constexpr uint32_t R = decltype(rc)::value;
+    sgd_rows<R>(RowGroup<R, float>(w, dy, coef, rows, t, n_in), x, n_in, n_blocks, offset);
+  });
 }
 #endif
 
@@ -327,6 +454,18 @@ static void axpy_row_list(float* w, const float* x, const float* dy, float coef,
                           const uint32_t* rows, uint32_t n_rows, uint32_t n_in,
                           const BlockList* nz) {
   const bool skip = nz != nullptr && nz->skip;
+#if defined(TINYPROP_FLOAT4)
+  // x86: one to seven rows per pass (for_each_group).
+  if (n_rows == 0) return;
+  if (skip) {
+    const uint16_t* blocks = nz->index;
+    sgd_row_list(w, x, dy, coef, rows, n_rows, n_in, nz->count,
+                 [blocks](uint32_t b) { return 4 * static_cast<size_t>(blocks[b]); });
+  } else {
+    sgd_row_list(w, x, dy, coef, rows, n_rows, n_in, n_in / 4u,
+                 [](uint32_t b) { return 4 * static_cast<size_t>(b); });
+  }
+#else
   const size_t whole = n_in - n_in % 4u;
   // Rows t .. t + group - 1 (group 1 to 4; unused entries of ws and a are never read).
   auto pass = [&](uint32_t t, uint32_t group) {
@@ -353,12 +492,30 @@ static void axpy_row_list(float* w, const float* x, const float* dy, float coef,
   uint32_t t = 0;
   for (; t + 4 <= n_rows; t += 4) pass(t, 4);
   if (t < n_rows) pass(t, n_rows - t);
+#endif
 }
 
 // dx = 0, then dx += dy[j] w[j, :] for the rows in list order, four rows per pass over dx, then
 // two, then one (the blocked helpers keep the per-element summation order of one axpy per row).
 void dense_backward_input(float* dx, const float* w, const float* dy, const uint32_t* rows,
                           uint32_t n_rows, uint32_t n_in) {
+#if defined(TINYPROP_FLOAT4)
+  // x86: one to seven rows per pass (for_each_group), the first pass writing dx without
+  // clearing it first.
+  if (n_rows == 0) {
+    for (uint32_t i = 0; i < n_in; ++i) dx[i] = 0.0f;
+    return;
+  }
+  for_each_group(n_rows, [&](auto rc, uint32_t t) {
+    constexpr uint32_t R = decltype(rc)::value;
+    const RowGroup<R, const float> g(w, dy, 1.0f, rows, t, n_in);
+    if (t == 0) {
+      error_rows<R, true>(dx, g, n_in);
+    } else {
+      error_rows<R, false>(dx, g, n_in);
+    }
+  });
+#else
   for (uint32_t i = 0; i < n_in; ++i) dx[i] = 0.0f;
 #if defined(TINYPROP_ARM_VFP_ROWS4)
   // Groups of up to four rows in list order, each element summed row after row (error_rows4
@@ -402,6 +559,7 @@ void dense_backward_input(float* dx, const float* w, const float* dy, const uint
     const uint32_t j = row_at(rows, t);
     axpy(dx, dy[j], row_ptr(w, j, n_in), n_in);
   }
+#endif
 #endif
 }
 

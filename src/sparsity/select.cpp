@@ -332,6 +332,35 @@ bool fill_with_zeros(const float* v, uint32_t n, uint32_t k, uint32_t nonzero, u
   return out == k;
 }
 
+// The top k (k <= c <= kMaxCandidates) of the c candidates at positions pos (increasing) with
+// magnitudes mags (never NaN; room for the padding to a multiple of 4), written to idx in
+// index order: for each candidate the candidates above it are counted, O(c^2) comparisons
+// without a data-dependent branch.
+__attribute__((always_inline)) inline void top_k_of_candidates(float* mags, uint32_t* rank,
+                                                               const uint16_t* pos, uint32_t c,
+                                                               uint32_t k, uint32_t* idx,
+                                                               uint64_t* cmps) {
+  for (uint32_t t = c; t < ((c + 3u) & ~3u); ++t) mags[t] = -2.0f;
+  const uint32_t selected = count_greater(mags, c, k, rank);
+  *cmps += static_cast<uint64_t>(c) * c;
+  if (selected != k) {
+    // Ties at the k-th magnitude: an equal magnitude at a lower index also ranks above.
+    for (uint32_t t = 1; t < c; ++t) {
+      uint32_t ties = 0;
+      for (uint32_t j = 0; j < t; ++j) ties += mags[j] == mags[t] ? 1u : 0u;
+      rank[t] += ties;
+    }
+    *cmps += static_cast<uint64_t>(c) * (c - 1) / 2;
+  }
+  // Exactly k candidates rank below k: the loop ends with the k-th, so idx[k] is never
+  // written. No branch depends on the data but the loop's end.
+  uint32_t out = 0;
+  for (uint32_t t = 0; out < k; ++t) {
+    idx[out] = pos[t];  // kept only if selected, else overwritten
+    out += rank[t] < k ? 1u : 0u;
+  }
+}
+
 // The rank path: candidates = the elements with |v| >= tau (never a NaN), in index order; if
 // they are at least k and at most kMaxCandidates, the top k among them (which is the top k of
 // v: every other element ranks below every candidate) by rank counting, O(c^2) comparisons
@@ -380,25 +409,102 @@ bool rank_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx, float* ta
   if (c < k && nonzero_only) return fill_with_zeros(v, n, k, c, idx, cmps);
   if (c < k || c > kMaxCandidates) return false;
   for (uint32_t t = 0; t < c; ++t) mags[t] = fabsf(v[pos[t]]);
-  for (uint32_t t = c; t < ((c + 3u) & ~3u); ++t) mags[t] = -2.0f;
-  const uint32_t selected = count_greater(mags, c, k, rank);
-  *cmps += static_cast<uint64_t>(c) * c;
-  if (selected != k) {
-    // Ties at the k-th magnitude: an equal magnitude at a lower index also ranks above.
-    for (uint32_t t = 1; t < c; ++t) {
-      uint32_t ties = 0;
-      for (uint32_t j = 0; j < t; ++j) ties += mags[j] == mags[t] ? 1u : 0u;
-      rank[t] += ties;
-    }
-    *cmps += static_cast<uint64_t>(c) * (c - 1) / 2;
+  top_k_of_candidates(mags, rank, pos, c, k, idx, cmps);
+  return true;
+}
+
+// The rank path for kFrameMinN <= n <= 64 and k <= kFrameMaxK on a frame of 64 floats (v
+// itself when n = 64, else v copied and padded with +0, a magnitude below every candidate's),
+// so that every pass has one fixed shape, unrolled, without the general path's block and
+// candidate loops.
+// The bound is the k-th largest of the maxima of the 8 strided blocks {t + 8 r} (two
+// registers, block t in one lane; ranked four against four in registers), the candidates
+// (|v| >= tau, never a NaN or a padding zero) come out of a 64-bit mask of the compares, lowest
+// bit first, so in index order, and the rest is the general path's (top_k_of_candidates): the
+// same indices in the same order.
+constexpr uint32_t kFrame = 64;
+constexpr uint32_t kFrameBlocks = 8;  // the bound's blocks
+constexpr uint32_t kFrameMaxK = 7;    // at k = 8 the bound is the smallest of 8 maxima: loose
+constexpr uint32_t kFrameMinN = 32;   // from 32 on fewer instructions than the general path
+
+typedef int16_t Int16x8 __attribute__((vector_size(16)));
+
+// |frame[i .. i + 3]|.
+inline Float4 frame_abs4(const float* frame, uint32_t i) { return abs4(load4(frame + i)); }
+
+// Bit j of the result: |frame[i + j]| >= tau (j < 16; false for a NaN).
+inline uint32_t reach_mask16(const float* frame, uint32_t i, Float4 tau4) {
+  const Int4 c0 = frame_abs4(frame, i) >= tau4, c1 = frame_abs4(frame, i + 4) >= tau4;
+  const Int4 c2 = frame_abs4(frame, i + 8) >= tau4, c3 = frame_abs4(frame, i + 12) >= tau4;
+  // -1 / 0 lanes packed with signed saturation to one byte per element, in order.
+  const Int16x8 p01 = __builtin_ia32_packssdw128(c0, c1), p23 = __builtin_ia32_packssdw128(c2, c3);
+  return static_cast<uint32_t>(__builtin_ia32_pmovmskb128(__builtin_ia32_packsswb128(p01, p23)));
+}
+
+bool rank_top_k_frame(const float* v, uint32_t n, uint32_t k, uint32_t* idx, float* tau_out,
+                      uint64_t* cmps) {
+  alignas(16) float padded[kFrame];
+  const float* frame = v;
+  if (n != kFrame) {
+    for (uint32_t i = 0; i < n; ++i) padded[i] = v[i];
+    for (uint32_t i = n; i < kFrame; ++i) padded[i] = 0.0f;
+    frame = padded;
   }
-  // Exactly k candidates rank below k: the loop ends with the k-th, so idx[k] is never
-  // written. No branch depends on the data but the loop's end.
-  uint32_t out = 0;
-  for (uint32_t t = 0; out < k; ++t) {
-    idx[out] = pos[t];  // kept only if selected, else overwritten
-    out += rank[t] < k ? 1u : 0u;
+  // Block maxima: lane L of lo is block L, of hi block 4 + L (maxps keeps its second operand
+  // when the first is NaN: a NaN never wins; a block of NaNs has the maximum -1).
+  const Float4 minus_one = {-1.0f, -1.0f, -1.0f, -1.0f};
+  Float4 lo = minus_one, hi = minus_one;
+#pragma GCC unroll 8
+  for (uint32_t r = 0; r < kFrame; r += 2 * 4) {
+    lo = __builtin_ia32_maxps(frame_abs4(frame, r), lo);
+    hi = __builtin_ia32_maxps(frame_abs4(frame, r + 4), hi);
   }
+  // Each maximum's rank (how many of the eight are larger): both registers and their three
+  // rotations against each.
+  Int4 rank_lo = {0, 0, 0, 0}, rank_hi = rank_lo;
+  Float4 a = lo, b = hi;
+#pragma GCC unroll 4
+  for (int s = 0; s < 4; ++s) {
+    rank_lo -= (a > lo);
+    rank_lo -= (b > lo);
+    rank_hi -= (a > hi);
+    rank_hi -= (b > hi);
+    a = __builtin_shufflevector(a, a, 1, 2, 3, 0);
+    b = __builtin_shufflevector(b, b, 1, 2, 3, 0);
+  }
+  // The k-th largest maximum: the smallest of those with fewer than k larger.
+  const Int4 k4 = {static_cast<int32_t>(k), static_cast<int32_t>(k), static_cast<int32_t>(k),
+                   static_cast<int32_t>(k)};
+  const Float4 inf4 = {INFINITY, INFINITY, INFINITY, INFINITY};
+  const Float4 best = __builtin_ia32_minps(rank_lo < k4 ? lo : inf4, rank_hi < k4 ? hi : inf4);
+  const float m01 = best[0] < best[1] ? best[0] : best[1];
+  const float m23 = best[2] < best[3] ? best[2] : best[3];
+  float tau = m01 < m23 ? m01 : m23;
+  *cmps += static_cast<uint64_t>(n) + kFrameBlocks * kFrameBlocks;
+  *tau_out = tau;
+  // As in rank_top_k: with a bound of 0 the candidates are the nonzero numbers.
+  const bool nonzero_only = tau <= 0.0f;
+  if (nonzero_only) tau = kSmallestPositive;
+  const Float4 tau4 = {tau, tau, tau, tau};
+  uint64_t mask = 0;
+#pragma GCC unroll 4
+  for (uint32_t r = 0; r < kFrame; r += 16) {
+    mask |= static_cast<uint64_t>(reach_mask16(frame, r, tau4)) << r;
+  }
+  *cmps += n;
+  alignas(16) float mags[kMaxCandidates + 3];
+  alignas(16) uint32_t rank[kMaxCandidates + 3];
+  uint16_t pos[kFrame];
+  uint32_t c = 0;
+  for (; mask != 0; mask &= mask - 1) {
+    const uint32_t p = static_cast<uint32_t>(__builtin_ctzll(mask));
+    pos[c] = static_cast<uint16_t>(p);
+    mags[c] = fabsf(frame[p]);
+    ++c;
+  }
+  if (c < k && nonzero_only) return fill_with_zeros(v, n, k, c, idx, cmps);
+  if (c < k) return false;  // only NaN can cause that
+  top_k_of_candidates(mags, rank, pos, c, k, idx, cmps);
   return true;
 }
 
@@ -427,7 +533,9 @@ void finish_with_heap(const float* v, uint32_t n, uint32_t k, bool bounded, floa
 //    and the top k among them by counting, for each candidate, the candidates above it. Every
 //    step is a fixed vector pass without data-dependent branches: on x86 a mispredicted branch
 //    costs more than the comparisons around it, and for errors in random order nearly every
-//    decision of a heap is a coin toss.
+//    decision of a heap is a coin toss. For 32 <= n <= 64 and k <= 7 the same steps on a
+//    fixed frame of 64 floats (rank_top_k_frame): the bound from 8 block maxima ranked in
+//    registers, the candidates from a 64-bit compare mask.
 //  * small-k path (k <= kMaxSmallSelect on the cases the rank path leaves, so every small k on
 //    a target without SSE): one pass keeping the k best in a short sorted array, O(n k) at
 //    worst, then the k indices in ascending order (select_top_k_small).
@@ -586,7 +694,11 @@ uint64_t select_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
       (n / k >= kMinBlockForBound || n <= kMaxCandidates)) {
     uint64_t cmps = 0;
     float tau = -1.0f;
-    if (rank_top_k(v, n, k, idx, &tau, &cmps)) return cmps;
+    const bool framed = n >= kFrameMinN && n <= kFrame && k <= kFrameMaxK;
+    if (framed ? rank_top_k_frame(v, n, k, idx, &tau, &cmps)
+               : rank_top_k(v, n, k, idx, &tau, &cmps)) {
+      return cmps;
+    }
     // The rank path's bound seeds the heap (without a bound, -1: every element but a NaN).
     finish_with_heap(v, n, k, true, tau, idx, &cmps);
     return cmps;
@@ -595,6 +707,15 @@ uint64_t select_top_k(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
   if (k > 0 && k < n && k <= kMaxSmallSelect) return select_top_k_small(v, n, k, idx);
   return select_top_k_heap(v, n, k, idx);
 }
+
+#if defined(TINYPROP_FLOAT4)
+bool select_top_k_frame(const float* v, uint32_t n, uint32_t k, uint32_t* idx) {
+  if (n < kFrameMinN || n > kFrame || k == 0 || k > kFrameMaxK || k >= n) return false;
+  uint64_t cmps = 0;
+  float tau = -1.0f;
+  return rank_top_k_frame(v, n, k, idx, &tau, &cmps);
+}
+#endif
 
 // Insertion: for small n cheaper than a pass over the whole error (see finish_with_heap).
 void insertion_sort_indices(uint32_t* a, uint32_t n) {

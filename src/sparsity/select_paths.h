@@ -18,6 +18,13 @@ uint64_t select_top_k_heap(const float* v, uint32_t n, uint32_t k, uint32_t* idx
 inline constexpr uint32_t kMaxSmallSelect = 8;
 uint64_t select_top_k_small(const float* v, uint32_t n, uint32_t k, uint32_t* idx);
 
+#if defined(__SSE2__)  // x86 (TINYPROP_FLOAT4)
+// The x86 rank path on a frame of 64 floats alone, which select_top_k takes for
+// 32 <= n <= 64 and 1 <= k <= 7 (k < n): true with select_top_k's result in idx, false when
+// it does not apply or leaves the input to the heap (only NaN can cause that).
+bool select_top_k_frame(const float* v, uint32_t n, uint32_t k, uint32_t* idx);
+#endif
+
 // Sorts a[0..n) ascending by insertion (O(n^2): for short index lists).
 void insertion_sort_indices(uint32_t* a, uint32_t n);
 

@@ -152,5 +152,80 @@ TEST(Rows4Blocking, SgdRowUpdateHasTheBitsOfOneAxpyPerRow) {
   }
 }
 
+// Every number of rows (1 to 13: groups of four, and the last five to seven rows as one pass on
+// x86), each list with a row repeated inside its last group: the SGD row update is one axpy /
+// axpy_nz per row in list order, the propagated error one axpy per row onto a cleared dx.
+// Zeros of both signs in dy and w: the error's first pass starts from +0 (+0 + -0 is +0).
+TEST(RowGroups, EveryRowCountHasTheBitsOfOneAxpyPerRow) {
+  Rng rng(1605);
+  const float lr = 0.01f;
+  size_t checks = 0;
+  for (uint32_t n_in : {1u, 3u, 4u, 9u, 64u, 130u}) {
+    const uint32_t n_out = 16;
+    std::vector<float> w0 = wide_values(rng, static_cast<size_t>(n_in) * n_out);
+    for (size_t i = 0; i < w0.size(); i += 7) w0[i] = (i % 2 == 0) ? -0.0f : 0.0f;
+    std::vector<float> dy = wide_values(rng, n_out);
+    dy[1] = -0.0f;
+    dy[6] = 0.0f;
+    std::vector<float> x = wide_values(rng, n_in);
+    for (uint32_t i = 0; i + 4 <= n_in; i += 8) {
+      for (uint32_t e = 0; e < 4; ++e) x[i + e] = 0.0f;  // every other block zero
+    }
+    for (uint32_t k = 1; k <= 13; ++k) {
+      std::vector<uint32_t> rows(k);
+      for (uint32_t& r : rows) r = rng.uniform_below(n_out);
+      if (k >= 2) rows[k - 1] = rows[k - 2];  // a repeat inside the last group
+      rows[0] = 1;                            // dy = -0 in the error's first pass
+      const uint32_t* row_list = rows.data();
+      for (const uint32_t* list : {static_cast<const uint32_t*>(nullptr), row_list}) {
+        std::vector<float> dx(n_in + 1, 7.0f), dx_want(n_in + 1, 7.0f);
+        dense_backward_input(dx.data(), w0.data(), dy.data(), list, k, n_in);
+        for (uint32_t i = 0; i < n_in; ++i) dx_want[i] = 0.0f;
+        for (uint32_t t = 0; t < k; ++t) {
+          const uint32_t j = list != nullptr ? list[t] : t;
+          axpy(dx_want.data(), dy[j], w0.data() + static_cast<size_t>(j) * n_in, n_in);
+        }
+        EXPECT_TRUE(same_bits(dx.data(), dx_want.data(), dx.size()))
+            << "error n_in=" << n_in << " k=" << k << " list=" << (list != nullptr);
+        for (bool skip : {false, true}) {
+          NonzeroBlocks nz;
+          if (skip) find_nonzero_blocks(x.data(), n_in, &nz);
+          std::vector<float> got = w0, want = w0;
+          dense_sgd_update_rows(got.data(), x.data(), dy.data(), lr, list, k, n_in, nz);
+          for (uint32_t t = 0; t < k; ++t) {
+            const uint32_t j = list != nullptr ? list[t] : t;
+            float* row = want.data() + static_cast<size_t>(j) * n_in;
+            if (nz.skip) {
+              axpy_nz(row, -lr * dy[j], x.data(), n_in, nz);
+            } else {
+              axpy(row, -lr * dy[j], x.data(), n_in);
+            }
+          }
+          EXPECT_TRUE(same_bits(got.data(), want.data(), got.size()))
+              << "update n_in=" << n_in << " k=" << k << " skip=" << nz.skip
+              << " list=" << (list != nullptr);
+          checks += 2;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(checks, 6u * 13u * 2u * 4u);
+}
+
+// The error's first pass writes dx without reading it: n_rows = 0 clears dx, and stale
+// contents (here NaN) never leak into the sum.
+TEST(RowGroups, ErrorOverwritesStaleDx) {
+  const uint32_t n_in = 10;
+  const std::vector<float> w(3 * n_in, 0.5f);
+  const std::vector<float> dy = {2.0f, -1.0f, 4.0f};
+  const uint32_t rows[] = {2, 0};
+  std::vector<float> dx(n_in, NAN);
+  dense_backward_input(dx.data(), w.data(), dy.data(), nullptr, 0, n_in);
+  for (float v : dx) EXPECT_EQ(v, 0.0f);
+  dx.assign(n_in, NAN);
+  dense_backward_input(dx.data(), w.data(), dy.data(), rows, 2, n_in);
+  for (float v : dx) EXPECT_EQ(v, 3.0f);  // 0.5 * 4 + 0.5 * 2
+}
+
 }  // namespace
 }  // namespace tinyprop_test

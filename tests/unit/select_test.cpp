@@ -122,6 +122,74 @@ TEST(SelectTopK, MostlyZeroErrorsGiveTheHeapPathsIndices) {
   EXPECT_GT(fewer_nonzero_than_k, 50u);
 }
 
+#if defined(__SSE2__)
+// The x86 rank path on a 64-float frame (select_top_k's path for 32 <= n <= 64, k <= 7), for
+// every such n and k: errors in random order, tie-heavy values, errors after a ReLU (mostly
+// zeros of both signs, sometimes fewer nonzero numbers than k), every magnitude equal, and
+// inputs with NaN, infinities and -0. The brute-force set in ascending order (the heap path's
+// where a NaN is in it, which brute_top_k has no rule for); select_top_k gives the same.
+TEST(SelectTopK, FramePathMatchesBruteForceForEveryNAndK) {
+  Rng rng(109);
+  size_t cases = 0, taken = 0, fewer_nonzero_than_k = 0;
+  for (uint32_t n = 32; n <= 64; ++n) {
+    for (uint32_t k = 1; k <= 7; ++k) {
+      for (int rep = 0; rep < 10; ++rep) {
+        std::vector<float> v;
+        const int kind = rep % 5;
+        if (kind == 0) v = random_vector(rng, n, -1.0f, 1.0f);
+        if (kind == 1) v = tie_heavy(rng, n);
+        if (kind == 2) {
+          v.assign(n, 0.0f);
+          uint32_t nonzero = 0;
+          for (float& f : v) {
+            const bool number = rng.uniform_below(16) == 0;
+            f = number ? rng.uniform(-1.0f, 1.0f) : (rng.uniform_below(2) == 1 ? -0.0f : 0.0f);
+            nonzero += number ? 1u : 0u;
+          }
+          fewer_nonzero_than_k += nonzero < k ? 1u : 0u;
+        }
+        if (kind == 3) {
+          v.assign(n, rng.uniform_below(2) == 1 ? 0.75f : -0.75f);
+          for (float& f : v) f = rng.uniform_below(2) == 1 ? -f : f;
+        }
+        if (kind == 4) {
+          v = random_vector(rng, n, -1.0f, 1.0f);
+          v[rng.uniform_below(n)] = NAN;
+          v[rng.uniform_below(n)] = -INFINITY;
+          v[rng.uniform_below(n)] = -0.0f;
+          if (rep == 9) {
+            for (uint32_t i = 0; i < n; ++i) v[i] = i % 16 == 0 ? 1.0f : NAN;
+          }
+        }
+        std::vector<uint32_t> frame(k, 0xFFFFFFFFu), heap(k, 0xFFFFFFFFu), got(k, 0xFFFFFFFFu);
+        const bool done = select_top_k_frame(v.data(), n, k, frame.data());
+        (void)select_top_k_heap(v.data(), n, k, heap.data());
+        (void)select_top_k(v.data(), n, k, got.data());
+        ASSERT_EQ(got, heap) << "n " << n << " k " << k << " rep " << rep;
+        if (kind != 4) {
+          ASSERT_TRUE(done) << "n " << n << " k " << k << " rep " << rep;
+          ASSERT_EQ(frame, brute_top_k(v.data(), n, k)) << "n " << n << " k " << k;
+        } else if (done) {
+          ASSERT_EQ(frame, heap) << "n " << n << " k " << k << " rep " << rep;
+        }
+        taken += done ? 1u : 0u;
+        ++cases;
+      }
+    }
+  }
+  EXPECT_EQ(cases, 33u * 7u * 10u);
+  EXPECT_GE(taken, 33u * 7u * 8u);  // every input without NaN, and some with
+  EXPECT_GT(fewer_nonzero_than_k, 100u);
+  // Outside its range the frame path declines (select_top_k takes the general one).
+  const std::vector<float> v = random_vector(rng, 80, -1.0f, 1.0f);
+  std::vector<uint32_t> idx(32);
+  EXPECT_FALSE(select_top_k_frame(v.data(), 31, 3, idx.data()));
+  EXPECT_FALSE(select_top_k_frame(v.data(), 65, 3, idx.data()));
+  EXPECT_FALSE(select_top_k_frame(v.data(), 64, 8, idx.data()));
+  EXPECT_FALSE(select_top_k_frame(v.data(), 32, 32, idx.data()));
+}
+#endif
+
 TEST(SelectTopK, AllEqualPicksTheLowestIndices) {
   const std::vector<float> v(20, -2.0f);
   std::vector<uint32_t> idx(6);
