@@ -100,46 +100,13 @@ void axpy_pair(float* __restrict y0, float a0, float* __restrict y1, float a1,
 // size is its own loop with the rows' pointers and factors in registers; every element is
 // still computed row after row in list order, so the bits are those of one axpy per row.
 
-template <uint32_t R>
-struct RowCount {
-  static constexpr uint32_t value = R;
-};
-
-// Calls f(RowCount<group>{}) for group = 1 .. 7 (the size as a constant).
-template <typename F>
-inline void with_group_size(uint32_t group, F f) {
-  switch (group) {
-    case 1:
-      f(RowCount<1>{});
-      break;
-    case 2:
-      f(RowCount<2>{});
-      break;
-    case 3:
-      f(RowCount<3>{});
-      break;
-    case 4:
-      f(RowCount<4>{});
-      break;
-    case 5:
-      f(RowCount<5>{});
-      break;
-    case 6:
-      f(RowCount<6>{});
-      break;
-    default:
-      f(RowCount<7>{});
-      break;
-  }
-}
-
 // Runs pass(RowCount<R>{}, t) for the groups of rows t .. t + R - 1 that cover 0 .. n_rows - 1
 // (n_rows >= 1): fours, the last group of five to seven rows whole.
 template <typename Pass>
 inline void for_each_group(uint32_t n_rows, Pass pass) {
   uint32_t t = 0;
   for (; t + 8 <= n_rows; t += 4) pass(RowCount<4>{}, t);
-  with_group_size(n_rows - t, [&](auto rc) { pass(rc, t); });
+  with_row_count<7>(n_rows - t, [&](auto rc) { pass(rc, t); });
 }
 
 // Rows t .. t + R - 1 of the list (null: t ..): their pointers into m [.., n_in] and the

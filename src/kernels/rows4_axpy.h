@@ -113,28 +113,6 @@ inline void error_rows_mve(float* __restrict y, const float a[4], const float* c
   }
 }
 
-// Calls f(RowCount<R>{}) for R = n_rows (1 to 4): the row count as a constant.
-template <uint32_t R>
-struct RowCount {
-  static constexpr uint32_t value = R;
-};
-template <typename F>
-inline void with_rows_1_to_4(uint32_t n_rows, F f) {
-  switch (n_rows) {
-    case 1:
-      f(RowCount<1>{});
-      break;
-    case 2:
-      f(RowCount<2>{});
-      break;
-    case 3:
-      f(RowCount<3>{});
-      break;
-    default:
-      f(RowCount<4>{});
-      break;
-  }
-}
 #endif
 
 // w_r[i] += a[r] x[i] for the rows w_r = w[r], r < n_rows (1 to 4; a has four entries), over
@@ -174,7 +152,7 @@ inline void sgd_rows4(float* const w[4], const float a[4], const float* __restri
 #undef TINYPROP_SGD_LOOP
 #undef TINYPROP_SGD_ROW
 #elif defined(TINYPROP_ARM_MVE_ROWS4)
-  with_rows_1_to_4(n_rows,
+  with_row_count<4>(n_rows,
                    [&](auto rows) { sgd_rows_mve<decltype(rows)::value>(w, a, x, n_blocks); });
 #elif defined(TINYPROP_FLOAT4)
   // x86: one SSE register per row block, the x block loaded once for the rows (lane-wise IEEE
@@ -243,7 +221,7 @@ inline void sgd_rows4_blocks(float* const w[4], const float a[4], const float* _
 #undef TINYPROP_SGD_LOOP_AT
 #undef TINYPROP_SGD_ROW_AT
 #elif defined(TINYPROP_ARM_MVE_ROWS4)
-  with_rows_1_to_4(n_rows, [&](auto rows) {
+  with_row_count<4>(n_rows, [&](auto rows) {
     sgd_rows_blocks_mve<decltype(rows)::value>(w, a, x, blocks, n_blocks);
   });
 #elif defined(TINYPROP_FLOAT4)
