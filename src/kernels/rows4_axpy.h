@@ -7,7 +7,7 @@
 //   error:   y[i] = (((y[i] + a0 w0[i]) + a1 w1[i]) + a2 w2[i]) + a3 w3[i]
 // On a Cortex-M with FPv4/FPv5 the loops are inline assembly with one VLDM/VSTM per four floats
 // (rows4.h says why); on a Cortex-M55 with Helium one Q register per row (MVE intrinsics, as
-// rows4.h's forward pass); elsewhere plain C, which GCC's SLP vectorizer turns into SSE on x86.
+// rows4.h's forward pass); elsewhere plain C (x86 has its own row groups in dense.cpp).
 // In the update a row listed twice within a block of four still sees the earlier row's result:
 // each row's four floats are stored before the next row loads them.
 #pragma once
@@ -154,27 +154,6 @@ inline void sgd_rows4(float* const w[4], const float a[4], const float* __restri
 #elif defined(TINYPROP_ARM_MVE_ROWS4)
   with_row_count<4>(n_rows,
                    [&](auto rows) { sgd_rows_mve<decltype(rows)::value>(w, a, x, n_blocks); });
-#elif defined(TINYPROP_FLOAT4)
-  // x86: one SSE register per row block, the x block loaded once for the rows (lane-wise IEEE
-  // operations: axpy's bits).
-  if (n_rows == 4) {  // unrolled: the usual case, no row loop per block
-    float* const w0 = w[0];
-    float* const w1 = w[1];
-    float* const w2 = w[2];
-    float* const w3 = w[3];
-    for (size_t i = 0; i < 4 * static_cast<size_t>(n_blocks); i += 4) {
-      const Float4 xv = load4(x + i);
-      store4(w0 + i, load4(w0 + i) + a[0] * xv);
-      store4(w1 + i, load4(w1 + i) + a[1] * xv);
-      store4(w2 + i, load4(w2 + i) + a[2] * xv);
-      store4(w3 + i, load4(w3 + i) + a[3] * xv);
-    }
-    return;
-  }
-  for (size_t i = 0; i < 4 * static_cast<size_t>(n_blocks); i += 4) {
-    const Float4 xv = load4(x + i);
-    for (uint32_t r = 0; r < n_rows; ++r) store4(w[r] + i, load4(w[r] + i) + a[r] * xv);
-  }
 #else
   for (uint32_t r = 0; r < n_rows; ++r) {
     float* __restrict y = w[r];
@@ -224,27 +203,6 @@ inline void sgd_rows4_blocks(float* const w[4], const float a[4], const float* _
   with_row_count<4>(n_rows, [&](auto rows) {
     sgd_rows_blocks_mve<decltype(rows)::value>(w, a, x, blocks, n_blocks);
   });
-#elif defined(TINYPROP_FLOAT4)
-  if (n_rows == 4) {
-    float* const w0 = w[0];
-    float* const w1 = w[1];
-    float* const w2 = w[2];
-    float* const w3 = w[3];
-    for (uint32_t t = 0; t < n_blocks; ++t) {
-      const size_t i = static_cast<size_t>(blocks[t]) * 4u;
-      const Float4 xv = load4(x + i);
-      store4(w0 + i, load4(w0 + i) + a[0] * xv);
-      store4(w1 + i, load4(w1 + i) + a[1] * xv);
-      store4(w2 + i, load4(w2 + i) + a[2] * xv);
-      store4(w3 + i, load4(w3 + i) + a[3] * xv);
-    }
-    return;
-  }
-  for (uint32_t t = 0; t < n_blocks; ++t) {
-    const size_t i = static_cast<size_t>(blocks[t]) * 4u;
-    const Float4 xv = load4(x + i);
-    for (uint32_t r = 0; r < n_rows; ++r) store4(w[r] + i, load4(w[r] + i) + a[r] * xv);
-  }
 #else
   for (uint32_t r = 0; r < n_rows; ++r) {
     float* __restrict y = w[r];
