@@ -262,18 +262,14 @@ def claims_section(mlp):
     return "\n".join(lines)
 
 
-def beats_paper_default(doc):
-    """As `compare` checks it: a point of the budget rule's curve (its default design, any budget)
-    more accurate than tinyprop 0.1/0.9/0.5 at equal or lower backward compute, or the curve
-    interpolated linearly in compute at tinyprop's compute. Returns (met, how)."""
-    tp = method(doc, default=True)
-    if tp is None:
-        return False, ""
-    x, acc_tp = tp["backward_rel"]["mean"], tp["accuracy_after"]["mean"]
-    curve = sorted((m["backward_rel"]["mean"], m["accuracy_after"]["mean"], m["label"])
-                   for m in doc["methods"] if m["group"] == "budget"
-                   and m["sparsity"].get("budget_split") == "equal-macs"
-                   and m["sparsity"].get("budget_adaptive", True))
+CURVE_BUDGETS = ("0.03", "0.05", "0.2", "0.3")  # tools/experiments/budget_curve.h, without the default
+
+
+def beats_on_curve(curve, x, acc_tp):
+    """curve: (backward, accuracy, label) points of the budget rule; x, acc_tp: the paper default's
+    backward and accuracy. Met by a point at equal or lower compute that is more accurate, or by
+    the curve interpolated linearly in compute at x. Returns (met, how)."""
+    curve = sorted(curve)
     for bx, acc, label in curve:
         if bx <= x and acc > acc_tp:
             return True, label
@@ -281,6 +277,20 @@ def beats_paper_default(doc):
         if x0 <= x <= x1 and x1 > x0 and a0 + (a1 - a0) * (x - x0) / (x1 - x0) > acc_tp:
             return True, "curve interpolated"
     return False, ""
+
+
+def beats_paper_default(doc):
+    """As `compare` checks it: a point of the budget rule's curve (its default design, any budget)
+    more accurate than tinyprop 0.1/0.9/0.5 at equal or lower backward compute, or the curve
+    interpolated linearly in compute at tinyprop's compute. Returns (met, how)."""
+    tp = method(doc, default=True)
+    if tp is None:
+        return False, ""
+    curve = [(m["backward_rel"]["mean"], m["accuracy_after"]["mean"], m["label"])
+             for m in doc["methods"] if m["group"] == "budget"
+             and m["sparsity"].get("budget_split") == "equal-macs"
+             and m["sparsity"].get("budget_adaptive", True)]
+    return beats_on_curve(curve, tp["backward_rel"]["mean"], tp["accuracy_after"]["mean"])
 
 
 def budget_section(docs, dcase_docs):
@@ -299,7 +309,7 @@ def budget_section(docs, dcase_docs):
             "≤ 20 %), never below the starting model, more accurate than the paper's defaults at "
             "equal or lower compute.", "",
             "| run | seeds | full % | tinyprop 0.1/0.9/0.5: loss, bwd | budget 0.1: loss, bwd | "
-            "budget 0.05 / 0.2: loss | targets (compute, accuracy, not below start, beats tinyprop) |",
+            "budget 0.03 / 0.05 / 0.2 / 0.3: loss @ bwd | targets (compute, accuracy, not below start, beats tinyprop) |",
             "|---|---:|---:|---|---|---|---|"]
     for name in SCENARIOS:
         doc = docs.get(name)
@@ -309,10 +319,11 @@ def budget_section(docs, dcase_docs):
         full = method(doc, label="full")
         tp = method(doc, default=True)
         b = method(doc, label=t["label"])
-        curve = [method(doc, label=f"budget {x}") for x in ("0.05", "0.2")]
+        curve = [method(doc, label=f"budget {x}") for x in CURVE_BUDGETS]
         tp_text = (f"{tp['accuracy_loss_pp']['mean']:.2f} pp, {pct(tp['backward_rel']['mean'], 1)}%"
                    if tp else "-")
-        curve_text = " / ".join(f"{c['accuracy_loss_pp']['mean']:.2f}" if c else "-" for c in curve)
+        curve_text = " / ".join(f"{c['accuracy_loss_pp']['mean']:.2f} @ {pct(c['backward_rel']['mean'], 1)}%"
+                                if c else "-" for c in curve)
         beats, how = beats_paper_default(doc)
         verdicts = ", ".join("met" if ok else "**missed**" for ok in
                              (t["compute_met"], t["accuracy_met"], t["above_pretrained"], beats))
@@ -329,13 +340,17 @@ def budget_section(docs, dcase_docs):
             continue
         b, tp, full = by["budget 0.1"], by.get("tinyprop"), by["full"]
         loss = lambda m: -100 * m["auc_delta_vs_full"]
-        curve = " / ".join(f"{loss(by[k]):.2f}" if k in by else "-" for k in ("budget 0.05", "budget 0.2"))
-        beats = tp is not None and any(
-            k in by and by[k]["backward_ratio"] <= tp["backward_ratio"] and by[k]["auc"] > tp["auc"]
-            for k in ("budget 0.05", "budget 0.1", "budget 0.2"))
+        keys = [f"budget {x}" for x in CURVE_BUDGETS]
+        curve = " / ".join(f"{loss(by[k]):.2f} @ {pct(by[k]['backward_ratio'], 1)}%" if k in by else "-"
+                           for k in keys)
+        beats, how = (False, "") if tp is None else beats_on_curve(
+            [(by[k]["backward_ratio"], by[k]["auc"], k) for k in keys + ["budget 0.1"] if k in by],
+            tp["backward_ratio"], tp["auc"])
         above = b["auc"] >= by["pretrained"]["auc"] if "pretrained" in by else True
         verdicts = ", ".join("met" if ok else "**missed**" for ok in
                              (b["backward_ratio"] <= 0.12, loss(b) <= 1.0, above, beats))
+        if how:
+            verdicts += f" ({how})"
         tp_text = f"{loss(tp):.2f} AUC points, {pct(tp['backward_ratio'], 1)}%" if tp else "-"
         rows.append(f"| {name} (AUC; {'synthetic data' if doc.get('synthetic') else 'DCASE2020'}, {len(doc['machines'])} machines) | "
                     f"{len(doc['seeds'])} | {pct(full['auc'])} | {tp_text} | "

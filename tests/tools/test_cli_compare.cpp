@@ -56,7 +56,8 @@ TEST_F(CliCompare, QuickRunWritesTableJsonAndCsv) {
   ASSERT_EQ(r.status, 0) << r.err;
   for (const char* needle : {"full", "static r=0.05", "static r=0.5", "tinyprop 0.1/0.9/0.5",
                              "tinypropv2", "= tinyprop default", "targets", "budget 0.1 (default)",
-                             "budget 0.05", "budget 0.2", "targets of the budget rule"}) {
+                             "budget 0.03", "budget 0.05", "budget 0.2", "budget 0.3",
+                             "targets of the budget rule"}) {
     EXPECT_NE(r.out.find(needle), std::string::npos) << needle << "\n" << r.out;
   }
   const nlohmann::json j = nlohmann::json::parse(read_text(dir + "/compare.json"));

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "experiments/budget_curve.h"
 #include "experiments/scenario.h"
 #include "util/error.h"
 
@@ -207,7 +208,7 @@ Protocol make_protocol(const std::string& scenario, bool quick, uint32_t seeds,
   // The budget rule at its default and a few more budgets (its accuracy-compute curve). Channel
   // selection picks whole filters from a ratio, which the budget cannot steer element by element.
   if (conv_selection == ConvSelection::kElement) {
-    for (float b : {0.1f, 0.05f, 0.2f}) p.methods.push_back(budget_variant(b));
+    for (float b : kBudgetCurve) p.methods.push_back(budget_variant(b));
     // The design alternatives, for comparison: the other split, and every step at the budget.
     MethodVariant ratio = budget_variant(0.1f);
     ratio.label += " equal-ratio";

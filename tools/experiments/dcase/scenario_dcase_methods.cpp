@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "experiments/budget_curve.h"
 #include "experiments/dcase/scenario_dcase.h"
 #include "util/error.h"
 
@@ -33,7 +34,7 @@ std::vector<DcaseMethod> dcase_default_methods() {
   m.push_back(make_method("tinyprop", Method::kTinyProp));
   m.push_back(dcase_tuned_tinyprop());
   m.push_back(make_method("tinypropv2", Method::kTinyPropV2));
-  for (float b : {0.1f, 0.05f, 0.2f}) m.push_back(dcase_budget_variant(b));
+  for (float b : kBudgetCurve) m.push_back(dcase_budget_variant(b));
   return m;
 }
 
