@@ -115,6 +115,25 @@ TEST(Rows4Blocking, ForwardRowsHaveTheBitsOfOneDotPerRow) {
   }
 }
 
+// The reference of the SGD row update: one axpy (axpy_nz when zero blocks are skipped) per row
+// of `list` (rows 0..k-1 when null), in list order, on a copy of w0.
+std::vector<float> sgd_rows_by_axpy(const std::vector<float>& w0, const std::vector<float>& x,
+                                    const std::vector<float>& dy, float lr, const uint32_t* list,
+                                    uint32_t k, const NonzeroBlocks& nz) {
+  const uint32_t n_in = static_cast<uint32_t>(x.size());
+  std::vector<float> want = w0;
+  for (uint32_t t = 0; t < k; ++t) {
+    const uint32_t j = list != nullptr ? list[t] : t;
+    float* row = want.data() + static_cast<size_t>(j) * n_in;
+    if (nz.skip) {
+      axpy_nz(row, -lr * dy[j], x.data(), n_in, nz);
+    } else {
+      axpy(row, -lr * dy[j], x.data(), n_in);
+    }
+  }
+  return want;
+}
+
 // The four-row SGD update is one axpy (dense) or axpy_nz (skipping) per row in list order,
 // a row listed twice included.
 TEST(Rows4Blocking, SgdRowUpdateHasTheBitsOfOneAxpyPerRow) {
@@ -134,17 +153,9 @@ TEST(Rows4Blocking, SgdRowUpdateHasTheBitsOfOneAxpyPerRow) {
       if (skip) find_nonzero_blocks(x.data(), n_in, &nz);
       for (const uint32_t* list : {static_cast<const uint32_t*>(nullptr), rows.data()}) {
         const uint32_t k = list != nullptr ? static_cast<uint32_t>(rows.size()) : n_out;
-        std::vector<float> got = w0, want = w0;
+        std::vector<float> got = w0;
         dense_sgd_update_rows(got.data(), x.data(), dy.data(), lr, list, k, n_in, nz);
-        for (uint32_t t = 0; t < k; ++t) {
-          const uint32_t j = list != nullptr ? list[t] : t;
-          float* row = want.data() + static_cast<size_t>(j) * n_in;
-          if (nz.skip) {
-            axpy_nz(row, -lr * dy[j], x.data(), n_in, nz);
-          } else {
-            axpy(row, -lr * dy[j], x.data(), n_in);
-          }
-        }
+        const std::vector<float> want = sgd_rows_by_axpy(w0, x, dy, lr, list, k, nz);
         EXPECT_TRUE(same_bits(got.data(), want.data(), got.size()))
             << "n_in=" << n_in << " skip=" << nz.skip << " list=" << (list != nullptr);
       }
@@ -190,17 +201,9 @@ TEST(RowGroups, EveryRowCountHasTheBitsOfOneAxpyPerRow) {
         for (bool skip : {false, true}) {
           NonzeroBlocks nz;
           if (skip) find_nonzero_blocks(x.data(), n_in, &nz);
-          std::vector<float> got = w0, want = w0;
+          std::vector<float> got = w0;
           dense_sgd_update_rows(got.data(), x.data(), dy.data(), lr, list, k, n_in, nz);
-          for (uint32_t t = 0; t < k; ++t) {
-            const uint32_t j = list != nullptr ? list[t] : t;
-            float* row = want.data() + static_cast<size_t>(j) * n_in;
-            if (nz.skip) {
-              axpy_nz(row, -lr * dy[j], x.data(), n_in, nz);
-            } else {
-              axpy(row, -lr * dy[j], x.data(), n_in);
-            }
-          }
+          const std::vector<float> want = sgd_rows_by_axpy(w0, x, dy, lr, list, k, nz);
           EXPECT_TRUE(same_bits(got.data(), want.data(), got.size()))
               << "update n_in=" << n_in << " k=" << k << " skip=" << nz.skip
               << " list=" << (list != nullptr);
