@@ -4,6 +4,7 @@
 // and wrong checkpoints give one-line errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,21 @@ class CliCheckpoint : public ::testing::Test {
     return a.size() == b.size() && memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
   }
 
+  // Each command fails with a one-line error that contains its message.
+  struct ErrorCase {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  static void expect_one_line_errors(const std::vector<ErrorCase>& cases) {
+    for (const ErrorCase& c : cases) {
+      SCOPED_TRACE(c.message);
+      const CliResult r = run_cli(c.args);
+      EXPECT_NE(r.status, 0);
+      EXPECT_TRUE(is_one_line_error(r.err)) << r.err;
+      EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+    }
+  }
+
   static ScratchDir* root_;
   static std::string data_, model_;
 };
@@ -64,6 +80,7 @@ TEST_F(CliCheckpoint, StoppedAndResumedRunEndsWithTheSameBits) {
                                            d / "resumed.ck", "--json"}));
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.json()["resumed"]["position"], 130);
+  EXPECT_EQ(r.json()["resumed"]["run_record_checked"], true);  // part.ck.run.json
   EXPECT_TRUE(same_bits(params_of(d / "resumed.tpm"), params_of(d / "straight.tpm")));
   EXPECT_EQ(read_file(d / "resumed.ck"), read_file(d / "straight.ck"));  // the whole state
 
@@ -85,6 +102,60 @@ TEST_F(CliCheckpoint, StoppedAndResumedRunEndsWithTheSameBits) {
                "--out", d / "weights-only.tpm", "--quiet"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_FALSE(same_bits(params_of(d / "weights-only.tpm"), params_of(d / "straight.tpm")));
+}
+
+// The seed, the schedule and the data are not in the core's checkpoint: the run record beside it
+// (<checkpoint>.run.json) makes a resume with other ones a one-line error instead of a run that
+// silently takes another course; without the record the resume goes ahead and says so.
+TEST_F(CliCheckpoint, ResumeWithOtherSeedScheduleOrDataIsRefused) {
+  const ScratchDir& d = *root_;
+  CliResult r = run_cli(finetune(d / "rr.tpm", {"--checkpoint-out", d / "rr.ck", "--stop-after",
+                                                "40", "--seed", "7"}));
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_TRUE(exists(d / "rr.ck.run.json"));
+  // finetune()'s arguments with one flag's value replaced (or the flag added).
+  auto with = [&](const std::string& flag, const std::string& value) {
+    std::vector<std::string> a = finetune(d / "rr-x.tpm", {"--resume", d / "rr.ck", "--seed", "7"});
+    auto it = std::find(a.begin(), a.end(), flag);
+    if (it != a.end()) {
+      *(it + 1) = value;
+    } else {
+      a.insert(a.end(), {flag, value});
+    }
+    return a;
+  };
+  const std::vector<ErrorCase> cases = {
+      {with("--seed", "8"), "started with --seed 7, this one has --seed 8"},
+      {with("--epochs", "3"), "started with --epochs 2, this one has --epochs 3"},
+      {with("--lr-end", "0.25"), "started with --lr-end 0.5, this one has --lr-end 0.25"},
+      {with("--lr", "0.002"), "started with --lr 0.001, this one has --lr 0.002"},
+      // The same number of samples, other images: the data's CRC differs.
+      {with("--subset", "200:300"), "started on other data: 100 training samples"},
+  };
+  expect_one_line_errors(cases);
+  EXPECT_FALSE(exists(d / "rr-x.tpm"));
+  // The flags it started with: resumed, checked.
+  r = run_cli(finetune(d / "rr-ok.tpm", {"--resume", d / "rr.ck", "--seed", "7", "--json"}));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.json()["resumed"]["run_record_checked"], true);
+  // A record that is not one: refused, with what to do.
+  write_file(d / "bad.ck", read_file(d / "rr.ck"));
+  const std::string junk = "{\"seed\": \"seven\"}";
+  write_file(d / "bad.ck.run.json", std::vector<uint8_t>(junk.begin(), junk.end()));
+  r = run_cli(finetune(d / "rr-x.tpm", {"--resume", d / "bad.ck", "--seed", "7"}));
+  EXPECT_NE(r.status, 0);
+  EXPECT_TRUE(is_one_line_error(r.err)) << r.err;
+  EXPECT_NE(r.err.find("not a run record"), std::string::npos) << r.err;
+  // No record beside the checkpoint (copied alone): resumed unchecked, and the output says so.
+  write_file(d / "alone.ck", read_file(d / "rr.ck"));
+  r = run_cli(finetune(d / "rr-alone.tpm", {"--resume", d / "alone.ck", "--seed", "8", "--json"}));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.json()["resumed"]["run_record_checked"], false);
+  std::vector<std::string> text_run = finetune(d / "rr-alone2.tpm", {"--resume", d / "alone.ck"});
+  text_run.erase(std::find(text_run.begin(), text_run.end(), "--quiet"));
+  r = run_cli(text_run);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("no run record beside it"), std::string::npos) << r.out;
 }
 
 // A device's flash image (the firmware's --flash file: two slots of 4 KB sectors), written by
@@ -205,11 +276,7 @@ TEST_F(CliCheckpoint, WrongCheckpointsGiveOneLineErrors) {
   std::vector<uint8_t> bytes = read_file(d / "e.ck");
   bytes[bytes.size() / 2] ^= 0x10;
   write_file(d / "damaged.ck", bytes);
-  struct Case {
-    std::vector<std::string> args;
-    std::string message;
-  };
-  const std::vector<Case> cases = {
+  const std::vector<ErrorCase> cases = {
       {finetune(d / "x.tpm", {"--resume", d / "damaged.ck"}), "CRC mismatch"},
       {finetune(d / "x.tpm", {"--resume", d / "missing.ck"}), "missing.ck"},
       {finetune(d / "x.tpm", {"--resume", data_ + "/mnist/t10k-labels-idx1-ubyte"}), "neither a checkpoint"},
@@ -218,13 +285,7 @@ TEST_F(CliCheckpoint, WrongCheckpointsGiveOneLineErrors) {
       {finetune(d / "x.tpm", {"--stop-after", "10"}), "--stop-after needs --checkpoint-out"},
       {{"info", "--checkpoint", d / "damaged.ck"}, "CRC mismatch"},
   };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.message);
-    r = run_cli(c.args);
-    EXPECT_NE(r.status, 0);
-    EXPECT_TRUE(is_one_line_error(r.err)) << r.err;
-    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
-  }
+  expect_one_line_errors(cases);
   EXPECT_FALSE(exists(d / "x.tpm"));
   // Resuming e.ck on top of another base model file.
   auto resume_on = [&](const std::string& arch, const std::string& name) {
@@ -233,7 +294,8 @@ TEST_F(CliCheckpoint, WrongCheckpointsGiveOneLineErrors) {
     EXPECT_EQ(t.status, 0) << t.err;
     return run_cli({"finetune", "--model-in", d / (name + ".tpm"), "--data-dir", data_,
                     "--subset", "300:400", "--method", "tinyprop", "--optimizer", "adam",
-                    "--batch", "4", "--resume", d / "e.ck", "--out", d / (name + "-out.tpm")});
+                    "--batch", "4", "--epochs", "2", "--lr-end", "0.5", "--resume", d / "e.ck",
+                    "--out", d / (name + "-out.tpm")});
   };
   // The same architecture with other weights, every layer trainable: the checkpoint carries
   // every weight, so it is accepted (a frozen layer would have to match: see the core tests).

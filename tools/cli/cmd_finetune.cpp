@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "formats/checkpoint_file.h"
+#include "formats/run_record.h"
 #include "cli_common.h"
 #include "util/error.h"
 #include "formats/model_file.h"
@@ -132,9 +133,13 @@ int run_finetune(const FinetuneFlags& f, const Invocation& inv) {
   fo.lr_base = cfg.optimizer.learning_rate;
   const uint64_t total = uint64_t{train.size()} * f.opt.epochs;
   std::string resumed_from;
+  bool resume_checked = false;
+  const host::RunRecord record =
+      host::make_run_record(train, f.seed, f.opt.epochs, cfg.optimizer.learning_rate, f.lr_end);
   if (!f.resume.empty()) {
     const host::CheckpointBytes ck = host::read_checkpoint(f.resume);
     const CheckpointInfo info = host::restore_checkpoint(session->trainer(), ck, f.resume);
+    resume_checked = host::check_run_record(f.resume, record);
     require(info.position <= total, f.resume + ": at sample " + std::to_string(info.position) +
                                         ", beyond the " + std::to_string(total) +
                                         " samples of this run");
@@ -149,6 +154,7 @@ int run_finetune(const FinetuneFlags& f, const Invocation& inv) {
   if (!f.checkpoint_out.empty()) {
     fo.checkpoint_every = f.checkpoint_every;
     fo.checkpoint = [&](uint64_t done) {
+      host::write_run_record(f.checkpoint_out, record);
       host::write_checkpoint(f.checkpoint_out, session->trainer(), done);
     };
   }
@@ -159,6 +165,7 @@ int run_finetune(const FinetuneFlags& f, const Invocation& inv) {
   const host::FitResult fr = host::fit(*session, train, fo);
   bar.finish();
   if (!f.checkpoint_out.empty()) {
+    host::write_run_record(f.checkpoint_out, record);
     host::write_checkpoint(f.checkpoint_out, session->trainer(), fr.position);
   }
   const host::EvalResult after = host::evaluate(session->model(), eval.data);
@@ -189,7 +196,10 @@ int run_finetune(const FinetuneFlags& f, const Invocation& inv) {
   report["cpu_seconds"] = fr.train_cpu_seconds;
   report["command"] = inv.text();
   if (!f.resume.empty()) {
-    report["resumed"] = {{"from", f.resume}, {"origin", resumed_from}, {"position", fo.start_position}};
+    report["resumed"] = {{"from", f.resume},
+                         {"origin", resumed_from},
+                         {"position", fo.start_position},
+                         {"run_record_checked", resume_checked}};
   }
   if (!f.checkpoint_out.empty()) report["checkpoint_out"] = f.checkpoint_out;
   report["position"] = fr.position;
@@ -232,7 +242,10 @@ int run_finetune(const FinetuneFlags& f, const Invocation& inv) {
                      " samples, " + host::fixed(fr.train_seconds, 2) + " s)\n";
   if (!f.resume.empty()) {
     text += "  resumed from " + f.resume + " (" + resumed_from + ") at sample " +
-            std::to_string(fo.start_position) + " of " + std::to_string(total) + "\n";
+            std::to_string(fo.start_position) + " of " + std::to_string(total) +
+            (resume_checked ? "" : "; no run record beside it, so --seed, --epochs, --lr, "
+                                   "--lr-end and the data were not checked") +
+            "\n";
   }
   if (f.load_optimizer_state) text += "  optimizer state loaded from " + f.model_in + "\n";
   if (fr.position < total) {
@@ -299,7 +312,8 @@ Action add_finetune(CLI::App& app, const Invocation& inv) {
   cmd->add_option("--report", f->report, "JSON report to write");
   cmd->add_option("--resume", f->resume,
                   "Continue the run of a checkpoint (or of a device's flash image) bit for bit; "
-                  "give the flags the run started with");
+                  "give the flags the run started with (checked against the <checkpoint>.run.json "
+                  "that --checkpoint-out writes beside it)");
   cmd->add_option("--checkpoint-out", f->checkpoint_out,
                   "Checkpoint of the whole training state to write at the end (and see --checkpoint-every)");
   cmd->add_option("--checkpoint-every", f->checkpoint_every,
