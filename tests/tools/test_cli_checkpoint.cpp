@@ -216,9 +216,21 @@ TEST_F(CliCheckpoint, InfoDescribesACheckpoint) {
   // 26 touched flags (padded to 28) + CRC 4.
   EXPECT_EQ(j["bytes"], 80 + 8 + 4 * 4 * 12730 + 28 + 4);
   EXPECT_EQ(read_file(d / "i.ck").size(), j["bytes"].get<size_t>());
+  // The run record beside it: finetune()'s seed (the default 1), 2 epochs, 100 samples.
+  EXPECT_EQ(j["run_record"]["seed"], 1);
+  EXPECT_EQ(j["run_record"]["epochs"], 2);
+  EXPECT_EQ(j["run_record"]["samples"], 100);
+  EXPECT_FLOAT_EQ(j["run_record"]["lr_end"].get<float>(), 0.5f);
   r = run_cli({"info", "--checkpoint", d / "i.ck"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("optimizer_steps: 7"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("seed 1, epochs 2, lr 0.001, lr-end 0.5, 100 training samples"),
+            std::string::npos) << r.out;
+  // A checkpoint alone: no record.
+  write_file(d / "i-alone.ck", read_file(d / "i.ck"));
+  r = run_cli({"info", "--checkpoint", d / "i-alone.ck", "--json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.json()["run_record"].is_null());
 }
 
 // The checkpoint sizes of the reference models, as `info` plans them (docs/CHECKPOINTS.md):

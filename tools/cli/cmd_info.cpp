@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "formats/checkpoint_file.h"
+#include "formats/run_record.h"
 #include "cli_common.h"
 #include "util/error.h"
 #include "formats/model_file.h"
@@ -89,6 +90,21 @@ int run_checkpoint_info(const InfoFlags& f) {
         << "\n";
     }
     j["slots"] = slots;
+  }
+  // The host's part of the run (seed, schedule, data), if `finetune` wrote it beside.
+  host::RunRecord record;
+  if (host::read_run_record(f.checkpoint, &record)) {
+    j["run_record"] = {{"path", host::run_record_path(f.checkpoint)},
+                       {"seed", record.seed},
+                       {"epochs", record.epochs},
+                       {"lr", record.lr},
+                       {"lr_end", record.lr_end},
+                       {"samples", record.samples},
+                       {"data_crc32", record.data_crc}};
+    t << "  run record " << host::run_record_path(f.checkpoint) << ": "
+      << host::describe_run_record(record) << "\n";
+  } else {
+    j["run_record"] = nullptr;
   }
   if (!f.model_in.empty() || !f.model.empty()) {
     const ModelSpec spec = f.model_in.empty() ? host::parse_model_spec(f.model)

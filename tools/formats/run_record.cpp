@@ -65,23 +65,37 @@ void write_run_record(const std::string& checkpoint, const RunRecord& r) {
   write_file_atomic(run_record_path(checkpoint), std::vector<uint8_t>(text.begin(), text.end()));
 }
 
-bool check_run_record(const std::string& checkpoint, const RunRecord& now) {
+bool read_run_record(const std::string& checkpoint, RunRecord* out) {
   const std::string path = run_record_path(checkpoint);
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
-  RunRecord then;
   try {
     const nlohmann::json j = nlohmann::json::parse(in);
-    then.seed = j.at("seed").get<uint64_t>();
-    then.epochs = j.at("epochs").get<uint32_t>();
-    then.lr = std::stof(j.at("lr").get<std::string>());
-    then.lr_end = std::stof(j.at("lr_end").get<std::string>());
-    then.samples = j.at("samples").get<uint64_t>();
-    then.data_crc = j.at("data_crc32").get<uint32_t>();
+    out->seed = j.at("seed").get<uint64_t>();
+    out->epochs = j.at("epochs").get<uint32_t>();
+    out->lr = std::stof(j.at("lr").get<std::string>());
+    out->lr_end = std::stof(j.at("lr_end").get<std::string>());
+    out->samples = j.at("samples").get<uint64_t>();
+    out->data_crc = j.at("data_crc32").get<uint32_t>();
   } catch (const std::exception& e) {
     throw Error(path + ": not a run record of tinyprop finetune (" + e.what() +
                 "); remove it to resume unchecked");
   }
+  return true;
+}
+
+std::string describe_run_record(const RunRecord& r) {
+  std::ostringstream o;
+  o << "seed " << r.seed << ", epochs " << r.epochs << ", lr " << float_text(r.lr) << ", lr-end "
+    << float_text(r.lr_end) << ", " << r.samples << " training samples (CRC-32 " << std::hex
+    << r.data_crc << ")";
+  return o.str();
+}
+
+bool check_run_record(const std::string& checkpoint, const RunRecord& now) {
+  RunRecord then;
+  if (!read_run_record(checkpoint, &then)) return false;
+  const std::string path = run_record_path(checkpoint);
   auto differs = [&](const std::string& what, const std::string& a, const std::string& b) {
     throw Error(checkpoint + ": the run was started with " + what + " " + a + ", this one has " +
                 what + " " + b + " (give the flags the run started with; " + path +

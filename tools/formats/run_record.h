@@ -32,6 +32,13 @@ std::string run_record_path(const std::string& checkpoint);
 // Written atomically; throws host::Error.
 void write_run_record(const std::string& checkpoint, const RunRecord& r);
 
+// Reads the record beside `checkpoint` into *out. Returns false when there is none; throws
+// host::Error on a file that is not a run record.
+bool read_run_record(const std::string& checkpoint, RunRecord* out);
+
+// "seed 7, epochs 2, lr 0.001, lr-end 0.5, 100 training samples (CRC-32 1a2b3c4d)"
+std::string describe_run_record(const RunRecord& r);
+
 // Compares the record beside `checkpoint` with `now`. Returns false when there is none; throws
 // host::Error "<checkpoint>: the run was started with --seed 7, this one has --seed 1 (...)" on
 // the first difference, and on a record that cannot be read.
