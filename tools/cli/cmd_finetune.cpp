@@ -134,8 +134,11 @@ int run_finetune(const FinetuneFlags& f, const Invocation& inv) {
   const uint64_t total = uint64_t{train.size()} * f.opt.epochs;
   std::string resumed_from;
   bool resume_checked = false;
+  // Only a run that resumes or writes checkpoints needs it (the CRC reads every training value).
   const host::RunRecord record =
-      host::make_run_record(train, f.seed, f.opt.epochs, cfg.optimizer.learning_rate, f.lr_end);
+      f.resume.empty() && f.checkpoint_out.empty()
+          ? host::RunRecord{}
+          : host::make_run_record(train, f.seed, f.opt.epochs, cfg.optimizer.learning_rate, f.lr_end);
   if (!f.resume.empty()) {
     const host::CheckpointBytes ck = host::read_checkpoint(f.resume);
     const CheckpointInfo info = host::restore_checkpoint(session->trainer(), ck, f.resume);
