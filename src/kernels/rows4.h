@@ -39,48 +39,18 @@ struct RowCount {
 };
 
 // Calls f(RowCount<n>{}) for n in [1, Max) and f(RowCount<Max>{}) for n >= Max, so that a
-// kernel can dispatch a run-time row count to its unrolled loop.
-template <uint32_t Max, typename F>
+// kernel can dispatch a run-time row count to its unrolled loop (R: the count tried next).
+template <uint32_t Max, uint32_t R = 1, typename F>
 inline void with_row_count(uint32_t n, F f) {
-  static_assert(Max >= 2 && Max <= 7, "with_row_count: 2 to 7 counts");
-  switch (n) {
-    case 1:
-      f(RowCount<1>{});
-      return;
-    case 2:
-      if constexpr (Max > 2) {
-        f(RowCount<2>{});
-        return;
-      }
-      break;
-    case 3:
-      if constexpr (Max > 3) {
-        f(RowCount<3>{});
-        return;
-      }
-      break;
-    case 4:
-      if constexpr (Max > 4) {
-        f(RowCount<4>{});
-        return;
-      }
-      break;
-    case 5:
-      if constexpr (Max > 5) {
-        f(RowCount<5>{});
-        return;
-      }
-      break;
-    case 6:
-      if constexpr (Max > 6) {
-        f(RowCount<6>{});
-        return;
-      }
-      break;
-    default:
-      break;
+  if constexpr (R == Max) {
+    f(RowCount<Max>{});
+  } else {
+    if (n == R) {
+      f(RowCount<R>{});
+    } else {
+      with_row_count<Max, R + 1>(n, f);
+    }
   }
-  f(RowCount<Max>{});
 }
 
 // The scalar reference of both functions below (the canonical order written out; the tests

@@ -154,12 +154,17 @@ int run_finetune(const FinetuneFlags& f, const Invocation& inv) {
     fo.keep_state = true;
   }
   if (f.stop_after > 0) fo.stop_at = f.stop_after;
+  // A checkpoint, with the run record beside it written before the first one (it does not
+  // change during the run).
+  bool record_written = false;
+  auto save_checkpoint = [&](uint64_t done) {
+    if (!record_written) host::write_run_record(f.checkpoint_out, record);
+    record_written = true;
+    host::write_checkpoint(f.checkpoint_out, session->trainer(), done);
+  };
   if (!f.checkpoint_out.empty()) {
     fo.checkpoint_every = f.checkpoint_every;
-    fo.checkpoint = [&](uint64_t done) {
-      host::write_run_record(f.checkpoint_out, record);
-      host::write_checkpoint(f.checkpoint_out, session->trainer(), done);
-    };
+    fo.checkpoint = save_checkpoint;
   }
   const host::EvalResult before = host::evaluate(session->model(), eval.data);
 
@@ -167,10 +172,7 @@ int run_finetune(const FinetuneFlags& f, const Invocation& inv) {
   fo.progress = [&](uint64_t done, uint64_t) { bar.set(done); };
   const host::FitResult fr = host::fit(*session, train, fo);
   bar.finish();
-  if (!f.checkpoint_out.empty()) {
-    host::write_run_record(f.checkpoint_out, record);
-    host::write_checkpoint(f.checkpoint_out, session->trainer(), fr.position);
-  }
+  if (!f.checkpoint_out.empty()) save_checkpoint(fr.position);
   const host::EvalResult after = host::evaluate(session->model(), eval.data);
 
   nlohmann::json report;

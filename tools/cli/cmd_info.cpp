@@ -94,13 +94,8 @@ int run_checkpoint_info(const InfoFlags& f) {
   // The host's part of the run (seed, schedule, data), if `finetune` wrote it beside.
   host::RunRecord record;
   if (host::read_run_record(f.checkpoint, &record)) {
-    j["run_record"] = {{"path", host::run_record_path(f.checkpoint)},
-                       {"seed", record.seed},
-                       {"epochs", record.epochs},
-                       {"lr", record.lr},
-                       {"lr_end", record.lr_end},
-                       {"samples", record.samples},
-                       {"data_crc32", record.data_crc}};
+    j["run_record"] = host::run_record_json(record);
+    j["run_record"]["path"] = host::run_record_path(f.checkpoint);
     t << "  run record " << host::run_record_path(f.checkpoint) << ": "
       << host::describe_run_record(record) << "\n";
   } else {

@@ -48,12 +48,6 @@ nlohmann::json memory_plan_json(const MemoryPlan& plan) {
   return j;
 }
 
-double float_value(float f) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.7g", static_cast<double>(f));
-  return std::strtod(buf, nullptr);
-}
-
 nlohmann::json train_config_json(const TrainConfig& cfg) {
   nlohmann::json j;
   const OptimizerConfig& o = cfg.optimizer;
@@ -90,10 +84,6 @@ nlohmann::json train_config_json(const TrainConfig& cfg) {
   if (s.max_backward_macs > 0) j["max_backward_macs"] = s.max_backward_macs;
   if (s.method != Method::kFull) j["conv_selection"] = conv_selection_name(s.conv_selection);
   return j;
-}
-
-void write_text_file(const std::string& path, const std::string& text) {
-  write_file_atomic(path, std::vector<uint8_t>(text.begin(), text.end()));
 }
 
 void check_output_path(const std::string& path, const std::string& flag,

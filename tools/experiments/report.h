@@ -1,11 +1,14 @@
-// Reports of the host tools: counters and memory plans as JSON, text files written atomically,
-// and checks that an output can be written before hours of work are spent on it.
+// Reports of the host tools: counters and memory plans as JSON, and checks that an output can be
+// written before hours of work are spent on it. (write_text_file and float_value, which the
+// reports use, are util/'s; included here for the reports' callers.)
 #pragma once
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "tinyprop/tinyprop.h"
+#include "util/atomic_file.h"  // write_text_file
+#include "util/float_value.h"
 
 namespace tinyprop::host {
 
@@ -17,8 +20,6 @@ nlohmann::json memory_plan_json(const MemoryPlan& plan);
 // The training configuration (optimizer and sparsity parameters that apply to its method).
 nlohmann::json train_config_json(const TrainConfig& cfg);
 
-// Writes text to path atomically (temporary file + rename). Throws host::Error.
-void write_text_file(const std::string& path, const std::string& text);
 // An input of a command: its flag and path ("--model-in", "m.tpm"); empty paths are ignored.
 struct NamedPath {
   std::string flag, path;
@@ -35,9 +36,6 @@ void make_directories(const std::string& dir);
 // The command line, shell-quoted where needed (for provenance in metadata and reports).
 std::string command_line(int argc, const char* const* argv);
 
-// A float as the double with the same shortest decimal text (0.9f -> 0.9, not 0.8999999761),
-// so that JSON shows the values the user typed.
-double float_value(float f);
 
 // Number formatting for tables: fixed decimals.
 std::string fixed(double v, int decimals);

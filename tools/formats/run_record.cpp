@@ -1,37 +1,30 @@
 // The run record beside a host checkpoint (run_record.h).
 #include "formats/run_record.h"
 
-#include <stdlib.h>
 #include <zlib.h>
 
 #include <fstream>
 #include <sstream>
-#include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/float_value.h"
 
 namespace tinyprop::host {
 namespace {
 
+// zlib's CRC-32, as for the .tpm file (the host tools link zlib; the core's crc32_update is the
+// same function, for the device).
 uint32_t crc_of(uint32_t crc, const void* data, size_t n) {
   return static_cast<uint32_t>(crc32_z(crc, static_cast<const Bytef*>(data), n));
 }
 
-// A float as the shortest decimal text that reads back as the same float ("0.001", not
-// "0.00100000005"): 9 significant digits always do.
+// For messages: the value as typed (float_value), with the digits a float can carry.
 std::string float_text(float x) {
-  std::string text;
-  for (int digits = 6; digits <= 9; ++digits) {
-    std::ostringstream o;
-    o.precision(digits);
-    o << x;
-    text = o.str();
-    if (strtof(text.c_str(), nullptr) == x) break;
-  }
-  return text;
+  std::ostringstream o;
+  o.precision(7);
+  o << float_value(x);
+  return o.str();
 }
 
 }  // namespace
@@ -44,25 +37,28 @@ RunRecord make_run_record(const Dataset& train, uint64_t seed, uint32_t epochs, 
   r.lr = lr;
   r.lr_end = lr_end;
   r.samples = train.size();
-  uint32_t crc = crc_of(0, nullptr, 0);
-  crc = crc_of(crc, train.x.data(), train.x.size() * sizeof(float));
+  const uint32_t crc = crc_of(0, train.x.data(), train.x.size() * sizeof(float));
   r.data_crc = crc_of(crc, train.y.data(), train.y.size() * sizeof(uint32_t));
   return r;
 }
 
 std::string run_record_path(const std::string& checkpoint) { return checkpoint + ".run.json"; }
 
+// The rates as doubles of the floats themselves (exact both ways, so the check compares the
+// very floats of the two runs; float_value would round some to 7 digits).
+nlohmann::json run_record_json(const RunRecord& r) {
+  return {{"seed", r.seed},
+          {"epochs", r.epochs},
+          {"lr", static_cast<double>(r.lr)},
+          {"lr_end", static_cast<double>(r.lr_end)},
+          {"samples", r.samples},
+          {"data_crc32", r.data_crc}};
+}
+
 void write_run_record(const std::string& checkpoint, const RunRecord& r) {
-  nlohmann::json j;
+  nlohmann::json j = run_record_json(r);
   j["tool"] = "tinyprop finetune";
-  j["seed"] = r.seed;
-  j["epochs"] = r.epochs;
-  j["lr"] = float_text(r.lr);
-  j["lr_end"] = float_text(r.lr_end);
-  j["samples"] = r.samples;
-  j["data_crc32"] = r.data_crc;
-  const std::string text = j.dump(2) + "\n";
-  write_file_atomic(run_record_path(checkpoint), std::vector<uint8_t>(text.begin(), text.end()));
+  write_text_file(run_record_path(checkpoint), j.dump(2) + "\n");
 }
 
 bool read_run_record(const std::string& checkpoint, RunRecord* out) {
@@ -73,8 +69,8 @@ bool read_run_record(const std::string& checkpoint, RunRecord* out) {
     const nlohmann::json j = nlohmann::json::parse(in);
     out->seed = j.at("seed").get<uint64_t>();
     out->epochs = j.at("epochs").get<uint32_t>();
-    out->lr = std::stof(j.at("lr").get<std::string>());
-    out->lr_end = std::stof(j.at("lr_end").get<std::string>());
+    out->lr = static_cast<float>(j.at("lr").get<double>());
+    out->lr_end = static_cast<float>(j.at("lr_end").get<double>());
     out->samples = j.at("samples").get<uint64_t>();
     out->data_crc = j.at("data_crc32").get<uint32_t>();
   } catch (const std::exception& e) {

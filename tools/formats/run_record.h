@@ -10,6 +10,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "data/dataset.h"
 
 namespace tinyprop::host {
@@ -28,6 +30,9 @@ RunRecord make_run_record(const Dataset& train, uint64_t seed, uint32_t epochs, 
 
 // <checkpoint>.run.json
 std::string run_record_path(const std::string& checkpoint);
+
+// Its fields as JSON (the file's content, and `info --checkpoint`'s "run_record").
+nlohmann::json run_record_json(const RunRecord& r);
 
 // Written atomically; throws host::Error.
 void write_run_record(const std::string& checkpoint, const RunRecord& r);

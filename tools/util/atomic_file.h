@@ -16,6 +16,9 @@ namespace tinyprop::host {
 // path is left as it was, and host::Error names the path and the system error.
 void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes);
 
+// The same for text.
+void write_text_file(const std::string& path, const std::string& text);
+
 // "" when path does not exist or is a regular file, else what it is ("a character device",
 // "a symbolic link", ...): the outputs the tools refuse to replace.
 std::string non_regular_kind(const std::string& path);
