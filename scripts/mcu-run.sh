@@ -7,7 +7,8 @@
 # Prints the firmware's output; with --count, then one line
 #   insns windows=<training steps counted> total=<all> forward=.. selection=.. backward=.. update=.. other=..
 # Exits with the firmware's status (QEMU passes it on), 124 on timeout.
-# Environment: MCU_TIMEOUT seconds (default 1200).
+# Environment: MCU_TIMEOUT seconds (default 1200); MCU_PROFILE=FILE (with --count) also writes
+# the plugin's per-block profile there, for scripts/mcu-profile.py.
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="$REPO/build/mcu"  # the binaryDir of the presets in examples/mcu_finetune
@@ -35,7 +36,7 @@ if [ $count = 1 ]; then
   fi
   counts="$(mktemp)"
   trap 'rm -f "$counts"' EXIT
-  plugin=(-plugin "$so,map=$map,out=$counts")
+  plugin=(-plugin "$so,map=$map,out=$counts${MCU_PROFILE:+,blocks=$MCU_PROFILE}")
 fi
 
 status=0

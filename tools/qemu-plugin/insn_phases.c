@@ -14,6 +14,9 @@
 // Counting is on between the entry of `begin` and the entry of `end` (one window per training
 // sample); the markers' own instructions are not counted. Output (one "name value" per line):
 // windows, total (every instruction of the whole run), and the count of each phase.
+// With blocks=FILE it also writes a profile: one line "<block start hex> <instructions>
+// <executions inside windows>" per translated block that ran inside a window
+// (scripts/mcu-profile.py sums it per function).
 //
 // Translation-block callbacks: at translation the plugin splits each block into runs of one
 // kind; at execution it adds the runs' lengths. A block is executed whole unless an exception
@@ -47,7 +50,11 @@ typedef struct {
   int kind;
 } Range;
 
-typedef struct {
+typedef struct BlockRuns {
+  struct BlockRuns* next;  // every translated block, for the profile
+  uint64_t vaddr;
+  uint64_t execs;          // executions that started inside a window
+  uint32_t n_insns;
   uint32_t n;
   struct {
     int32_t kind;
@@ -58,6 +65,8 @@ typedef struct {
 static Range* g_ranges;
 static size_t g_n_ranges;
 static char g_out_path[4096];
+static char g_blocks_path[4096];
+static BlockRuns* g_blocks;
 
 // State of the single vCPU (the boards have one core; callbacks run on its thread).
 static int g_active;
@@ -133,7 +142,8 @@ static int kind_at(uint64_t addr) {
 
 static void on_block_exec(unsigned int vcpu, void* userdata) {
   (void)vcpu;
-  const BlockRuns* b = userdata;
+  BlockRuns* b = userdata;
+  if (g_active && b->n > 0 && b->run[0].kind != kEnd) ++b->execs;
   for (uint32_t i = 0; i < b->n; ++i) {
     const int kind = b->run[i].kind;
     if (kind == kBegin) {
@@ -155,6 +165,11 @@ static void on_block_translate(qemu_plugin_id_t id, struct qemu_plugin_tb* tb) {
   // Kept for as long as QEMU may execute the block (plugins are not told when blocks die).
   BlockRuns* b = checked(malloc(sizeof *b + n * sizeof b->run[0]));
   b->n = 0;
+  b->n_insns = (uint32_t)n;
+  b->execs = 0;
+  b->vaddr = n > 0 ? qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, 0)) : 0;
+  b->next = g_blocks;
+  g_blocks = b;
   for (size_t i = 0; i < n; ++i) {
     const int kind = kind_at(qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, i)));
     if (b->n > 0 && b->run[b->n - 1].kind == kind) {
@@ -169,9 +184,22 @@ static void on_block_translate(qemu_plugin_id_t id, struct qemu_plugin_tb* tb) {
   qemu_plugin_register_vcpu_tb_exec_cb(tb, on_block_exec, QEMU_PLUGIN_CB_NO_REGS, b);
 }
 
+static void write_blocks(void) {
+  FILE* f = fopen(g_blocks_path, "w");
+  if (f == NULL) {
+    fprintf(stderr, "insn_phases: cannot write '%s'\n", g_blocks_path);
+    return;
+  }
+  for (const BlockRuns* b = g_blocks; b != NULL; b = b->next) {
+    if (b->execs > 0) fprintf(f, "%" PRIx64 " %u %" PRIu64 "\n", b->vaddr, b->n_insns, b->execs);
+  }
+  fclose(f);
+}
+
 static void on_plugin_exit(qemu_plugin_id_t id, void* userdata) {
   (void)id;
   (void)userdata;
+  if (g_blocks_path[0] != '\0') write_blocks();
   char text[512];
   int len = snprintf(text, sizeof text, "windows %" PRIu64 "\ntotal %" PRIu64 "\n", g_windows,
                      g_total);
@@ -200,8 +228,11 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
       map = argv[i] + 4;
     } else if (strncmp(argv[i], "out=", 4) == 0) {
       snprintf(g_out_path, sizeof g_out_path, "%s", argv[i] + 4);
+    } else if (strncmp(argv[i], "blocks=", 7) == 0) {
+      snprintf(g_blocks_path, sizeof g_blocks_path, "%s", argv[i] + 7);
     } else {
-      fprintf(stderr, "insn_phases: unknown argument '%s' (map=FILE, out=FILE)\n", argv[i]);
+      fprintf(stderr, "insn_phases: unknown argument '%s' (map=FILE, out=FILE, blocks=FILE)\n",
+              argv[i]);
       return -1;
     }
   }
