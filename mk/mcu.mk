@@ -11,7 +11,7 @@ mcu-deps:
 	@scripts/get-data.sh
 
 mcu: mcu-deps
-	scripts/mcu-results.py --configs small large cores mlp16 micro
+	scripts/mcu-results.py --configs small large cores mlp16 cnn micro
 
 test-mcu: mcu-deps
 	tests/mcu/run-tests.sh

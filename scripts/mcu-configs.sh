@@ -17,15 +17,19 @@ mcu_config() {
               BOARDS="mps2-an385 mps2-an386 mps2-an386-nofp mps2-an500 mps2-an500-sp mps2-an505 mps2-an505-nofp mps3-an547" ;;
     mlp16)    ARCH=16-32-16-4;    PRETRAIN=10000; FINETUNE=2000;  EPOCHS=5; POOL=7; CLASSES=4
               BOARDS="$MCU_ALL_TARGETS" ;;              # a small MLP on every core
+    cnn)      ARCH=cnn:28x28x1-c8k3-p2-c16k3-p2-d10; PRETRAIN=10000; FINETUNE=500; EPOCHS=5; TEST_COUNT=1000
+              BOARDS="mps2-an386 mps3-an547" ;;         # convolutions (127 KB arena: 4 MiB boards)
     micro)    ARCH=49-16-10;      PRETRAIN=10000; FINETUNE=2000;  EPOCHS=5; POOL=4; TEST_COUNT=2000
               BOARDS="microbit" ;;                      # 16 KB of RAM, no FPU
     ci)       ARCH=784-32-16-10;  PRETRAIN=2000;  FINETUNE=1000;  EPOCHS=2
               BOARDS="netduinoplus2 mps2-an386 mps2-an500 mps2-an385 mps2-an386-nofp mps2-an500-sp mps2-an505 mps2-an505-nofp mps3-an547" ;;
     microci)  ARCH=49-16-10;      PRETRAIN=2000;  FINETUNE=300;   EPOCHS=5; POOL=4; TEST_COUNT=1000
               BOARDS="microbit" ;;                      # quick, for tests/mcu
+    cnnci)    ARCH=cnn:28x28x1-c8k3-p2-c16k3-p2-d10; PRETRAIN=2000; FINETUNE=300; EPOCHS=1
+              BOARDS="mps2-an386 mps3-an547" ;;         # quick, for tests/mcu
     toolarge) ARCH=784-128-64-10; PRETRAIN=100;   FINETUNE=100;   EPOCHS=0
               BOARDS="netduinoplus2" ;;                 # must not fit 128 KB (a test)
-    *) echo "mcu_config: unknown configuration '$1' (small large cores mlp16 micro ci microci toolarge)" >&2; return 1 ;;
+    *) echo "mcu_config: unknown configuration '$1' (small large cores mlp16 cnn micro ci microci cnnci toolarge)" >&2; return 1 ;;
   esac
 }
 

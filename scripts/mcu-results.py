@@ -37,7 +37,7 @@ METHODS = [  # (label, firmware arguments)
                     "--tau", "0.1"]),
 ]
 PHASES = ["forward", "selection", "backward", "update", "other"]
-DEFAULT_CONFIGS = ["small", "large", "cores", "mlp16", "micro"]
+DEFAULT_CONFIGS = ["small", "large", "cores", "mlp16", "cnn", "micro"]
 
 
 def configs_sh(expr, *args):
@@ -215,6 +215,12 @@ def by_core(results):
     return sorted(results, key=key)
 
 
+def model_name(arch):
+    """'784-32-16-10' -> 'MLP 784-32-16-10'; 'cnn:28x28x1-c8k3-p2-d10' -> 'CNN 28x28x1-c8k3-p2-d10'."""
+    kind, _, spec = arch.rpartition(":")
+    return "%s %s" % ((kind or "mlp").upper(), spec)
+
+
 def report(results, command):
     results = by_core(results)
     gcc = subprocess.run(["arm-none-eabi-gcc", "--version"], capture_output=True,
@@ -246,7 +252,8 @@ def report(results, command):
     for e in results:
         runs = e["runs"]
         full = per_sample(runs["full"])
-        L.append("## %s on %s (%s), MLP %s\n" % (e["config"], e["board"], e["cpu"], e["arch"]))
+        L.append("## %s on %s (%s), %s\n" % (e["config"], e["board"], e["cpu"],
+                                            model_name(e["arch"])))
         side = 28 // e["pool"]
         data = "MNIST %dx%d%s" % (side, side, "" if e["pool"] == 1 else
                                  " (%dx%d pixel blocks averaged)" % (e["pool"], e["pool"]))

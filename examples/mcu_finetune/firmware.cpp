@@ -197,11 +197,35 @@ bool freeze_layers(ModelSpec* spec, uint32_t count) {
   return false;
 }
 
-// "784-32-16-10": the input size, then every dense layer's units.
+// An MLP as "784-32-16-10" (the input size, then every dense layer's units); a model with
+// other layers as the host's spec text without the "cnn:" prefix, e.g. "28x28x1-c8k3-p2-d10"
+// (conv2d c<filters>k<kernel>, depthwise dw<kernel>, max / avg pooling m<k> / a<k>, global
+// average pooling gap, dense d<units>; strides and padding are not shown).
 void describe_layers(const ModelSpec& spec) {
-  g_line.u64(spec.input.size());
+  bool mlp = true;
   for (uint32_t i = 0; i < spec.n_layers; ++i) {
-    if (spec.layers[i].kind == LayerKind::kDense) g_line.str("-").u64(spec.layers[i].units);
+    const LayerKind k = spec.layers[i].kind;
+    mlp = mlp && (k == LayerKind::kDense || layer_is_activation(k));
+  }
+  if (mlp) {
+    g_line.u64(spec.input.size());
+    for (uint32_t i = 0; i < spec.n_layers; ++i) {
+      if (spec.layers[i].kind == LayerKind::kDense) g_line.str("-").u64(spec.layers[i].units);
+    }
+    return;
+  }
+  g_line.u64(spec.input.h).str("x").u64(spec.input.w).str("x").u64(spec.input.c);
+  for (uint32_t i = 0; i < spec.n_layers; ++i) {
+    const LayerSpec& l = spec.layers[i];
+    switch (l.kind) {
+      case LayerKind::kDense: g_line.str("-d").u64(l.units); break;
+      case LayerKind::kConv2D: g_line.str("-c").u64(l.filters).str("k").u64(l.kernel_h); break;
+      case LayerKind::kDepthwiseConv2D: g_line.str("-dw").u64(l.kernel_h); break;
+      case LayerKind::kMaxPool2D: g_line.str("-m").u64(l.kernel_h); break;
+      case LayerKind::kAvgPool2D: g_line.str("-a").u64(l.kernel_h); break;
+      case LayerKind::kGlobalAvgPool: g_line.str("-gap"); break;
+      default: break;  // activations and flatten (a no-op on HWC memory)
+    }
   }
 }
 

@@ -10,6 +10,10 @@
 //               [--pretrain 10000] [--finetune 10000] [--epochs 5] [--batch 32] [--lr 1e-3]
 //               [--seed 1] [--pool P] [--classes C]
 //
+// --arch is an MLP's layer sizes (784-32-16-10: ReLU between dense layers) or any model spec
+// text of the tinyprop command (docs/MODEL_FORMAT.md), e.g. cnn:28x28x1-c8k3-p2-c16k3-p2-d10;
+// its input must be the (pooled) image and its outputs at least --classes.
+//
 // --pool P averages every P x P block of pixels (rounded to the nearest byte): 28 x 28 images
 // become (28/P) x (28/P), e.g. 7 x 7 = 49 inputs with P = 4, for small parts. --classes C keeps
 // only the digits 0 .. C-1 (training and test sets alike), e.g. 4 classes for a 16-32-16-4 MLP.
@@ -133,7 +137,9 @@ float accuracy(Model& m, const Idx& d, std::vector<float>& x) {
   return 100.0f * static_cast<float>(hit) / static_cast<float>(d.count);
 }
 
-std::vector<uint32_t> parse_arch(const std::string& arch) {
+// "784-32-16-10": an MLP; anything with a ':' ("cnn:...", "mlp:..."): a model spec text.
+ModelSpec parse_arch(const std::string& arch) {
+  if (arch.find(':') != std::string::npos) return host::parse_model_spec(arch);
   std::vector<uint32_t> sizes;
   size_t pos = 0;
   while (pos < arch.size()) {
@@ -142,8 +148,14 @@ std::vector<uint32_t> parse_arch(const std::string& arch) {
     sizes.push_back(static_cast<uint32_t>(std::stoul(arch.substr(pos, end - pos))));
     pos = end + 1;
   }
-  if (sizes.size() < 2) throw std::runtime_error("--arch: expected sizes like 784-32-16-10");
-  return sizes;
+  if (sizes.size() < 2) {
+    throw std::runtime_error("--arch: expected sizes like 784-32-16-10 or a spec like cnn:28x28x1-c8k3-p2-d10");
+  }
+  ModelSpec spec;
+  if (!ok(make_mlp(&spec, sizes.data(), static_cast<uint32_t>(sizes.size())))) {
+    throw std::runtime_error("bad architecture " + arch);
+  }
+  return spec;
 }
 
 }  // namespace
@@ -183,14 +195,10 @@ int main(int argc, char** argv) try {
   std::vector<uint32_t> pre(order.begin(), order.begin() + n_pre);
   const std::vector<uint32_t> fine(order.begin() + n_pre, order.begin() + n_pre + n_fine);
 
-  const std::vector<uint32_t> sizes = parse_arch(arch);
-  if (sizes.front() != train.dim || sizes.back() < classes) {
+  const ModelSpec spec = parse_arch(arch);
+  if (spec.input.size() != train.dim || spec.output_shape().size() < classes) {
     throw std::runtime_error("--arch " + arch + " needs " + std::to_string(train.dim) +
                              " inputs and at least " + std::to_string(classes) + " outputs");
-  }
-  ModelSpec spec;
-  if (!ok(make_mlp(&spec, sizes.data(), static_cast<uint32_t>(sizes.size())))) {
-    throw std::runtime_error("bad architecture " + arch);
   }
   TrainConfig cfg;
   cfg.optimizer.kind = OptimizerKind::kAdam;

@@ -14,6 +14,8 @@ export MCU_TIMEOUT="${MCU_TIMEOUT:-120}"
 RUN="$REPO/scripts/mcu-run.sh"
 K=300  # fine-tuning steps of the same-bits test
 mcu_config ci && FINETUNE_CI=$FINETUNE && TARGETS_CI=$BOARDS
+TARGETS_CNNCI="$(mcu_config cnnci && echo "$BOARDS")"
+K_CNN=100  # fine-tuning steps of the CNN's same-bits test (a step is ~40x the MLP's)
 
 failed=0
 passed=0
@@ -27,7 +29,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 # ---- build ------------------------------------------------------------------------------
 echo "== build (plugin, host tools, models, firmware for every target: $MCU_ALL_TARGETS)"
-if "$REPO/scripts/mcu-build.sh" ci toolarge microci; then
+if "$REPO/scripts/mcu-build.sh" ci toolarge microci cnnci; then
   pass "build: the core, the firmware and the host tools build warning-free (-Werror) for Cortex-M0, M3, M4 (FPU or not), M7 (DP and SP FPU), M33 (FPU or not) and M55"
 else
   fail "build"; echo "$passed passed, $failed failed"; exit 1
@@ -214,6 +216,9 @@ same_bits() {
 # shellcheck disable=SC2086
 same_bits ci "$K" $TARGETS_CI
 same_bits microci "$K" microbit
+# The convolution, pooling and flatten kernels (scalar four-filter paths, Helium on the M55).
+# shellcheck disable=SC2086
+same_bits cnnci "$K_CNN" $TARGETS_CNNCI
 
 # ---- the micro:bit: 16 KB of RAM, no FPU ---------------------------------------------------
 echo "== fine-tuning 49-16-10 on the micro:bit (Cortex-M0, 16 KB RAM, soft float)"
