@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "kernels/dot4.h"
+#include "kernels/rows4.h"
 
 // Compiled out with TINYPROP_WITH_CONV=0 (tinyprop/config.h).
 #if TINYPROP_WITH_CONV
@@ -175,13 +176,44 @@ inline void for_elements(const uint32_t* elems, uint32_t n_elems, const WindowGe
 // every sum. Such a row's dot4 is +0 (its lane sums start at +0 and add +-0 products of finite
 // weights; an IEEE sum is -0 only when both operands are), and s, a sum from +0, is never -0,
 // so adding that +0 changes nothing: the same bits. Returns the MACs done.
+// Four floats operated on lane by lane with single IEEE operations: one SSE register on x86,
+// four scalar registers elsewhere (a Cortex-M FPU has 32 single registers and no SIMD; GCC
+// keeps a small aggregate in registers once the loops over it are unrolled).
 #if defined(TINYPROP_FLOAT4)
-// Short window rows (k_w in_c < 4: a first layer on grey images), four output channels per SSE
-// register. There dot4 is all tail: a row's sum is ((+0 + w x_0) + w x_1) + ..., then
-// s += row sum from s = +0, then y = b + s. Lane L does exactly those IEEE operations for
-// channel c0 + L (w x = x w exactly; the lanes start at +0), so the bits are the scalar
-// kernel's, while the window's inputs, its zero-row check and the loop overhead are shared by
-// four channels. The filters are transposed once per call to [tap][out_c] (wt: out_c taps floats).
+using Lanes4 = Float4;
+#else
+struct Lanes4 {
+  float l0, l1, l2, l3;  // four scalars, not an array: GCC then keeps them in registers
+  Lanes4& operator+=(const Lanes4& o) {
+    l0 += o.l0;
+    l1 += o.l1;
+    l2 += o.l2;
+    l3 += o.l3;
+    return *this;
+  }
+};
+inline Lanes4 operator*(const Lanes4& a, const Lanes4& b) {
+  return Lanes4{a.l0 * b.l0, a.l1 * b.l1, a.l2 * b.l2, a.l3 * b.l3};
+}
+inline Lanes4 operator+(const Lanes4& a, const Lanes4& b) {
+  return Lanes4{a.l0 + b.l0, a.l1 + b.l1, a.l2 + b.l2, a.l3 + b.l3};
+}
+inline Lanes4 load4(const float* p) { return Lanes4{p[0], p[1], p[2], p[3]}; }
+inline void store4(float* p, const Lanes4& v) {
+  p[0] = v.l0;
+  p[1] = v.l1;
+  p[2] = v.l2;
+  p[3] = v.l3;
+}
+#endif
+
+// Short window rows (k_w in_c < 4: a first layer on grey images), four output channels per
+// pass (per SSE register on x86). There dot4 is all tail: a row's sum is
+// ((+0 + w x_0) + w x_1) + ..., then s += row sum from s = +0, then y = b + s. Lane L does
+// exactly those IEEE operations for channel c0 + L (w x = x w exactly; the lanes start at +0),
+// so the bits are the scalar kernel's, while the window's inputs, its zero-row check and the
+// loop overhead are shared by four channels. The filters are transposed once per call to
+// [tap][out_c] (wt: out_c taps floats).
 constexpr uint32_t kLaneForwardMaxWeights = 256;
 
 bool forward_by_lanes(const WindowGeometry& g) {
@@ -209,32 +241,30 @@ uint64_t conv2d_forward_lanes(float* y, const float* x, const float* w, const fl
       const uint32_t nonzero = kSkip ? window_nonzero_rows(x, rows, cols, g) : ~0u;
       macs += static_cast<uint64_t>(rows_done(nonzero, rows)) * run * g.out_c;
       for (uint32_t c0 = 0; c0 < g.out_c; c0 += 4) {
-        Float4 s = {0.0f, 0.0f, 0.0f, 0.0f};
+        Lanes4 s = {0.0f, 0.0f, 0.0f, 0.0f};
         for (uint32_t r = 0; r < rows.count(); ++r) {
           if (kSkip && ((nonzero >> (r & 31u)) & 1u) == 0) continue;
           const float* xr = xp + r * in_row;
           const float* wr =
               wt + (static_cast<size_t>(rows.first + r) * g.k_w + cols.first) * g.in_c * g.out_c +
               c0;
-          Float4 d = {0.0f, 0.0f, 0.0f, 0.0f};
+          Lanes4 d = {0.0f, 0.0f, 0.0f, 0.0f};
           for (uint32_t t = 0; t < run; ++t) {
-            const Float4 xv = {xr[t], xr[t], xr[t], xr[t]};
+            const Lanes4 xv = {xr[t], xr[t], xr[t], xr[t]};
             d += load4(wr + static_cast<size_t>(t) * g.out_c) * xv;
           }
           s += d;
         }
-        const Float4 bias = b != nullptr ? load4(b + c0) : Float4{0.0f, 0.0f, 0.0f, 0.0f};
+        const Lanes4 bias = b != nullptr ? load4(b + c0) : Lanes4{0.0f, 0.0f, 0.0f, 0.0f};
         store4(yp + c0, bias + s);
       }
     }
   }
   return macs;
 }
-#endif
 
 // On x86 not inlined: the short-row dispatch in front of it would otherwise change its register
-// allocation (measured: 7% more instructions on the 13x13x8 layer). Elsewhere there is no
-// dispatch and the code is as before.
+// allocation (measured: 7% more instructions on the 13x13x8 layer).
 #if defined(TINYPROP_FLOAT4)
 #define TINYPROP_ROWS_NOINLINE __attribute__((noinline))
 #else
@@ -255,7 +285,33 @@ TINYPROP_ROWS_NOINLINE uint64_t conv2d_forward_rows(float* y, const float* x, co
       const float* xp = x + pixel(g, rows.in0, cols.in0);
       const uint32_t nonzero = kSkip ? window_nonzero_rows(x, rows, cols, g) : ~0u;
       macs += static_cast<uint64_t>(rows_done(nonzero, rows)) * run * g.out_c;
-      for (uint32_t c = 0; c < g.out_c; ++c) {
+      uint32_t c = 0;
+#if !defined(TINYPROP_FLOAT4)
+      // Four filters per pass (rows4.h: each block of four inputs loaded once for four
+      // filters, whose same window row lies one filter apart), each (filter, row) dot combined
+      // and its tail added exactly as in dot4: the same bits. On x86 the one-filter loop below
+      // is already one SSE register per dot (dot4's lanes) and stays as it is.
+      const size_t filter = static_cast<size_t>(g.k_h) * w_row;
+      for (; c + 4 <= g.out_c; c += 4, yp += 4) {
+        const float* wp = w + filter_offset(g, c, rows.first, cols.first);
+        float s[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        for (uint32_t r = 0; r < rows.count(); ++r) {
+          if (kSkip && ((nonzero >> (r & 31u)) & 1u) == 0) continue;
+          const float* wr = wp + r * w_row;
+          const float* xr = xp + r * in_row;
+          float lanes[16];
+          rows4_lanes(wr, filter, xr, run / 4u, lanes);
+          for (uint32_t q = 0; q < 4; ++q) {
+            const float* l = lanes + 4 * q;
+            float d = (l[0] + l[1]) + (l[2] + l[3]);
+            for (uint32_t i = run - run % 4u; i < run; ++i) d += wr[q * filter + i] * xr[i];
+            s[q] += d;
+          }
+        }
+        for (uint32_t q = 0; q < 4; ++q) yp[q] = (b != nullptr ? b[c + q] : 0.0f) + s[q];
+      }
+#endif
+      for (; c < g.out_c; ++c) {
         const float* wp = w + filter_offset(g, c, rows.first, cols.first);
         float s = 0.0f;
         for (uint32_t r = 0; r < rows.count(); ++r) {
@@ -273,20 +329,16 @@ TINYPROP_ROWS_NOINLINE uint64_t conv2d_forward_rows(float* y, const float* x, co
 
 void conv2d_forward(float* y, const float* x, const float* w, const float* b,
                     const WindowGeometry& g) {
-#if defined(TINYPROP_FLOAT4)
   if (forward_by_lanes(g)) {
     (void)conv2d_forward_lanes<false>(y, x, w, b, g);
     return;
   }
-#endif
   (void)conv2d_forward_rows<false>(y, x, w, b, g);
 }
 
 uint64_t conv2d_forward_skip_zeros(float* y, const float* x, const float* w, const float* b,
                                    const WindowGeometry& g) {
-#if defined(TINYPROP_FLOAT4)
   if (forward_by_lanes(g)) return conv2d_forward_lanes<true>(y, x, w, b, g);
-#endif
   return conv2d_forward_rows<true>(y, x, w, b, g);
 }
 
