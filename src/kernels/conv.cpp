@@ -2,7 +2,9 @@
 #include "tinyprop/config.h"
 
 #include <stddef.h>
+#include <string.h>
 
+#include "kernels/axpy.h"
 #include "kernels/dot4.h"
 #include "kernels/rows4.h"
 
@@ -14,7 +16,17 @@ namespace {
 // y += a * x. Runs are short (k_w c_in floats: 3 for a first layer on grey images), so the loop
 // is unrolled by hand: a compiler-vectorized loop would pay its alias checks and remainder loop
 // on every call and cost several times the arithmetic (measured with callgrind, docs/CONV.md).
+// kVfp (vfp_runs below: a Cortex-M with a single-precision FPU, rows of four floats or more): the runs
+// of four and more take axpy's VLDM/VSTM loop (axpy.h; the same products and sums, so the
+// same bits). Shorter rows keep the code below, which the asm's presence would make worse.
+template <bool kVfp>
 inline void axpy_run(float* __restrict y, float a, const float* __restrict x, uint32_t n) {
+#if defined(TINYPROP_ARM_VFP_ROWS4)
+  if (kVfp && n >= 4) {
+    axpy_inline(y, a, x, n);
+    return;
+  }
+#endif
   uint32_t i = 0;
   for (; i + 4 <= n; i += 4) {
     y[i] += a * x[i];
@@ -23,6 +35,17 @@ inline void axpy_run(float* __restrict y, float a, const float* __restrict x, ui
     y[i + 3] += a * x[i + 3];
   }
   for (; i < n; ++i) y[i] += a * x[i];
+}
+
+// Whether the VLDM axpy pays for this layer's window rows (four floats or more, on a Cortex-M
+// with a single-precision FPU); never elsewhere.
+inline bool vfp_runs(const WindowGeometry& g) {
+#if defined(TINYPROP_ARM_VFP_ROWS4)
+  return g.k_w * g.in_c >= 4;
+#else
+  (void)g;
+  return false;
+#endif
 }
 
 // One output element's window, resolved: which input rows/columns it reads, and (zero-skipping)
@@ -44,10 +67,17 @@ inline uint32_t window_nonzero_rows(const float* x, const TapSpan& rows, const T
   const float* xp = x + pixel(g, rows.in0, cols.in0);
   uint32_t mask = 0;
   for (uint32_t r = 0; r < rows.count(); ++r) {
+    // The row's bits ORed: without the sign bit they are zero exactly when every input is +0
+    // or -0 (a NaN's are not). Integer ORs, no float compare (on a Cortex-M a VCMP and a VMRS
+    // per input).
     const float* row = xp + r * in_row;
-    uint32_t nonzero = 0;
-    for (uint32_t t = 0; t < run; ++t) nonzero |= row[t] != 0.0f ? 1u : 0u;
-    mask |= nonzero << r;
+    uint32_t bits = 0;
+    for (uint32_t t = 0; t < run; ++t) {
+      uint32_t b;
+      memcpy(&b, row + t, sizeof b);
+      bits |= b;
+    }
+    mask |= ((bits << 1) != 0 ? 1u : 0u) << r;
   }
   return mask;
 }
@@ -67,6 +97,7 @@ inline size_t filter_offset(const WindowGeometry& g, uint32_t c, uint32_t ky, ui
 }
 
 // dx[window] += d * w[c]
+template <bool kVfp>
 inline void conv2d_scatter(float* dx, const float* w, float d, const Element& el,
                            const WindowGeometry& g) {
   const uint32_t run = el.cols.count() * g.in_c;
@@ -75,13 +106,14 @@ inline void conv2d_scatter(float* dx, const float* w, float d, const Element& el
   float* dxp = dx + pixel(g, el.rows.in0, el.cols.in0);
   const float* wp = w + filter_offset(g, el.c, el.rows.first, el.cols.first);
   for (uint32_t r = 0; r < el.rows.count(); ++r) {
-    axpy_run(dxp + r * in_row, d, wp + r * w_row, run);
+    axpy_run<kVfp>(dxp + r * in_row, d, wp + r * w_row, run);
   }
 }
 
 // dw[c] += d * x[window]. Always inlined: with two callers (the weight-gradient kernels and the
 // fused dx + dW walk) GCC would otherwise make it a call per element (measured: +3% instructions
 // on the sparse backward of both benchmarked layers).
+template <bool kVfp>
 __attribute__((always_inline)) inline void conv2d_gather(float* dw, const float* x, float d,
                                                         const Element& el,
                                                         const WindowGeometry& g) {
@@ -94,7 +126,7 @@ __attribute__((always_inline)) inline void conv2d_gather(float* dw, const float*
     // A row of exact zeros adds d * (+-0) = +-0 to each dw, which (a sum from +0, never -0)
     // it leaves unchanged: skipped, same bits.
     if (((el.nonzero_rows >> (r & 31u)) & 1u) == 0) continue;
-    axpy_run(dwp + r * w_row, d, xp + r * in_row, run);
+    axpy_run<kVfp>(dwp + r * w_row, d, xp + r * in_row, run);
   }
 }
 
@@ -205,6 +237,48 @@ inline void store4(float* p, const Lanes4& v) {
   p[2] = v.l2;
   p[3] = v.l3;
 }
+// Eight filters per pass where the output channels allow it: the input value of a tap is then
+// loaded once for eight filters (x86 keeps four, one SSE register).
+struct Lanes8 {
+  Lanes4 lo, hi;
+  Lanes8& operator+=(const Lanes8& o) {
+    lo += o.lo;
+    hi += o.hi;
+    return *this;
+  }
+};
+inline Lanes8 operator*(const Lanes8& a, const Lanes8& b) { return Lanes8{a.lo * b.lo, a.hi * b.hi}; }
+inline Lanes8 operator+(const Lanes8& a, const Lanes8& b) { return Lanes8{a.lo + b.lo, a.hi + b.hi}; }
+inline Lanes8 load8(const float* p) { return Lanes8{load4(p), load4(p + 4)}; }
+inline void store8(float* p, const Lanes8& v) {
+  store4(p, v.lo);
+  store4(p + 4, v.hi);
+}
+#endif
+
+// The lane groups of the kernel below, by width (a template over the x86 vector type itself
+// would drop its attributes): the type, +0 in every lane, one value in every lane, load, store.
+template <uint32_t W>
+struct LaneOps;
+template <>
+struct LaneOps<4> {
+  using Lanes = Lanes4;
+  static constexpr uint32_t kWidth = 4;
+  static Lanes4 zero() { return Lanes4{0.0f, 0.0f, 0.0f, 0.0f}; }
+  static Lanes4 splat(float v) { return Lanes4{v, v, v, v}; }
+  static Lanes4 load(const float* p) { return load4(p); }
+  static void store(float* p, const Lanes4& v) { store4(p, v); }
+};
+#if !defined(TINYPROP_FLOAT4)
+template <>
+struct LaneOps<8> {
+  using Lanes = Lanes8;
+  static constexpr uint32_t kWidth = 8;
+  static Lanes8 zero() { return Lanes8{LaneOps<4>::zero(), LaneOps<4>::zero()}; }
+  static Lanes8 splat(float v) { return Lanes8{LaneOps<4>::splat(v), LaneOps<4>::splat(v)}; }
+  static Lanes8 load(const float* p) { return load8(p); }
+  static void store(float* p, const Lanes8& v) { store8(p, v); }
+};
 #endif
 
 // Short window rows (k_w in_c < 4: a first layer on grey images), four output channels per
@@ -221,9 +295,11 @@ bool forward_by_lanes(const WindowGeometry& g) {
          static_cast<uint64_t>(g.out_c) * g.k_h * g.k_w * g.in_c <= kLaneForwardMaxWeights;
 }
 
-template <bool kSkip>
+template <uint32_t kWidth, bool kSkip>
 uint64_t conv2d_forward_lanes(float* y, const float* x, const float* w, const float* b,
                               const WindowGeometry& g) {
+  using Ops = LaneOps<kWidth>;
+  using L = typename Ops::Lanes;
   const uint32_t taps = g.k_h * g.k_w * g.in_c;
   float wt[kLaneForwardMaxWeights];
   for (uint32_t c = 0; c < g.out_c; ++c) {
@@ -240,27 +316,36 @@ uint64_t conv2d_forward_lanes(float* y, const float* x, const float* w, const fl
       const float* xp = x + pixel(g, rows.in0, cols.in0);
       const uint32_t nonzero = kSkip ? window_nonzero_rows(x, rows, cols, g) : ~0u;
       macs += static_cast<uint64_t>(rows_done(nonzero, rows)) * run * g.out_c;
-      for (uint32_t c0 = 0; c0 < g.out_c; c0 += 4) {
-        Lanes4 s = {0.0f, 0.0f, 0.0f, 0.0f};
+      for (uint32_t c0 = 0; c0 < g.out_c; c0 += Ops::kWidth) {
+        L s = Ops::zero();
         for (uint32_t r = 0; r < rows.count(); ++r) {
           if (kSkip && ((nonzero >> (r & 31u)) & 1u) == 0) continue;
           const float* xr = xp + r * in_row;
           const float* wr =
               wt + (static_cast<size_t>(rows.first + r) * g.k_w + cols.first) * g.in_c * g.out_c +
               c0;
-          Lanes4 d = {0.0f, 0.0f, 0.0f, 0.0f};
+          L d = Ops::zero();
           for (uint32_t t = 0; t < run; ++t) {
-            const Lanes4 xv = {xr[t], xr[t], xr[t], xr[t]};
-            d += load4(wr + static_cast<size_t>(t) * g.out_c) * xv;
+            d += Ops::load(wr + static_cast<size_t>(t) * g.out_c) * Ops::splat(xr[t]);
           }
           s += d;
         }
-        const Lanes4 bias = b != nullptr ? load4(b + c0) : Lanes4{0.0f, 0.0f, 0.0f, 0.0f};
-        store4(yp + c0, bias + s);
+        const L bias = b != nullptr ? Ops::load(b + c0) : Ops::zero();
+        Ops::store(yp + c0, bias + s);
       }
     }
   }
   return macs;
+}
+
+// The lane kernel at its widest for this layer.
+template <bool kSkip>
+uint64_t conv2d_forward_by_lanes(float* y, const float* x, const float* w, const float* b,
+                                 const WindowGeometry& g) {
+#if !defined(TINYPROP_FLOAT4)
+  if (g.out_c % 8 == 0) return conv2d_forward_lanes<8, kSkip>(y, x, w, b, g);
+#endif
+  return conv2d_forward_lanes<4, kSkip>(y, x, w, b, g);
 }
 
 // On x86 not inlined: the short-row dispatch in front of it would otherwise change its register
@@ -292,23 +377,34 @@ TINYPROP_ROWS_NOINLINE uint64_t conv2d_forward_rows(float* y, const float* x, co
       // and its tail added exactly as in dot4: the same bits. On x86 the one-filter loop below
       // is already one SSE register per dot (dot4's lanes) and stays as it is.
       const size_t filter = static_cast<size_t>(g.k_h) * w_row;
+      const uint32_t whole = run - run % 4u;
       for (; c + 4 <= g.out_c; c += 4, yp += 4) {
         const float* wp = w + filter_offset(g, c, rows.first, cols.first);
-        float s[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
         for (uint32_t r = 0; r < rows.count(); ++r) {
           if (kSkip && ((nonzero >> (r & 31u)) & 1u) == 0) continue;
           const float* wr = wp + r * w_row;
           const float* xr = xp + r * in_row;
+          if (whole == run) {  // in_c a multiple of four: no tail
+            rows4_dots_add(wr, filter, xr, run / 4u, s0, s1, s2, s3);
+            continue;
+          }
           float lanes[16];
           rows4_lanes(wr, filter, xr, run / 4u, lanes);
+          float* const sums[4] = {&s0, &s1, &s2, &s3};
           for (uint32_t q = 0; q < 4; ++q) {
             const float* l = lanes + 4 * q;
             float d = (l[0] + l[1]) + (l[2] + l[3]);
-            for (uint32_t i = run - run % 4u; i < run; ++i) d += wr[q * filter + i] * xr[i];
-            s[q] += d;
+            for (uint32_t i = whole; i < run; ++i) d += wr[q * filter + i] * xr[i];
+            *sums[q] += d;
           }
         }
-        for (uint32_t q = 0; q < 4; ++q) yp[q] = (b != nullptr ? b[c + q] : 0.0f) + s[q];
+        const float b0 = b != nullptr ? b[c] : 0.0f, b1 = b != nullptr ? b[c + 1] : 0.0f;
+        const float b2 = b != nullptr ? b[c + 2] : 0.0f, b3 = b != nullptr ? b[c + 3] : 0.0f;
+        yp[0] = b0 + s0;
+        yp[1] = b1 + s1;
+        yp[2] = b2 + s2;
+        yp[3] = b3 + s3;
       }
 #endif
       for (; c < g.out_c; ++c) {
@@ -330,7 +426,7 @@ TINYPROP_ROWS_NOINLINE uint64_t conv2d_forward_rows(float* y, const float* x, co
 void conv2d_forward(float* y, const float* x, const float* w, const float* b,
                     const WindowGeometry& g) {
   if (forward_by_lanes(g)) {
-    (void)conv2d_forward_lanes<false>(y, x, w, b, g);
+    (void)conv2d_forward_by_lanes<false>(y, x, w, b, g);
     return;
   }
   (void)conv2d_forward_rows<false>(y, x, w, b, g);
@@ -338,15 +434,64 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b,
 
 uint64_t conv2d_forward_skip_zeros(float* y, const float* x, const float* w, const float* b,
                                    const WindowGeometry& g) {
-  if (forward_by_lanes(g)) return conv2d_forward_lanes<true>(y, x, w, b, g);
+  if (forward_by_lanes(g)) return conv2d_forward_by_lanes<true>(y, x, w, b, g);
   return conv2d_forward_rows<true>(y, x, w, b, g);
 }
+
+namespace {
+
+template <bool kVfp>
+void backward_input(float* dx, const float* w, const float* dy, const uint32_t* elems,
+                    uint32_t n_elems, const WindowGeometry& g) {
+  for_elements(elems, n_elems, g, [&](const Element& el, uint32_t e) {
+    conv2d_scatter<kVfp>(dx, w, dy[e], el, g);
+  });
+}
+
+template <bool kVfp>
+void backward_input_and_weight_grad(float* dx, float* dw, const float* w, const float* x,
+                                    const float* dy, const uint32_t* elems, uint32_t n_elems,
+                                    const WindowGeometry& g) {
+  for_elements(elems, n_elems, g, [&](const Element& el, uint32_t e) {
+    conv2d_scatter<kVfp>(dx, w, dy[e], el, g);
+    conv2d_gather<kVfp>(dw, x, dy[e], el, g);
+  });
+}
+
+template <bool kVfp>
+void accumulate_weight_grad(float* dw, const float* x, const float* dy, const uint32_t* elems,
+                            uint32_t n_elems, const WindowGeometry& g) {
+  for_elements(elems, n_elems, g, [&](const Element& el, uint32_t e) {
+    conv2d_gather<kVfp>(dw, x, dy[e], el, g);
+  });
+}
+
+template <bool kVfp>
+uint64_t accumulate_weight_grad_skip_zeros(float* dw, const float* x, const float* dy,
+                                           const uint32_t* elems, uint32_t n_elems,
+                                           const WindowGeometry& g) {
+  uint64_t macs = 0;
+  for_elements(
+      elems, n_elems, g,
+      [&](const Element& el, uint32_t e) {
+        macs += static_cast<uint64_t>(rows_done(el.nonzero_rows, el.rows)) *
+                el.cols.count() * g.in_c;
+        conv2d_gather<kVfp>(dw, x, dy[e], el, g);
+      },
+      x);
+  return macs;
+}
+
+}  // namespace
 
 void conv2d_backward_input(float* dx, const float* w, const float* dy, const uint32_t* elems,
                            uint32_t n_elems, const WindowGeometry& g) {
   zero_floats(dx, input_size(g));
-  for_elements(elems, n_elems, g,
-               [&](const Element& el, uint32_t e) { conv2d_scatter(dx, w, dy[e], el, g); });
+  if (vfp_runs(g)) {
+    backward_input<true>(dx, w, dy, elems, n_elems, g);
+  } else {
+    backward_input<false>(dx, w, dy, elems, n_elems, g);
+  }
 }
 
 void conv2d_backward_input_and_weight_grad(float* dx, float* dw, const float* w,
@@ -354,32 +499,28 @@ void conv2d_backward_input_and_weight_grad(float* dx, float* dw, const float* w,
                                            const uint32_t* elems, uint32_t n_elems,
                                            const WindowGeometry& g) {
   zero_floats(dx, input_size(g));
-  for_elements(elems, n_elems, g, [&](const Element& el, uint32_t e) {
-    conv2d_scatter(dx, w, dy[e], el, g);
-    conv2d_gather(dw, x, dy[e], el, g);
-  });
+  if (vfp_runs(g)) {
+    backward_input_and_weight_grad<true>(dx, dw, w, x, dy, elems, n_elems, g);
+  } else {
+    backward_input_and_weight_grad<false>(dx, dw, w, x, dy, elems, n_elems, g);
+  }
 }
 
 void conv2d_accumulate_weight_grad(float* dw, const float* x, const float* dy,
                                    const uint32_t* elems, uint32_t n_elems,
                                    const WindowGeometry& g) {
-  for_elements(elems, n_elems, g,
-               [&](const Element& el, uint32_t e) { conv2d_gather(dw, x, dy[e], el, g); });
+  if (vfp_runs(g)) {
+    accumulate_weight_grad<true>(dw, x, dy, elems, n_elems, g);
+  } else {
+    accumulate_weight_grad<false>(dw, x, dy, elems, n_elems, g);
+  }
 }
 
 uint64_t conv2d_accumulate_weight_grad_skip_zeros(float* dw, const float* x, const float* dy,
                                                   const uint32_t* elems, uint32_t n_elems,
                                                   const WindowGeometry& g) {
-  uint64_t macs = 0;
-  for_elements(
-      elems, n_elems, g,
-      [&](const Element& el, uint32_t e) {
-        macs += static_cast<uint64_t>(rows_done(el.nonzero_rows, el.rows)) *
-                el.cols.count() * g.in_c;
-        conv2d_gather(dw, x, dy[e], el, g);
-      },
-      x);
-  return macs;
+  return vfp_runs(g) ? accumulate_weight_grad_skip_zeros<true>(dw, x, dy, elems, n_elems, g)
+                     : accumulate_weight_grad_skip_zeros<false>(dw, x, dy, elems, n_elems, g);
 }
 
 void depthwise_conv2d_forward(float* y, const float* x, const float* w, const float* b,

@@ -129,6 +129,22 @@ bool cpu_has_avx2();
 #define TINYPROP_DOT_CLOBBERS                                                               \
   "cc", "memory", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",  \
       "s12", "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23"
+// The dense block loop of rows4_lanes and rows4_dots_add: the sixteen lane sums of four rows
+// (%[w0]..%[w3], advanced) against x (%[xp] up to %[xe]), from zero, or left at zero when
+// there is no block.
+#define TINYPROP_ROWS4_DENSE_LOOP                                                          \
+  TINYPROP_ZERO_S0_S15                                                                     \
+  "cmp %[xp], %[xe]\n\t"                                                                    \
+  "beq 2f\n"                                                                                \
+  "1:\n\t"                                                                                  \
+  "vldmia %[xp]!, {s16-s19}\n\t"                                                            \
+  "vldmia %[w0]!, {s20-s23}\n\t" TINYPROP_DOT_ROW("0", "1", "2", "3")                       \
+  "vldmia %[w1]!, {s20-s23}\n\t" TINYPROP_DOT_ROW("4", "5", "6", "7")                       \
+  "vldmia %[w2]!, {s20-s23}\n\t" TINYPROP_DOT_ROW("8", "9", "10", "11")                     \
+  "vldmia %[w3]!, {s20-s23}\n\t" TINYPROP_DOT_ROW("12", "13", "14", "15")                   \
+  "cmp %[xp], %[xe]\n\t"                                                                    \
+  "bne 1b\n"                                                                                \
+  "2:\n\t"
 #endif
 
 #if defined(TINYPROP_ARM_MVE_ROWS4)
@@ -170,22 +186,7 @@ inline void rows4_lanes(const float* __restrict w, size_t stride, const float* _
   const uint32_t zero = 0;
   // Per block: 5 VLDM + 16 VMUL + 16 VADD + CMP + BNE = 39 instructions for 16 MACs.
   __asm__ volatile(
-      TINYPROP_ZERO_S0_S15
-      "cmp %[xp], %[xe]\n\t"
-      "beq 2f\n"
-      "1:\n\t"
-      "vldmia %[xp]!, {s16-s19}\n\t"
-      "vldmia %[w0]!, {s20-s23}\n\t"
-      TINYPROP_DOT_ROW("0", "1", "2", "3")
-      "vldmia %[w1]!, {s20-s23}\n\t"
-      TINYPROP_DOT_ROW("4", "5", "6", "7")
-      "vldmia %[w2]!, {s20-s23}\n\t"
-      TINYPROP_DOT_ROW("8", "9", "10", "11")
-      "vldmia %[w3]!, {s20-s23}\n\t"
-      TINYPROP_DOT_ROW("12", "13", "14", "15")
-      "cmp %[xp], %[xe]\n\t"
-      "bne 1b\n"
-      "2:\n\t"
+      TINYPROP_ROWS4_DENSE_LOOP
       "vstmia %[out], {s0-s15}\n\t"
       : [xp] "+r"(xp), [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3)
       : [xe] "r"(x_end), [z] "r"(zero), [out] "r"(lanes)
@@ -256,6 +257,47 @@ inline void rows4_lanes_blocks(const float* __restrict w, size_t stride,
   }
 #else
   rows4_lanes_blocks_scalar(w, stride, x, blocks, n_blocks, lanes);
+#endif
+}
+
+// Four dots added to four sums: s_r += ((l0 + l1) + (l2 + l3)) of row r (w + r * stride)
+// against x over the whole blocks 0 .. n_blocks - 1, the lanes l as in rows4_lanes: a row's
+// dot as dot4 computes it without a tail, added to a running sum (a convolution's window rows,
+// one call per row). On the FPv4/FPv5 Cortex-M the combine and the four sums stay in registers
+// (the sums in four of s24..s31, which the loop does not touch) instead of sixteen lanes
+// stored and reloaded per call.
+inline void rows4_dots_add(const float* __restrict w, size_t stride, const float* __restrict x,
+                           uint32_t n_blocks, float& s0, float& s1, float& s2, float& s3) {
+#if defined(TINYPROP_ARM_VFP_ROWS4)
+  const float* w0 = w;
+  const float* w1 = w + stride;
+  const float* w2 = w + 2 * stride;
+  const float* w3 = w + 3 * stride;
+  const float* xp = x;
+  const float* const x_end = x + 4 * static_cast<size_t>(n_blocks);
+  const uint32_t zero = 0;
+  __asm__ volatile(
+      TINYPROP_ROWS4_DENSE_LOOP
+      // Row r: (l0 + l1) + (l2 + l3) in s16, then added to its sum.
+      "vadd.f32 s16, s0, s1\n\tvadd.f32 s17, s2, s3\n\tvadd.f32 s16, s16, s17\n\t"
+      "vadd.f32 %[a0], %[a0], s16\n\t"
+      "vadd.f32 s16, s4, s5\n\tvadd.f32 s17, s6, s7\n\tvadd.f32 s16, s16, s17\n\t"
+      "vadd.f32 %[a1], %[a1], s16\n\t"
+      "vadd.f32 s16, s8, s9\n\tvadd.f32 s17, s10, s11\n\tvadd.f32 s16, s16, s17\n\t"
+      "vadd.f32 %[a2], %[a2], s16\n\t"
+      "vadd.f32 s16, s12, s13\n\tvadd.f32 s17, s14, s15\n\tvadd.f32 s16, s16, s17\n\t"
+      "vadd.f32 %[a3], %[a3], s16\n\t"
+      : [xp] "+r"(xp), [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3),
+        [a0] "+t"(s0), [a1] "+t"(s1), [a2] "+t"(s2), [a3] "+t"(s3)
+      : [xe] "r"(x_end), [z] "r"(zero)
+      : TINYPROP_DOT_CLOBBERS);
+#else
+  float lanes[16];
+  rows4_lanes(w, stride, x, n_blocks, lanes);
+  s0 += (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  s1 += (lanes[4] + lanes[5]) + (lanes[6] + lanes[7]);
+  s2 += (lanes[8] + lanes[9]) + (lanes[10] + lanes[11]);
+  s3 += (lanes[12] + lanes[13]) + (lanes[14] + lanes[15]);
 #endif
 }
 
