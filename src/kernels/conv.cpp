@@ -566,14 +566,14 @@ void conv_accumulate_bias_grad(float* db, const float* dy, const uint32_t* elems
     return;
   }
   uint32_t c0 = 0;
-#if defined(TINYPROP_FLOAT4)
-  // Four channels per SSE register: lane L adds channel c0 + L's errors in position order, the
+  // Four channels per lane group (one SSE register on x86, four FPU registers on a Cortex-M,
+  // Lanes4 above): lane L adds channel c0 + L's errors in position order, the
   // scalar loop's sequence of IEEE adds for that channel, so the bits are the same. Each
   // channel's sum is one chain of dependent adds, so up to four registers (16 channels) run in
   // one pass to overlap their chains.
   for (; c0 + 16 <= out_c; c0 += 16) {
-    Float4 a0 = load4(db + c0), a1 = load4(db + c0 + 4);
-    Float4 a2 = load4(db + c0 + 8), a3 = load4(db + c0 + 12);
+    Lanes4 a0 = load4(db + c0), a1 = load4(db + c0 + 4);
+    Lanes4 a2 = load4(db + c0 + 8), a3 = load4(db + c0 + 12);
     for (uint32_t e = 0; e < n_elems; e += out_c) {
       const float* d = dy + e + c0;
       a0 += load4(d);
@@ -587,7 +587,7 @@ void conv_accumulate_bias_grad(float* db, const float* dy, const uint32_t* elems
     store4(db + c0 + 12, a3);
   }
   for (; c0 + 8 <= out_c; c0 += 8) {
-    Float4 a0 = load4(db + c0), a1 = load4(db + c0 + 4);
+    Lanes4 a0 = load4(db + c0), a1 = load4(db + c0 + 4);
     for (uint32_t e = 0; e < n_elems; e += out_c) {
       a0 += load4(dy + e + c0);
       a1 += load4(dy + e + c0 + 4);
@@ -596,11 +596,10 @@ void conv_accumulate_bias_grad(float* db, const float* dy, const uint32_t* elems
     store4(db + c0 + 4, a1);
   }
   for (; c0 + 4 <= out_c; c0 += 4) {
-    Float4 acc = load4(db + c0);
+    Lanes4 acc = load4(db + c0);
     for (uint32_t e = 0; e < n_elems; e += out_c) acc += load4(dy + e + c0);
     store4(db + c0, acc);
   }
-#endif
   if (c0 == out_c) return;
   for (uint32_t e = 0; e < n_elems; e += out_c) {
     for (uint32_t c = c0; c < out_c; ++c) db[c] += dy[e + c];
