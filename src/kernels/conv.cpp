@@ -1,10 +1,10 @@
 #include "tinyprop/kernels/conv.h"
 #include "tinyprop/config.h"
+#include "tinyprop/kernels/dense.h"
 
 #include <stddef.h>
 #include <string.h>
 
-#include "kernels/axpy.h"
 #include "kernels/dot4.h"
 #include "kernels/rows4.h"
 
@@ -16,14 +16,15 @@ namespace {
 // y += a * x. Runs are short (k_w c_in floats: 3 for a first layer on grey images), so the loop
 // is unrolled by hand: a compiler-vectorized loop would pay its alias checks and remainder loop
 // on every call and cost several times the arithmetic (measured with callgrind, docs/CONV.md).
-// kVfp (vfp_runs below: a Cortex-M with a single-precision FPU, rows of four floats or more): the runs
-// of four and more take axpy's VLDM/VSTM loop (axpy.h; the same products and sums, so the
-// same bits). Shorter rows keep the code below, which the asm's presence would make worse.
-template <bool kVfp>
+// kVfpCall: on a Cortex-M with a single-precision FPU the runs of four and more take axpy's
+// VLDM/VSTM loop (a call into dense.cpp; the same products and sums, so the same bits). The
+// kernels of a lowest layer (weight gradient only, mostly short rows) keep the plain code: the
+// call's presence alone costs them about 10% (measured on the MNIST CNN's first layer).
+template <bool kVfpCall>
 inline void axpy_run(float* __restrict y, float a, const float* __restrict x, uint32_t n) {
 #if defined(TINYPROP_ARM_VFP_ROWS4)
-  if (kVfp && n >= 4) {
-    axpy_inline(y, a, x, n);
+  if (kVfpCall && n >= 4) {
+    axpy(y, a, x, n);
     return;
   }
 #endif
@@ -35,17 +36,6 @@ inline void axpy_run(float* __restrict y, float a, const float* __restrict x, ui
     y[i + 3] += a * x[i + 3];
   }
   for (; i < n; ++i) y[i] += a * x[i];
-}
-
-// Whether the VLDM axpy pays for this layer's window rows (four floats or more, on a Cortex-M
-// with a single-precision FPU); never elsewhere.
-inline bool vfp_runs(const WindowGeometry& g) {
-#if defined(TINYPROP_ARM_VFP_ROWS4)
-  return g.k_w * g.in_c >= 4;
-#else
-  (void)g;
-  return false;
-#endif
 }
 
 // One output element's window, resolved: which input rows/columns it reads, and (zero-skipping)
@@ -97,7 +87,6 @@ inline size_t filter_offset(const WindowGeometry& g, uint32_t c, uint32_t ky, ui
 }
 
 // dx[window] += d * w[c]
-template <bool kVfp>
 inline void conv2d_scatter(float* dx, const float* w, float d, const Element& el,
                            const WindowGeometry& g) {
   const uint32_t run = el.cols.count() * g.in_c;
@@ -106,14 +95,14 @@ inline void conv2d_scatter(float* dx, const float* w, float d, const Element& el
   float* dxp = dx + pixel(g, el.rows.in0, el.cols.in0);
   const float* wp = w + filter_offset(g, el.c, el.rows.first, el.cols.first);
   for (uint32_t r = 0; r < el.rows.count(); ++r) {
-    axpy_run<kVfp>(dxp + r * in_row, d, wp + r * w_row, run);
+    axpy_run<true>(dxp + r * in_row, d, wp + r * w_row, run);
   }
 }
 
 // dw[c] += d * x[window]. Always inlined: with two callers (the weight-gradient kernels and the
 // fused dx + dW walk) GCC would otherwise make it a call per element (measured: +3% instructions
 // on the sparse backward of both benchmarked layers).
-template <bool kVfp>
+template <bool kVfpCall>
 __attribute__((always_inline)) inline void conv2d_gather(float* dw, const float* x, float d,
                                                         const Element& el,
                                                         const WindowGeometry& g) {
@@ -126,7 +115,7 @@ __attribute__((always_inline)) inline void conv2d_gather(float* dw, const float*
     // A row of exact zeros adds d * (+-0) = +-0 to each dw, which (a sum from +0, never -0)
     // it leaves unchanged: skipped, same bits.
     if (((el.nonzero_rows >> (r & 31u)) & 1u) == 0) continue;
-    axpy_run<kVfp>(dwp + r * w_row, d, xp + r * in_row, run);
+    axpy_run<kVfpCall>(dwp + r * w_row, d, xp + r * in_row, run);
   }
 }
 
@@ -438,60 +427,11 @@ uint64_t conv2d_forward_skip_zeros(float* y, const float* x, const float* w, con
   return conv2d_forward_rows<true>(y, x, w, b, g);
 }
 
-namespace {
-
-template <bool kVfp>
-void backward_input(float* dx, const float* w, const float* dy, const uint32_t* elems,
-                    uint32_t n_elems, const WindowGeometry& g) {
-  for_elements(elems, n_elems, g, [&](const Element& el, uint32_t e) {
-    conv2d_scatter<kVfp>(dx, w, dy[e], el, g);
-  });
-}
-
-template <bool kVfp>
-void backward_input_and_weight_grad(float* dx, float* dw, const float* w, const float* x,
-                                    const float* dy, const uint32_t* elems, uint32_t n_elems,
-                                    const WindowGeometry& g) {
-  for_elements(elems, n_elems, g, [&](const Element& el, uint32_t e) {
-    conv2d_scatter<kVfp>(dx, w, dy[e], el, g);
-    conv2d_gather<kVfp>(dw, x, dy[e], el, g);
-  });
-}
-
-template <bool kVfp>
-void accumulate_weight_grad(float* dw, const float* x, const float* dy, const uint32_t* elems,
-                            uint32_t n_elems, const WindowGeometry& g) {
-  for_elements(elems, n_elems, g, [&](const Element& el, uint32_t e) {
-    conv2d_gather<kVfp>(dw, x, dy[e], el, g);
-  });
-}
-
-template <bool kVfp>
-uint64_t accumulate_weight_grad_skip_zeros(float* dw, const float* x, const float* dy,
-                                           const uint32_t* elems, uint32_t n_elems,
-                                           const WindowGeometry& g) {
-  uint64_t macs = 0;
-  for_elements(
-      elems, n_elems, g,
-      [&](const Element& el, uint32_t e) {
-        macs += static_cast<uint64_t>(rows_done(el.nonzero_rows, el.rows)) *
-                el.cols.count() * g.in_c;
-        conv2d_gather<kVfp>(dw, x, dy[e], el, g);
-      },
-      x);
-  return macs;
-}
-
-}  // namespace
-
 void conv2d_backward_input(float* dx, const float* w, const float* dy, const uint32_t* elems,
                            uint32_t n_elems, const WindowGeometry& g) {
   zero_floats(dx, input_size(g));
-  if (vfp_runs(g)) {
-    backward_input<true>(dx, w, dy, elems, n_elems, g);
-  } else {
-    backward_input<false>(dx, w, dy, elems, n_elems, g);
-  }
+  for_elements(elems, n_elems, g,
+               [&](const Element& el, uint32_t e) { conv2d_scatter(dx, w, dy[e], el, g); });
 }
 
 void conv2d_backward_input_and_weight_grad(float* dx, float* dw, const float* w,
@@ -499,28 +439,32 @@ void conv2d_backward_input_and_weight_grad(float* dx, float* dw, const float* w,
                                            const uint32_t* elems, uint32_t n_elems,
                                            const WindowGeometry& g) {
   zero_floats(dx, input_size(g));
-  if (vfp_runs(g)) {
-    backward_input_and_weight_grad<true>(dx, dw, w, x, dy, elems, n_elems, g);
-  } else {
-    backward_input_and_weight_grad<false>(dx, dw, w, x, dy, elems, n_elems, g);
-  }
+  for_elements(elems, n_elems, g, [&](const Element& el, uint32_t e) {
+    conv2d_scatter(dx, w, dy[e], el, g);
+    conv2d_gather<true>(dw, x, dy[e], el, g);
+  });
 }
 
 void conv2d_accumulate_weight_grad(float* dw, const float* x, const float* dy,
                                    const uint32_t* elems, uint32_t n_elems,
                                    const WindowGeometry& g) {
-  if (vfp_runs(g)) {
-    accumulate_weight_grad<true>(dw, x, dy, elems, n_elems, g);
-  } else {
-    accumulate_weight_grad<false>(dw, x, dy, elems, n_elems, g);
-  }
+  for_elements(elems, n_elems, g,
+               [&](const Element& el, uint32_t e) { conv2d_gather<false>(dw, x, dy[e], el, g); });
 }
 
 uint64_t conv2d_accumulate_weight_grad_skip_zeros(float* dw, const float* x, const float* dy,
                                                   const uint32_t* elems, uint32_t n_elems,
                                                   const WindowGeometry& g) {
-  return vfp_runs(g) ? accumulate_weight_grad_skip_zeros<true>(dw, x, dy, elems, n_elems, g)
-                     : accumulate_weight_grad_skip_zeros<false>(dw, x, dy, elems, n_elems, g);
+  uint64_t macs = 0;
+  for_elements(
+      elems, n_elems, g,
+      [&](const Element& el, uint32_t e) {
+        macs += static_cast<uint64_t>(rows_done(el.nonzero_rows, el.rows)) *
+                el.cols.count() * g.in_c;
+        conv2d_gather<false>(dw, x, dy[e], el, g);
+      },
+      x);
+  return macs;
 }
 
 void depthwise_conv2d_forward(float* y, const float* x, const float* w, const float* b,
