@@ -137,25 +137,10 @@ float accuracy(Model& m, const Idx& d, std::vector<float>& x) {
   return 100.0f * static_cast<float>(hit) / static_cast<float>(d.count);
 }
 
-// "784-32-16-10": an MLP; anything with a ':' ("cnn:...", "mlp:..."): a model spec text.
+// "784-32-16-10": an MLP (the model spec text "mlp:784-32-16-10"); anything with a ':'
+// ("cnn:...", "mlp:..."): a model spec text as the tinyprop command reads it.
 ModelSpec parse_arch(const std::string& arch) {
-  if (arch.find(':') != std::string::npos) return host::parse_model_spec(arch);
-  std::vector<uint32_t> sizes;
-  size_t pos = 0;
-  while (pos < arch.size()) {
-    size_t end = arch.find('-', pos);
-    if (end == std::string::npos) end = arch.size();
-    sizes.push_back(static_cast<uint32_t>(std::stoul(arch.substr(pos, end - pos))));
-    pos = end + 1;
-  }
-  if (sizes.size() < 2) {
-    throw std::runtime_error("--arch: expected sizes like 784-32-16-10 or a spec like cnn:28x28x1-c8k3-p2-d10");
-  }
-  ModelSpec spec;
-  if (!ok(make_mlp(&spec, sizes.data(), static_cast<uint32_t>(sizes.size())))) {
-    throw std::runtime_error("bad architecture " + arch);
-  }
-  return spec;
+  return host::parse_model_spec(arch.find(':') != std::string::npos ? arch : "mlp:" + arch);
 }
 
 }  // namespace
